@@ -1,0 +1,47 @@
+# The two commands README.rst promises: `make demo` and `make test`.
+# Each creates .venv with the default python3 and installs what it needs.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_HOST ?= 127.0.0.1:8000
+
+# On machines where pyenv manages the interpreters (ours and CI's), make every
+# installed CPython 3.11+ visible at once, so tox finds python3.12 beside python3.11.
+ifeq ($(origin PYENV_VERSION),undefined)
+PYENV_ALL := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.(1[1-9])\.[0-9]+$$' | sort -V | paste -sd: -)
+ifneq ($(PYENV_ALL),)
+export PYENV_VERSION := $(PYENV_ALL)
+endif
+endif
+
+.PHONY: demo test lint docs check dist clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,lint,docs,redis]" "tox>=4.14"
+	touch $@
+
+demo: $(BIN)/.installed
+	cd testproject && ../$(BIN)/python manage.py migrate --noinput
+	cd testproject && ../$(BIN)/python manage.py demo_setup
+	cd testproject && ../$(BIN)/python manage.py runserver $(DEMO_HOST)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+docs: $(BIN)/.installed
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+# Lint, docs, then the whole suite on Python 3.11 + Django 5.2 and Python 3.12 + Django 6.
+test: lint docs
+	$(BIN)/tox run -e py311-django52,py312-django6 -- $(PYTEST_ARGS)
+
+dist: $(BIN)/.installed
+	rm -rf dist && $(BIN)/python -m build --sdist --wheel --outdir dist .
+
+clean:
+	rm -rf $(VENV) .tox dist build docs/_build *.egg-info

@@ -1,0 +1,120 @@
+"""Every error django_wechat raises derives from :class:`WeChatError`.
+
+Several classes also derive from the standard exception a caller would already catch:
+:class:`InvalidSignature` is a :class:`~django.core.exceptions.SuspiciousOperation`
+(Django answers 400 and logs it on the ``django.security`` logger), and
+:class:`ImproperlyConfigured` is Django's own, so a configuration mistake is never
+swallowed by a broad ``except WeChatError``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core import exceptions as django_exceptions
+
+
+class WeChatError(Exception):
+    """The root of every django_wechat error."""
+
+
+class ImproperlyConfigured(WeChatError, django_exceptions.ImproperlyConfigured):
+    """``settings.WECHAT`` is missing, malformed, or names an unknown account."""
+
+
+class UnknownAccount(ImproperlyConfigured, LookupError):
+    """An account name that is not a key of ``WECHAT["ACCOUNTS"]``."""
+
+    def __init__(self, name: str, configured: list[str]) -> None:
+        self.name = name
+        self.configured = configured
+        listed = ", ".join(repr(n) for n in configured) or "none"
+        super().__init__(
+            f"No WeChat account named {name!r} in settings.WECHAT['ACCOUNTS']; "
+            f"configured accounts: {listed}."
+        )
+
+
+# --- the callback: what WeChat sends us -------------------------------------------------
+
+
+class SuspiciousCallback(WeChatError, django_exceptions.SuspiciousOperation):
+    """A callback request that must not reach any handler."""
+
+
+class InvalidSignature(SuspiciousCallback):
+    """``signature`` or ``msg_signature`` does not match the request."""
+
+
+class RequestExpired(SuspiciousCallback):
+    """The request's ``timestamp`` is too far from the server's clock (a possible replay)."""
+
+
+class DecryptError(SuspiciousCallback):
+    """An encrypted body that cannot be decrypted: bad base64, padding, length or key."""
+
+
+class InvalidAppId(DecryptError):
+    """The decrypted message names another account's AppID."""
+
+
+class XMLError(SuspiciousCallback, ValueError):
+    """XML that is malformed, too large, or hostile (DOCTYPE, entities, processing instructions)."""
+
+
+class ReplyError(WeChatError, ValueError):
+    """A passive reply that WeChat would refuse (for example too many articles)."""
+
+
+# --- the API: what WeChat answers us ----------------------------------------------------
+
+
+class APIError(WeChatError):
+    """WeChat answered an API call with a non-zero ``errcode``.
+
+    ``str()`` names the API path, the errcode and WeChat's errmsg; it never contains the
+    access_token, the AppSecret or the request's query string.
+    """
+
+    def __init__(
+        self,
+        errcode: int,
+        errmsg: str,
+        api: str,
+        *,
+        response: Any = None,
+    ) -> None:
+        self.errcode = errcode
+        self.errmsg = errmsg
+        self.api = api
+        self.response = response
+        super().__init__(errcode, errmsg, api)
+
+    def __str__(self) -> str:
+        return f"WeChat API {self.api} failed: errcode={self.errcode}, errmsg={self.errmsg!r}"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(errcode={self.errcode!r}, "
+            f"errmsg={self.errmsg!r}, api={self.api!r})"
+        )
+
+
+class QuotaExceeded(APIError):
+    """errcode 45009 (daily quota) or 45011 (minute quota): back off, do not retry."""
+
+
+class InvalidCredential(APIError):
+    """An access_token or AppSecret WeChat does not accept (40001, 40014, 42001, 40125...)."""
+
+
+class TokenUnavailable(WeChatError):
+    """No access_token or ticket could be had in time (another process held the lock too long)."""
+
+
+class TransportError(WeChatError):
+    """The HTTP exchange with WeChat failed: connection refused, timeout, HTTP 5xx, not JSON."""
+
+    def __init__(self, message: str, api: str) -> None:
+        self.api = api
+        super().__init__(f"WeChat API {api}: {message}")

@@ -1,0 +1,94 @@
+"""The demo site: SQLite, a local-memory cache, and the WeChat emulator on 127.0.0.1:8001.
+
+Every value can be overridden from the environment, so the same site can also talk to a
+real Official Account (set WECHAT_APP_ID, WECHAT_APP_SECRET, ... and
+WECHAT_API_BASE_URL=https://api.weixin.qq.com).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-only-do-not-use-in-production")
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_wechat",
+    "demo",
+]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+ROOT_URLCONF = "testproject.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+WSGI_APPLICATION = "testproject.wsgi.application"
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("DEMO_DB", str(BASE_DIR / "db.sqlite3")),
+    }
+}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+EMULATOR_URL = os.environ.get("WECHAT_EMULATOR_URL", "http://127.0.0.1:8001")
+
+WECHAT = {
+    "ACCOUNTS": {
+        "default": {
+            "APP_ID": os.environ.get("WECHAT_APP_ID", "wxd0000000000000a1"),
+            "APP_SECRET": os.environ.get("WECHAT_APP_SECRET", "demo-app-secret"),
+            "TOKEN": os.environ.get("WECHAT_TOKEN", "demotoken"),
+            "ENCODING_AES_KEY": os.environ.get(
+                "WECHAT_ENCODING_AES_KEY", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+            ),
+            "ENCRYPT_MODE": os.environ.get("WECHAT_ENCRYPT_MODE", "safe"),
+        },
+    },
+    "CACHE": "default",
+    "API_BASE_URL": os.environ.get("WECHAT_API_BASE_URL", EMULATOR_URL),
+    "OAUTH_BASE_URL": os.environ.get("WECHAT_OAUTH_BASE_URL", EMULATOR_URL),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django_wechat": {"handlers": ["console"], "level": "INFO"}},
+}
