@@ -15,6 +15,7 @@ connections). Every call is logged for assertions (:meth:`WeChatEmulator.calls`)
 
 from __future__ import annotations
 
+import logging
 import secrets
 import socket
 import threading
@@ -33,6 +34,8 @@ from .emulator_http import ROUTES, Reply, Request, WeChatFault, error_body
 from .emulator_state import AccountState, Clock, Code, Token, seed_account
 
 __all__ = ["Call", "Fault", "WeChatEmulator"]
+
+logger = logging.getLogger("django_wechat.testing.emulator")
 
 FAULT_KINDS = ("errcode", "http500", "http502", "delay", "drop")
 #: Query and body keys whose values never reach the call log.
@@ -188,6 +191,8 @@ class WeChatEmulator:
         self._faults: list[Fault] = []
         self.tokens: dict[str, Token] = {}
         self.codes: dict[str, Code] = {}
+        #: QR code tickets to the AppID that made them (showqrcode needs no token).
+        self.qr_tickets: dict[str, str] = {}
         self.states: dict[str, AccountState] = {}
         self._seed()
 
@@ -265,6 +270,7 @@ class WeChatEmulator:
         now = self.clock.now()
         self.tokens = {}
         self.codes = {}
+        self.qr_tickets = {}
         self.states = {a.app_id: seed_account(a, self.followers, now) for a in self.accounts}
 
     # --- settings --------------------------------------------------------------------
@@ -446,6 +452,12 @@ class WeChatEmulator:
                             reply = route.func(self, request)
                     except WeChatFault as exc:
                         reply = Reply.json(error_body(exc.errcode, exc.errmsg))
+                    except Exception:
+                        # A bug in the emulator: answer, log it, and keep serving.
+                        logger.exception("The WeChat emulator failed on %s", request.api)
+                        reply = Reply.json(
+                            {"errcode": -1, "errmsg": "django_wechat emulator error"}, status=500
+                        )
         self._log(request, reply, app_id, fault)
         return reply
 
@@ -510,6 +522,8 @@ class WeChatEmulator:
             elif action == "calls":
                 calls = self.calls(request.query.get("api") or None)
                 return Reply.json({"calls": [_call_dict(c) for c in calls]})
+            elif action.startswith("media/"):
+                return self._media_download(action.removeprefix("media/"))
             elif action == "sent":
                 sent = self.sent_messages(request.query.get("openid") or None)
                 return Reply.json({"sent": sent})
@@ -518,6 +532,14 @@ class WeChatEmulator:
         except (ValueError, KeyError, LookupError, TypeError) as exc:
             return Reply.json({"error": str(exc)}, status=400)
         return Reply.json({"ok": True})
+
+    def _media_download(self, media_id: str) -> Reply:
+        with self.lock:
+            for state in self.states.values():
+                media = state.media.get(media_id)
+                if media is not None:
+                    return Reply(200, media.content, media.content_type)
+        return Reply(404, b"")
 
 
 def _fault_reply(fault: Fault) -> Reply | None:
