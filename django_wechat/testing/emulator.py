@@ -347,7 +347,7 @@ class WeChatEmulator:
             state = self.state(app_id)
             now = self.clock.now()
             for token in self.tokens.values():
-                if token.app_id == state.app_id and token.kind != "oauth":
+                if token.app_id == state.app_id and token.kind in ("token", "stable"):
                     token.revoked_at = (
                         now if token.revoked_at is None else min(token.revoked_at, now)
                     )
@@ -358,7 +358,7 @@ class WeChatEmulator:
         if not value:
             raise WeChatFault(41001)
         token = self.tokens.get(value)
-        if token is None or token.kind == "oauth":
+        if token is None or token.kind not in ("token", "stable"):
             raise WeChatFault(40001)
         errcode = token.check(self.clock.now())
         if errcode:
