@@ -31,9 +31,10 @@ from urllib.parse import parse_qsl, urlsplit
 from ..conf import Account, get_accounts
 from . import emulator_apis, emulator_oauth, emulator_tokens  # noqa: F401  (register routes)
 from .emulator_http import ROUTES, Reply, Request, WeChatFault, error_body
+from .emulator_push import PushResult, push
 from .emulator_state import AccountState, Clock, Code, Token, seed_account
 
-__all__ = ["Call", "Fault", "WeChatEmulator"]
+__all__ = ["Call", "Fault", "PushResult", "WeChatEmulator"]
 
 logger = logging.getLogger("django_wechat.testing.emulator")
 
@@ -193,6 +194,8 @@ class WeChatEmulator:
         self.codes: dict[str, Code] = {}
         #: QR code tickets to the AppID that made them (showqrcode needs no token).
         self.qr_tickets: dict[str, str] = {}
+        #: Every push made with :meth:`push`, oldest first.
+        self.pushes: list[PushResult] = []
         self.states: dict[str, AccountState] = {}
         self._seed()
 
@@ -264,6 +267,7 @@ class WeChatEmulator:
             self.user_page_size = 10000
             self._calls.clear()
             self._faults.clear()
+            self.pushes.clear()
             self._seed()
 
     def _seed(self) -> None:
@@ -338,6 +342,57 @@ class WeChatEmulator:
             code = "js-" + _short_id()
             self.codes[code] = Code(state.app_id, openid, "js_code", self.clock.now() + CODE_TTL)
             return code
+
+    # --- pushing to a callback URL -------------------------------------------------------
+
+    def push(
+        self,
+        url: str,
+        message: Mapping[str, Any],
+        *,
+        account: str | Account | None = None,
+        openid: str = "o-demo-follower-1",
+        timeout: float = 5.0,
+        attempts: int = 3,
+        timestamp: int | None = None,
+        nonce: str | None = None,
+    ) -> PushResult:
+        """Deliver ``message`` to the callback ``url`` the way WeChat does.
+
+        :param message: the message's XML fields, e.g. ``{"MsgType": "text", "Content":
+            "你好"}``; ToUserName, FromUserName (``openid``), CreateTime and MsgId are
+            filled in.
+        :param timeout: WeChat's deadline for an answer (5 s); slower answers are
+            retried, up to ``attempts`` deliveries in all. Tests pass a short one.
+
+        The query is signed, the body encrypted per the account's ENCRYPT_MODE, and the
+        reply checked as WeChat checks it; :attr:`PushResult.error` says what WeChat
+        would refuse. A follower's message opens their 48-hour service window.
+        """
+        return push(
+            self,
+            url,
+            message,
+            account=account,
+            openid=openid,
+            timeout=timeout,
+            attempts=attempts,
+            timestamp=timestamp,
+            nonce=nonce,
+        )
+
+    def push_text(self, url: str, content: str, **options: Any) -> PushResult:
+        """Push a text message (``MsgType=text``); options as for :meth:`push`."""
+        return self.push(url, {"MsgType": "text", "Content": content}, **options)
+
+    def push_event(
+        self, url: str, event: str, key: str | None = None, **options: Any
+    ) -> PushResult:
+        """Push an event (``subscribe``, ``CLICK`` with ``key``...); options as for :meth:`push`."""
+        fields: dict[str, Any] = {"MsgType": "event", "Event": event}
+        if key is not None:
+            fields["EventKey"] = key
+        return self.push(url, fields, **options)
 
     # --- tokens -----------------------------------------------------------------------
 
@@ -492,6 +547,7 @@ class WeChatEmulator:
         ``POST _emulator/invalidate_tokens`` ``{"app_id": ...}``,
         ``POST _emulator/strict_token_rotation`` ``{"enabled": true}``,
         ``POST _emulator/js_code`` ``{"openid": ..., "app_id": ...}``,
+        ``POST _emulator/push`` ``{"url": ..., "message": {...}, "timeout": 5}``,
         ``GET _emulator/calls?api=...``, ``GET _emulator/sent?openid=...``.
         """
         action = request.api[len(CONTROL_PREFIX) :]
@@ -522,6 +578,24 @@ class WeChatEmulator:
             elif action == "calls":
                 calls = self.calls(request.query.get("api") or None)
                 return Reply.json({"calls": [_call_dict(c) for c in calls]})
+            elif action == "push":
+                result = self.push(
+                    str(args["url"]),
+                    dict(args.get("message") or {}),
+                    account=args.get("account"),
+                    openid=str(args.get("openid", "o-demo-follower-1")),
+                    timeout=float(args.get("timeout", 5.0)),
+                    attempts=int(args.get("attempts", 3)),
+                )
+                return Reply.json(
+                    {
+                        "ok": result.ok,
+                        "error": result.error,
+                        "attempts": result.attempts,
+                        "status": result.status,
+                        "reply": result.reply,
+                    }
+                )
             elif action.startswith("media/"):
                 return self._media_download(action.removeprefix("media/"))
             elif action == "sent":
