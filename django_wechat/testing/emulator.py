@@ -44,6 +44,8 @@ SECRET_KEYS = frozenset({"secret", "access_token", "refresh_token", "appsecret"}
 REDACTED = "********"
 #: Paths of the control API (for tests in other processes and the demo).
 CONTROL_PREFIX = "_emulator/"
+#: Larger than WeChat's largest upload (10 MB video); bigger bodies get HTTP 413.
+MAX_BODY = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,21 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     emulator: WeChatEmulator
 
+    def __init__(self, address: tuple[str, int], emulator: WeChatEmulator) -> None:
+        self.emulator = emulator
+        # Open connections, so stop() can close kept-alive ones too: a stopped emulator
+        # must look down even to a client's pooled connection.
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, _RequestHandler)
+
+    def close_connections(self) -> None:
+        with self.connections_lock:
+            connections, self.connections = self.connections, set()
+        for connection in connections:
+            with suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
 
 class _RequestHandler(BaseHTTPRequestHandler):
     # Keep-alive, like WeChat's servers, so a requests.Session reuses its connections.
@@ -104,6 +121,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # Idle keep-alive connections are closed after this many seconds.
     timeout = 30
     server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.connections.discard(self.connection)
+        super().finish()
 
     def do_GET(self) -> None:
         self._serve()
@@ -122,13 +149,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        try:
+            body = self._read_body()
+        except ValueError as exc:
+            self.close_connection = True
+            self._send(Reply(413 if "large" in str(exc) else 400, str(exc).encode()))
+            return
         request = Request(
             method=self.command,
             api=split.path.strip("/"),
             query=dict(parse_qsl(split.query, keep_blank_values=True)),
-            headers=dict(self.headers.items()),
+            headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
         )
         reply = self.server.emulator.handle(request)
@@ -137,6 +168,29 @@ class _RequestHandler(BaseHTTPRequestHandler):
             with suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
+        self._send(reply)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks: list[bytes] = []
+            size = 0
+            while True:
+                chunk_size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if chunk_size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                size += chunk_size
+                if size > MAX_BODY:
+                    raise ValueError("request body too large")
+                chunks.append(self.rfile.read(chunk_size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise ValueError("request body too large")
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, reply: Reply) -> None:
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
@@ -205,8 +259,7 @@ class WeChatEmulator:
         """Start serving in a background thread; returns the emulator."""
         if self._server is not None:
             return self
-        server = _Server((self.host, self.port), _RequestHandler)
-        server.emulator = self
+        server = _Server((self.host, self.port), self)
         self._server = server
         self.port = int(server.server_address[1])
         self._thread = threading.Thread(
@@ -225,6 +278,7 @@ class WeChatEmulator:
             return
         server.shutdown()
         server.server_close()
+        server.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None

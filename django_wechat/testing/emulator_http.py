@@ -150,6 +150,7 @@ class Request:
     method: str
     api: str
     query: dict[str, str]
+    #: Header names in lower case.
     headers: Mapping[str, str]
     body: bytes
 
@@ -169,7 +170,7 @@ class Request:
         """The body for the call log: JSON, a form, a multipart summary, or None."""
         if not self.body:
             return None
-        content_type = self.headers.get("Content-Type", "")
+        content_type = self.headers.get("content-type", "")
         if content_type.startswith("multipart/form-data"):
             return {
                 part.name: {"filename": part.filename, "size": len(part.content)}
@@ -186,7 +187,7 @@ class Request:
 
     def files(self) -> dict[str, Upload]:
         """The file parts of a ``multipart/form-data`` body, by field name."""
-        content_type = self.headers.get("Content-Type", "")
+        content_type = self.headers.get("content-type", "")
         if not content_type.startswith("multipart/form-data"):
             return {}
         # The email package parses MIME multipart bodies; cgi.FieldStorage is gone in 3.13.
