@@ -29,8 +29,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from django_wechat.conf import Account  # noqa: E402
-from django_wechat.testing.emulator import WeChatEmulator  # noqa: E402
+from django_wechat.conf import Account
+from django_wechat.testing.emulator import WeChatEmulator
 
 ACCOUNT = Account(
     name="default", app_id="wxbench000000000001", app_secret="bench-secret", token="benchtoken"
