@@ -140,7 +140,7 @@ class Registry:
         self,
         func: HandlerFunc,
         *,
-        type: str | Iterable[str] | None = None,  # noqa: A002 - the public filter name
+        type: str | Iterable[str] | None = None,
         event: str | Iterable[str] | None = None,
         key: str | Iterable[str] | None = None,
         content: str | re.Pattern[str] | None = None,
@@ -230,7 +230,7 @@ def handler(
     func: None = None,
     /,
     *,
-    type: str | Iterable[str] | None = None,  # noqa: A002
+    type: str | Iterable[str] | None = None,
     event: str | Iterable[str] | None = None,
     key: str | Iterable[str] | None = None,
     content: str | re.Pattern[str] | None = None,
@@ -243,7 +243,7 @@ def handler(
     func: HandlerFunc | None = None,
     /,
     *,
-    type: str | Iterable[str] | None = None,  # noqa: A002
+    type: str | Iterable[str] | None = None,
     event: str | Iterable[str] | None = None,
     key: str | Iterable[str] | None = None,
     content: str | re.Pattern[str] | None = None,
@@ -434,7 +434,10 @@ class Dispatcher:
                 _cache_call(cache.set, key, _REPLY + rendered, timeout=self.reply_timeout())
             except _CacheDown as exc:
                 logger.error(
-                    "Could not store the reply to %s: %s", key, exc.__cause__, exc_info=exc.__cause__
+                    "Could not store the reply to %s: %s",
+                    key,
+                    exc.__cause__,
+                    exc_info=exc.__cause__,
                 )
         return rendered
 
@@ -478,5 +481,5 @@ dispatcher = Dispatcher()
 
 
 def dispatch(message: BaseMessage, account: Account, request: HttpRequest) -> str:
-    """Answer ``message`` through the default :class:`Dispatcher`; see :meth:`Dispatcher.dispatch`."""
+    """Answer ``message`` through the default :class:`Dispatcher` (see its ``dispatch``)."""
     return dispatcher.dispatch(message, account, request)

@@ -12,7 +12,7 @@ import time
 from functools import lru_cache
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
@@ -51,9 +51,7 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
 
 
 @lru_cache(maxsize=64)
-def _crypto(
-    token: str, encoding_aes_key: str, app_id: str, previous: str
-) -> crypto.WeChatCrypto:
+def _crypto(token: str, encoding_aes_key: str, app_id: str, previous: str) -> crypto.WeChatCrypto:
     # Decoding the key and building the cipher costs more than decrypting a message.
     return crypto.WeChatCrypto(token, encoding_aes_key, app_id, previous)
 
@@ -77,19 +75,21 @@ class CallbackView(View):
     handler and no signal.
     """
 
-    http_method_names = ["get", "post"]
+    http_method_names = ["get", "post"]  # noqa: RUF012 - as Django declares it
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             account = get_account(kwargs["account"])
         except UnknownAccount:
             raise Http404(_("No such WeChat account.")) from None
         try:
-            return super().dispatch(request, account)  # type: ignore[no-any-return]
+            return super().dispatch(request, account)
         except SuspiciousCallback as exc:
             return self.refuse(request, account, exc)
 
-    def refuse(self, request: HttpRequest, account: Account, exc: SuspiciousCallback) -> HttpResponse:
+    def refuse(
+        self, request: HttpRequest, account: Account, exc: SuspiciousCallback
+    ) -> HttpResponse:
         """The 4xx answer to a refused request, logged without secrets."""
         status = next(code for kind, code in _STATUS if isinstance(exc, kind))
         if request.method == "GET" and status == 400:
@@ -120,7 +120,7 @@ class CallbackView(View):
         # captured request replayed later than the tolerance is refused.
         if abs(time.time() - sent) > wechat_settings.TIMESTAMP_TOLERANCE:
             raise RequestExpired(
-                _("The request's timestamp is more than %(seconds)d seconds from the server's clock.")
+                _("The request's timestamp is more than %(seconds)d s from the server's clock.")
                 % {"seconds": wechat_settings.TIMESTAMP_TOLERANCE}
             )
         return timestamp, nonce
@@ -170,6 +170,10 @@ class CallbackView(View):
             replier = decrypted.crypto
 
         message = parse_message(plaintext)
+        if not (message.source and message.type and message.timestamp):
+            # Every message WeChat sends has these; without them it cannot be answered
+            # or de-duplicated.
+            raise XMLError(_("The message lacks FromUserName, MsgType or CreateTime."))
         reply = dispatch(message, account, request)
         if reply == SUCCESS or not reply:
             # "success" and empty answers are never encrypted (message-push.html).

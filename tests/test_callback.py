@@ -17,13 +17,13 @@ from django_wechat.crypto import WeChatCrypto, make_signature
 from django_wechat.dispatch import Registry
 from django_wechat.replies import ImageReply
 from django_wechat.signals import message_received
-from django_wechat.xml import render
 from django_wechat.testing import (
     CallbackRequest,
     callback_request,
     read_reply,
     verification_request,
 )
+from django_wechat.xml import render
 from tests.settings import AES_KEY
 
 MODES = ["default", "compatible", "plain"]
@@ -106,7 +106,9 @@ def test_get_with_an_old_timestamp_is_forbidden(client: Client) -> None:
 def test_unknown_account_is_404(client: Client) -> None:
     request = verification_request("1", url="/wechat/callback/shop/")
     assert request.send(client).status_code == 404
-    assert client.post("/wechat/callback/shop/", b"<xml/>", content_type="text/xml").status_code == 404
+    assert (
+        client.post("/wechat/callback/shop/", b"<xml/>", content_type="text/xml").status_code == 404
+    )
 
 
 def test_other_methods_are_not_allowed(client: Client) -> None:
@@ -133,11 +135,11 @@ def test_text_message_round_trip(
     if account.encrypted:
         assert f"<Nonce><![CDATA[{request.nonce}]]></Nonce>".encode() in response.content
         assert b"echo" not in response.content
-    (message, kwargs), = echo
+    ((message, kwargs),) = echo
     assert message.content == "你好 <b>&"
     assert kwargs["account"] == account
     assert kwargs["request"].method == "POST"
-    (sender, sent, http_request), = received
+    ((sender, sent, http_request),) = received
     assert sender == account
     assert sent.content == "你好 <b>&"
     assert http_request is kwargs["request"]
@@ -248,7 +250,9 @@ def _resign(request: CallbackRequest, body: bytes, encrypt: str | None = None) -
     return CallbackRequest(request.account, "POST", request.path, query, body, request.message)
 
 
-def _encrypted_body(account: Account, plaintext: str, app_id: str | None = None) -> tuple[bytes, str]:
+def _encrypted_body(
+    account: Account, plaintext: str, app_id: str | None = None
+) -> tuple[bytes, str]:
     crypto = WeChatCrypto(account.token, AES_KEY, app_id or account.app_id)
     encrypt = crypto.encrypt(plaintext)
     return f"<xml><ToUserName>gh</ToUserName><Encrypt>{encrypt}</Encrypt></xml>".encode(), encrypt
@@ -292,6 +296,11 @@ def _hostile(kind: str, account: Account) -> tuple[CallbackRequest, int]:
         return _resign(good, BILLION_LAUGHS.encode()), 400
     if kind == "empty body":
         return _resign(good, b""), 400
+    if kind == "not a message":
+        if account.encrypted:
+            body, encrypt = _encrypted_body(account, "<xml><Content>x</Content></xml>")
+            return _resign(good, body, encrypt), 400
+        return _resign(good, b"<xml><Content>x</Content></xml>"), 400
     if kind == "bad msg_signature":
         return CallbackRequest(
             account, "POST", good.path, {**good.query, "msg_signature": "0" * 40}, good.body
@@ -324,6 +333,7 @@ ANY_MODE = [
     "xxe",
     "billion laughs",
     "empty body",
+    "not a message",
     "wrong mode",
 ]
 ENCRYPTED_ONLY = ["bad msg_signature", "wrong appid", "garbage ciphertext"]
@@ -368,9 +378,7 @@ def test_oversize_declared_length_is_refused_before_reading(
     assert echo == []
 
 
-def test_body_limit_follows_the_setting(
-    client: Client, echo: list[Any], settings: Any
-) -> None:
+def test_body_limit_follows_the_setting(client: Client, echo: list[Any], settings: Any) -> None:
     settings.WECHAT = {**settings.WECHAT, "MAX_BODY_SIZE": 1000}
     assert callback_request(text="short").send(client).status_code == 200
     assert callback_request(text="x" * 1000).send(client).status_code == 413
@@ -383,4 +391,6 @@ def test_timestamp_tolerance_follows_the_setting(
     settings.WECHAT = {**settings.WECHAT, "TIMESTAMP_TOLERANCE": 10}
     old = int(time.time()) - 30
     assert callback_request(text="x", timestamp=old).send(client).status_code == 403
-    assert callback_request(text="x", timestamp=int(time.time()) - 5).send(client).status_code == 200
+    assert (
+        callback_request(text="x", timestamp=int(time.time()) - 5).send(client).status_code == 200
+    )

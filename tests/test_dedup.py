@@ -88,7 +88,12 @@ def test_events_without_msgid_are_deduplicated_by_sender_and_time(
     other_key = callback_request(event="CLICK", key="V1002", CreateTime=1700000000)
     later = callback_request(event="CLICK", key="V1001_GOOD", CreateTime=1700000001)
     answers = [read_reply(r.send(client)).content for r in (first, retry, other_key, later)]
-    assert answers == ["clicked V1001_GOOD", "clicked V1001_GOOD", "clicked V1002", "clicked V1001_GOOD"]
+    assert answers == [
+        "clicked V1001_GOOD",
+        "clicked V1001_GOOD",
+        "clicked V1002",
+        "clicked V1001_GOOD",
+    ]
     assert runs == ["V1001_GOOD", "V1002", "V1001_GOOD"]
 
 

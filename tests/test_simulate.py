@@ -48,7 +48,9 @@ def test_text_round_trip_in_every_mode(site: str, account: str) -> None:
 
 def test_menu_click_subscribe_xml_and_verify(site: str, tmp_path: Path) -> None:
     url = f"{site}/wechat/callback/default/"
-    assert "thanks for the like" in simulate("--url", url, "--event", "click", "--key", "V1001_GOOD")
+    assert "thanks for the like" in simulate(
+        "--url", url, "--event", "click", "--key", "V1001_GOOD"
+    )
     assert "success (no reply)" in simulate("--url", url, "--event", "subscribe")
     message = tmp_path / "image.xml"
     message.write_text(

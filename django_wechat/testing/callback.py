@@ -113,7 +113,9 @@ def _path(account: Account, url: str | None) -> str:
     return url.split("?", 1)[0]
 
 
-def _signed_query(account: Account, timestamp: int | str | None, nonce: str | None) -> dict[str, str]:
+def _signed_query(
+    account: Account, timestamp: int | str | None, nonce: str | None
+) -> dict[str, str]:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     nonce = secrets.token_hex(5) if nonce is None else nonce
     return {
@@ -201,7 +203,9 @@ def callback_request(
     """
     acct = _account(account)
     mode = EncryptMode(encrypt_mode) if encrypt_mode is not None else acct.encrypt_mode
-    fields_ = _message_fields(message, text=text, event=event, key=key, source=source, fields=fields)
+    fields_ = _message_fields(
+        message, text=text, event=event, key=key, source=source, fields=fields
+    )
     plaintext = wxml.render(fields_)
     query = _signed_query(acct, timestamp, nonce)
     query["openid"] = str(fields_["FromUserName"])
@@ -245,9 +249,7 @@ def verification_request(
     acct = _account(account)
     query = _signed_query(acct, timestamp, nonce)
     query["echostr"] = str(secrets.randbits(62)) if echostr is None else echostr
-    return CallbackRequest(
-        account=acct, method="GET", path=_path(acct, url), query=query, body=b""
-    )
+    return CallbackRequest(account=acct, method="GET", path=_path(acct, url), query=query, body=b"")
 
 
 @dataclass(frozen=True)
@@ -331,7 +333,9 @@ def _account_of(response: Any) -> str:
 
 
 @contextmanager
-def isolated_handlers(*, keep: bool = False, handlers: Registry | None = None) -> Iterator[Registry]:
+def isolated_handlers(
+    *, keep: bool = False, handlers: Registry | None = None
+) -> Iterator[Registry]:
     """Run a block (a test) with its own ``@handler`` registrations.
 
     The site's handlers are set aside (kept too with ``keep=True``); handlers registered

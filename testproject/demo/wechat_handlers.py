@@ -16,8 +16,8 @@ from django_wechat.replies import ImageReply
 
 @handler(event="subscribe")
 def welcome(message: Any, **kwargs: Any) -> str:
-    """A new follower: say hello (a QR-code subscribe carries its scene in ``key``)."""
-    scene = getattr(message, "key", None)
+    """A new follower: say hello (a subscribe through a QR code carries its scene)."""
+    scene = getattr(message, "scene_id", "")
     suffix = f"（来自场景 {scene}）" if scene else ""
     return f"欢迎关注 django_wechat 演示号！发送“你好”试试。{suffix}"
 
