@@ -26,10 +26,10 @@ from __future__ import annotations
 import hashlib
 import inspect
 import logging
+import os
 import re
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -373,7 +373,7 @@ class Dispatcher:
         account: Account,
         request: HttpRequest,
     ) -> str:
-        token = f"{_PENDING}{uuid.uuid4().hex}"
+        token = _PENDING + os.urandom(8).hex()
         deadline = time.monotonic() + self.wait_timeout
         pause = self.poll_interval
         while True:
