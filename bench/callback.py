@@ -319,9 +319,8 @@ def with_wrk(duration: int, connections: int, pool: int) -> None:
         f"-c{connections} for {duration} s on loopback, {os.cpu_count()} CPUs"
     )
     print(f"  requests/s: {float(rps.group(1)):,.0f}  ({total:,} requests)")
-    print(
-        f"  latency p50: {int(marks.group(1)) / 1000:.2f} ms   p99: {int(marks.group(2)) / 1000:.2f} ms"
-    )
+    p50, p99 = int(marks.group(1)) / 1000, int(marks.group(2)) / 1000
+    print(f"  latency p50: {p50:.2f} ms   p99: {p99:.2f} ms")
     print(f"  non-2xx answers: {errors.group(1) if errors else 0}")
     if socket_errors:
         print(f"  socket errors: {socket_errors.group(1)}")
