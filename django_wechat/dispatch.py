@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import itertools
 import logging
 import os
 import re
@@ -317,6 +318,19 @@ def dedup_key(message: BaseMessage, account: Account) -> str:
 
 _REPLY = "reply:"
 _PENDING = "pending:"
+# A claim's value names its owner, so only the owner releases it: random per process
+# (pids repeat across machines), then a counter.
+_PROCESS = os.urandom(6).hex()
+_claims = itertools.count()
+
+
+def _new_process_id() -> None:
+    global _PROCESS
+    _PROCESS = os.urandom(6).hex()
+
+
+# Workers forked from a preloaded master (gunicorn --preload) get their own.
+os.register_at_fork(after_in_child=_new_process_id)
 
 
 class Dispatcher:
@@ -373,7 +387,7 @@ class Dispatcher:
         account: Account,
         request: HttpRequest,
     ) -> str:
-        token = _PENDING + os.urandom(8).hex()
+        token = f"{_PENDING}{_PROCESS}:{next(_claims)}"
         deadline = time.monotonic() + self.wait_timeout
         pause = self.poll_interval
         while True:
