@@ -253,3 +253,37 @@ def test_a_broken_cache_still_answers(
     response = callback_request(text="x").send(Client())
     assert read_reply(response).content == "still here"
     assert "without de-duplication" in caplog.text
+
+
+def test_a_waiting_retry_takes_over_when_the_first_attempt_fails(
+    cache_alias: str, handlers: Registry
+) -> None:
+    started = threading.Event()
+    release = threading.Event()
+    runs: list[int] = []
+
+    @handler(type="text")
+    def fails_first(message: Any, **kwargs: Any) -> str:
+        runs.append(1)
+        if len(runs) == 1:
+            started.set()
+            assert release.wait(10)
+            raise TimeoutError("upstream timed out")
+        return "retried"
+
+    first = callback_request(text="x")
+    result: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: result.setdefault("r", first.send(Client())))
+    thread.start()
+    assert started.wait(10)
+    timer = threading.Timer(0.1, release.set)  # fail while the retry is waiting
+    timer.start()
+    try:
+        retry = callback_request(first.message).send(Client())
+    finally:
+        release.set()
+        thread.join(10)
+        timer.cancel()
+    assert result["r"].content == b"success"
+    assert read_reply(retry).content == "retried"
+    assert len(runs) == 2
