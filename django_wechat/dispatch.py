@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack, overload
 
 from django.core.cache import caches
 
@@ -120,6 +120,17 @@ class Handler:
         return True
 
 
+class Filters(TypedDict, total=False):
+    """The filters :func:`handler` and :meth:`Registry.register` take."""
+
+    type: str | Iterable[str] | None
+    event: str | Iterable[str] | None
+    key: str | Iterable[str] | None
+    content: str | re.Pattern[str] | None
+    account: str | Iterable[str] | None
+    priority: int
+
+
 class Registry:
     """The ordered list of handlers; :data:`registry` is the one ``@handler`` fills.
 
@@ -137,18 +148,8 @@ class Registry:
     def __len__(self) -> int:
         return len(self._handlers)
 
-    def register(
-        self,
-        func: HandlerFunc,
-        *,
-        type: str | Iterable[str] | None = None,
-        event: str | Iterable[str] | None = None,
-        key: str | Iterable[str] | None = None,
-        content: str | re.Pattern[str] | None = None,
-        account: str | Iterable[str] | None = None,
-        priority: int = 0,
-    ) -> Handler:
-        """Add ``func`` with these filters and return its :class:`Handler`."""
+    def register(self, func: HandlerFunc, **filters: Unpack[Filters]) -> Handler:
+        """Add ``func`` with these filters (those of :func:`handler`); return its entry."""
         if not callable(func):
             raise TypeError(f"A WeChat handler must be callable, not {func!r}.")
         if inspect.iscoroutinefunction(func):
@@ -156,18 +157,17 @@ class Registry:
                 f"{func.__qualname__} is async; WeChat handlers are called synchronously "
                 "within the 5-second deadline. Make it a plain function."
             )
-        if isinstance(content, str):
-            content = re.compile(content)
+        content = filters.get("content")
         with self._lock:
             self._counter += 1
             entry = Handler(
                 func=func,
-                types=_as_set(type, lower=True),
-                events=_as_set(event, lower=True),
-                keys=_as_set(key),
-                content=content,
-                accounts=_as_set(account),
-                priority=priority,
+                types=_as_set(filters.get("type"), lower=True),
+                events=_as_set(filters.get("event"), lower=True),
+                keys=_as_set(filters.get("key")),
+                content=re.compile(content) if isinstance(content, str) else content,
+                accounts=_as_set(filters.get("account")),
+                priority=filters.get("priority") or 0,
                 order=self._counter,
             )
             self._handlers = tuple(
@@ -228,15 +228,7 @@ def handler(func: HandlerFunc, /) -> HandlerFunc: ...
 
 @overload
 def handler(
-    func: None = None,
-    /,
-    *,
-    type: str | Iterable[str] | None = None,
-    event: str | Iterable[str] | None = None,
-    key: str | Iterable[str] | None = None,
-    content: str | re.Pattern[str] | None = None,
-    account: str | Iterable[str] | None = None,
-    priority: int = 0,
+    func: None = None, /, **filters: Unpack[Filters]
 ) -> Callable[[HandlerFunc], HandlerFunc]: ...
 
 
@@ -274,7 +266,7 @@ def handler(
     article dicts (a news reply) or ``None`` (no reply). The function is returned
     unchanged, so it can still be called directly in tests.
     """
-    filters: dict[str, Any] = {
+    filters: Filters = {
         "type": type,
         "event": event,
         "key": key,

@@ -37,6 +37,14 @@ def cache_alias(request: pytest.FixtureRequest, settings: Any) -> Iterator[str]:
     caches["locmem"].clear()
 
 
+def in_background(request: Any) -> tuple[threading.Thread, dict[str, Any]]:
+    """Send ``request`` from another thread; its response lands in the dict as "response"."""
+    result: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: result.setdefault("response", request.send(Client())))
+    thread.start()
+    return thread, result
+
+
 @pytest.fixture
 def counted(handlers: Registry) -> list[str]:
     """A text handler that records each run and answers with a per-run number."""
@@ -128,26 +136,17 @@ def test_concurrent_deliveries_in_two_threads_run_the_handler_once(
         return "slow answer"
 
     first = callback_request(text="concurrent")
-    retry = callback_request(first.message)
-    responses: dict[str, Any] = {}
-
-    def deliver(label: str, request: Any) -> None:
-        responses[label] = request.send(Client())
-
-    threads = [
-        threading.Thread(target=deliver, args=("first", first)),
-        threading.Thread(target=deliver, args=("retry", retry)),
-    ]
-    threads[0].start()
+    first_thread, first_result = in_background(first)
     assert started.wait(10)
-    threads[1].start()  # finds the claim taken and waits for the reply
+    # The retry finds the claim taken and waits for the reply.
+    retry_thread, retry_result = in_background(callback_request(first.message))
     time.sleep(0.1)
     release.set()
-    for thread in threads:
-        thread.join(10)
+    first_thread.join(10)
+    retry_thread.join(10)
     assert runs == [1]
-    assert read_reply(responses["first"]).content == "slow answer"
-    assert read_reply(responses["retry"]).content == "slow answer"
+    assert read_reply(first_result["response"]).content == "slow answer"
+    assert read_reply(retry_result["response"]).content == "slow answer"
 
 
 def test_a_retry_that_waits_too_long_answers_success(
@@ -164,9 +163,7 @@ def test_a_retry_that_waits_too_long_answers_success(
         return "late"
 
     first = callback_request(text="x")
-    result: dict[str, Any] = {}
-    thread = threading.Thread(target=lambda: result.setdefault("r", first.send(Client())))
-    thread.start()
+    thread, result = in_background(first)
     try:
         assert started.wait(10)
         waited = time.monotonic()
@@ -180,7 +177,7 @@ def test_a_retry_that_waits_too_long_answers_success(
     assert 0.2 <= waited < 5
     # Once the first attempt is done, a further retry gets its reply.
     assert read_reply(callback_request(first.message).send(Client())).content == "late"
-    assert read_reply(result["r"]).content == "late"
+    assert read_reply(result["response"]).content == "late"
 
 
 def test_a_handler_that_raised_runs_again_on_the_retry(
@@ -272,9 +269,7 @@ def test_a_waiting_retry_takes_over_when_the_first_attempt_fails(
         return "retried"
 
     first = callback_request(text="x")
-    result: dict[str, Any] = {}
-    thread = threading.Thread(target=lambda: result.setdefault("r", first.send(Client())))
-    thread.start()
+    thread, result = in_background(first)
     assert started.wait(10)
     timer = threading.Timer(0.1, release.set)  # fail while the retry is waiting
     timer.start()
@@ -284,6 +279,6 @@ def test_a_waiting_retry_takes_over_when_the_first_attempt_fails(
         release.set()
         thread.join(10)
         timer.cancel()
-    assert result["r"].content == b"success"
+    assert result["response"].content == b"success"
     assert read_reply(retry).content == "retried"
     assert len(runs) == 2
