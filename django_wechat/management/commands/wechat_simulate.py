@@ -19,6 +19,7 @@ from typing import Any
 import requests
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from ...conf import DEFAULT_ACCOUNT, get_account
 from ...exceptions import WeChatError
@@ -32,27 +33,31 @@ from ...testing.callback import (
 
 
 class Command(BaseCommand):
-    help = (
+    help = _(
         "Send a signed (and encrypted, per the account's mode) WeChat callback to a running "
         "site and print the decrypted reply."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--account", default=DEFAULT_ACCOUNT, help="The account's name.")
+        parser.add_argument("--account", default=DEFAULT_ACCOUNT, help=_("The account's name."))
         parser.add_argument(
             "--url",
-            help="The callback URL (default: http://127.0.0.1:8000 + the wechat:callback path).",
+            help=_("The callback URL (default: http://127.0.0.1:8000 + the wechat:callback path)."),
         )
         what = parser.add_mutually_exclusive_group(required=True)
-        what.add_argument("--text", help="Send a text message with this content.")
-        what.add_argument("--event", help="Send an event: subscribe, click, view, scan...")
-        what.add_argument("--xml", type=Path, help="Send the message in this XML file.")
+        what.add_argument("--text", help=_("Send a text message with this content."))
+        what.add_argument("--event", help=_("Send an event: subscribe, click, view, scan..."))
+        what.add_argument("--xml", type=Path, help=_("Send the message in this XML file."))
         what.add_argument(
-            "--verify", action="store_true", help="Send the URL verification GET (echostr)."
+            "--verify", action="store_true", help=_("Send the URL verification GET (echostr).")
         )
-        parser.add_argument("--key", help="The event's EventKey (a menu key, a QR scene).")
-        parser.add_argument("--from", dest="source", default=DEFAULT_FOLLOWER, help="The openid.")
-        parser.add_argument("--timeout", type=float, default=5.0, help="Seconds (WeChat waits 5).")
+        parser.add_argument("--key", help=_("The event's EventKey (a menu key, a QR scene)."))
+        parser.add_argument(
+            "--from", dest="source", default=DEFAULT_FOLLOWER, help=_("The follower's openid.")
+        )
+        parser.add_argument(
+            "--timeout", type=float, default=5.0, help=_("Seconds to wait (WeChat waits 5).")
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -74,29 +79,40 @@ class Command(BaseCommand):
                 timeout=options["timeout"],
             )
         except requests.RequestException as exc:
-            raise CommandError(f"Could not reach {request.path}: {exc}") from None
+            raise CommandError(
+                _("Could not reach %(url)s: %(error)s") % {"url": request.path, "error": exc}
+            ) from None
         elapsed = (time.monotonic() - started) * 1000
-        self.stdout.write(f"HTTP {response.status_code} in {elapsed:.0f} ms")
+        self.stdout.write(
+            _("HTTP %(status)d in %(ms).0f ms") % {"status": response.status_code, "ms": elapsed}
+        )
         if response.status_code != 200:
             raise CommandError(
-                f"The site refused the callback (HTTP {response.status_code}): "
-                f"{response.text[:300]}"
+                _("The site refused the callback (HTTP %(status)d): %(reason)s")
+                % {"status": response.status_code, "reason": response.text[:300]}
             )
         if request.method == "GET":
             expected = request.query["echostr"]
             if response.text != expected:
-                raise CommandError(f"Expected echostr {expected!r}, got {response.text[:100]!r}.")
-            self.stdout.write(self.style.SUCCESS(f"URL verified: echostr {expected} echoed."))
+                raise CommandError(
+                    _("Expected echostr %(expected)r, got %(got)r.")
+                    % {"expected": expected, "got": response.text[:100]}
+                )
+            self.stdout.write(
+                self.style.SUCCESS(
+                    _("URL verified: echostr %(echostr)s echoed.") % {"echostr": expected}
+                )
+            )
             return
         try:
             reply = read_reply(response.content, account=account)
         except WeChatError as exc:
-            raise CommandError(f"Unreadable reply: {exc}") from None
+            raise CommandError(_("Unreadable reply: %(error)s") % {"error": exc}) from None
         if reply.empty:
-            self.stdout.write(self.style.SUCCESS("success (no reply)"))
+            self.stdout.write(self.style.SUCCESS(_("success (no reply)")))
             return
         if reply.encrypted:
-            self.stdout.write("Reply (decrypted, MsgSignature checked):")
+            self.stdout.write(_("Reply (decrypted, MsgSignature checked):"))
         self.stdout.write(reply.xml)
 
     @staticmethod
@@ -108,11 +124,16 @@ class Command(BaseCommand):
             try:
                 message: Any = options["xml"].read_bytes()
             except OSError as exc:
-                raise CommandError(f"Cannot read {options['xml']}: {exc}") from None
+                raise CommandError(
+                    _("Cannot read %(file)s: %(error)s") % {"file": options["xml"], "error": exc}
+                ) from None
             try:
                 return callback_request(message, account=account, url=url, key=options["key"])
             except WeChatError as exc:
-                raise CommandError(f"{options['xml']} is not a WeChat message: {exc}") from None
+                raise CommandError(
+                    _("%(file)s is not a WeChat message: %(error)s")
+                    % {"file": options["xml"], "error": exc}
+                ) from None
         return callback_request(
             account=account,
             url=url,
