@@ -394,3 +394,12 @@ def test_timestamp_tolerance_follows_the_setting(
     assert (
         callback_request(text="x", timestamp=int(time.time()) - 5).send(client).status_code == 200
     )
+
+
+@pytest.mark.parametrize("nonce", ["1320562132", "a b+c/é&=x"])
+def test_escaped_query_values_are_decoded(
+    client: Client, account: Account, echo: list[Any], nonce: str
+) -> None:
+    request = callback_request(text="x", account=account, nonce=nonce)
+    assert read_reply(request.send(client)).content == "echo: x"
+    assert verification_request("42", account=account, nonce=nonce).send(client).content == b"42"
