@@ -19,7 +19,7 @@ p50/p99 latency. Needs ``pip install -e ".[bench]"`` and ``apt-get install wrk``
 Run from the repository root::
 
     .venv/bin/python bench/callback.py [-n 4000] [--rounds 5]
-    .venv/bin/python bench/callback.py --wrk [--duration 30] [--connections 16]
+    .venv/bin/python bench/callback.py --wrk [--duration 30] [--connections 8]
 """
 
 from __future__ import annotations
@@ -358,7 +358,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--wrk", action="store_true", help="gunicorn + redis + wrk instead")
     parser.add_argument("--duration", type=int, default=30)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--pool", type=int, default=100_000, help="distinct messages for wrk")
     args = parser.parse_args()
     if args.wrk:
