@@ -20,9 +20,9 @@ import hmac
 import os
 import re
 import struct
+import threading
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -87,9 +87,39 @@ def _decode_aes_key(encoding_aes_key: str, setting: str) -> bytes:
     return base64.b64decode(encoding_aes_key + "=")
 
 
-@dataclass(frozen=True)
-class Decrypted:
-    """The result of :meth:`WeChatCrypto.decrypt_envelope`.
+class _CBC(threading.local):
+    """AES-256-CBC with WeChat's fixed IV, reusing one cipher context per thread.
+
+    Making a context costs more than encrypting a message. A CBC context that is never
+    finalised continues the chain from the last ciphertext block it handled, so XOR-ing
+    the first block with (that block ^ IV) makes every message start from the IV again,
+    exactly as a fresh context would. Inputs are always whole blocks, so nothing is
+    ever buffered inside the context. ``threading.local``: each thread has its own.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        cipher = Cipher(algorithms.AES(key), modes.CBC(key[:16]))
+        self.iv = int.from_bytes(key[:16])
+        self.encryptor = cipher.encryptor()
+        self.decryptor = cipher.decryptor()
+        self.encrypt_chain = self.iv
+        self.decrypt_chain = self.iv
+
+    def encrypt(self, plain: bytes) -> bytes:
+        head = (int.from_bytes(plain[:16]) ^ self.encrypt_chain ^ self.iv).to_bytes(16)
+        out = self.encryptor.update(head + plain[16:])
+        self.encrypt_chain = int.from_bytes(out[-16:])
+        return out
+
+    def decrypt(self, data: bytes) -> bytes:
+        out = self.decryptor.update(data)
+        head = (int.from_bytes(out[:16]) ^ self.decrypt_chain ^ self.iv).to_bytes(16)
+        self.decrypt_chain = int.from_bytes(data[-16:])
+        return head + out[16:]
+
+
+class Decrypted(NamedTuple):
+    """The result of :meth:`WeChatCrypto.decrypt_envelope`: ``(xml, crypto)``.
 
     ``crypto`` is bound to the key that decrypted the message; encrypt the reply with it,
     as WeChat advises while an EncodingAESKey is being changed.
@@ -107,7 +137,7 @@ class WeChatCrypto:
     decryption tries the current key, then the previous one.
     """
 
-    __slots__ = ("_app_id_bytes", "_cipher", "_previous", "app_id", "token")
+    __slots__ = ("_app_id_bytes", "_cbc", "_previous", "app_id", "token")
 
     def __init__(
         self,
@@ -120,8 +150,7 @@ class WeChatCrypto:
         self.app_id = app_id
         self._app_id_bytes = app_id.encode()
         key = _decode_aes_key(encoding_aes_key, "ENCODING_AES_KEY")
-        # One Cipher per key, reused: each call only makes a (cheap) encryptor/decryptor.
-        self._cipher = Cipher(algorithms.AES(key), modes.CBC(key[:16]))
+        self._cbc = _CBC(key)
         self._previous: WeChatCrypto | None = None
         if previous_encoding_aes_key:
             _decode_aes_key(previous_encoding_aes_key, "PREVIOUS_ENCODING_AES_KEY")
@@ -160,8 +189,7 @@ class WeChatCrypto:
         size = 20 + len(body) + len(self._app_id_bytes)
         pad = _PADS[BLOCK_SIZE - size % BLOCK_SIZE]
         plain = b"".join((prefix, _LENGTH.pack(len(body)), body, self._app_id_bytes, pad))
-        encryptor = self._cipher.encryptor()
-        return base64.b64encode(encryptor.update(plain) + encryptor.finalize()).decode()
+        return base64.b64encode(self._cbc.encrypt(plain)).decode()
 
     def decrypt(self, encrypted_b64: str | bytes) -> str:
         """Decrypt the base64 ``Encrypt`` value and return the message it holds.
@@ -195,8 +223,7 @@ class WeChatCrypto:
                 _("The encrypted message is %(size)d bytes, not a whole number of AES blocks.")
                 % {"size": len(data)}
             )
-        decryptor = self._cipher.decryptor()
-        plain = decryptor.update(data) + decryptor.finalize()
+        plain = self._cbc.decrypt(data)
         pad = plain[-1]
         # A wrong key decrypts to noise, which almost never ends in valid padding.
         if not 1 <= pad <= BLOCK_SIZE or not plain.endswith(_PADS[pad]):

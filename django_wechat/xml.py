@@ -212,7 +212,9 @@ def escape_cdata(value: str) -> str:
     ``]]]]><![CDATA[>``. Characters XML cannot carry at all raise
     :class:`~django_wechat.exceptions.ReplyError`.
     """
-    if _ILLEGAL.search(value):
+    # isprintable() is a quick C-level "certainly fine" for most text; tabs, newlines
+    # and the like take the exact check.
+    if not value.isprintable() and _ILLEGAL.search(value):
         raise ReplyError(
             _("The text contains a control character that XML cannot carry: %(text)r")
             % {"text": value[:40]}
