@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack, overload
 from django.core.cache import caches
 
 from .conf import Account, wechat_settings
+from .replies import create_reply
 from .signals import message_received
 
 if TYPE_CHECKING:
@@ -380,11 +381,11 @@ class Dispatcher:
         request: HttpRequest,
     ) -> str:
         token = f"{_PENDING}{_PROCESS}:{next(_claims)}"
+        if _cache_call(cache.add, key, token, timeout=self.claim_timeout):
+            return self._handle(message, account, request, key=key, cache=cache, token=token)
         deadline = time.monotonic() + self.wait_timeout
         pause = self.poll_interval
         while True:
-            if _cache_call(cache.add, key, token, timeout=self.claim_timeout):
-                return self._handle(message, account, request, key=key, cache=cache, token=token)
             stored = _cache_call(cache.get, key)
             if isinstance(stored, str) and stored.startswith(_REPLY):
                 logger.info("WeChat delivered %s again; answering with the stored reply.", key)
@@ -401,6 +402,8 @@ class Dispatcher:
                 return SUCCESS
             time.sleep(min(pause, remaining))
             pause = min(pause * 2, self.max_poll_interval)
+            if _cache_call(cache.add, key, token, timeout=self.claim_timeout):
+                return self._handle(message, account, request, key=key, cache=cache, token=token)
 
     def _handle(
         self,
@@ -451,8 +454,6 @@ class Dispatcher:
     def _run(
         entry: Handler | None, message: BaseMessage, account: Account, request: HttpRequest
     ) -> str:
-        from .replies import create_reply
-
         if entry is None:
             logger.debug("No WeChat handler for a %r message to %r.", message.type, account.name)
             result = None
