@@ -152,15 +152,7 @@ def _flat(text: str) -> dict[str, Any] | None:
     match = _FLAT_ITEM.match
     while (item := match(text, pos)) is not None:
         tag, cdata, plain = item.groups()
-        value = plain if cdata is None else cdata
-        if tag in result:
-            previous = result[tag]
-            if type(previous) is list:
-                previous.append(value)
-            else:
-                result[tag] = [previous, value]
-        else:
-            result[tag] = value
+        _add(result, tag, plain if cdata is None else cdata)
         pos = item.end()
     if _FLAT_TAIL.fullmatch(text, pos) is None:
         return None
@@ -193,16 +185,20 @@ def _children(element: Any) -> dict[str, Any]:
             # A processing instruction or an (unresolved) entity reference inside the
             # document; comments were dropped by the parser.
             raise XMLError(_("Processing instructions and entities are refused in XML."))
-        value: Any = _children(child) if len(child) else (child.text or "")
-        if tag in result:
-            previous = result[tag]
-            if type(previous) is list:
-                previous.append(value)
-            else:
-                result[tag] = [previous, value]
-        else:
-            result[tag] = value
+        _add(result, tag, _children(child) if len(child) else (child.text or ""))
     return result
+
+
+def _add(result: dict[str, Any], tag: str, value: Any) -> None:
+    """Store one element's value; a repeated element becomes a list."""
+    if tag in result:
+        previous = result[tag]
+        if type(previous) is list:
+            previous.append(value)
+        else:
+            result[tag] = [previous, value]
+    else:
+        result[tag] = value
 
 
 def escape_cdata(value: str) -> str:
