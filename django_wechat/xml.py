@@ -56,6 +56,7 @@ _CDATA = r"<!\[CDATA\[([^\]]*(?:\](?!\]>)[^\]]*)*)\]\]>"
 _TEXT = r"([^<&\]]*)"
 _FLAT_ITEM = re.compile(rf"[ \t\n]*<({_NAME})>(?:{_CDATA}|{_TEXT})</\1>")
 _FLAT_TAIL = re.compile(r"[ \t\n]*</xml>[ \t\n]*")
+_FLAT_START = re.compile(rb"[ \t\n]*<xml>")
 # Bytes XML 1.0 forbids, and CR; with none of them present the regexes need not check.
 _CONTROL = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0D, 0x20)])
 
@@ -129,7 +130,7 @@ def parse(data: bytes | str, *, max_size: int | None = None) -> dict[str, Any]:
             _("The XML body is %(size)d bytes, more than the %(limit)d allowed (MAX_BODY_SIZE).")
             % {"size": len(raw), "limit": limit}
         )
-    if len(raw.translate(None, _CONTROL)) == len(raw):
+    if _FLAT_START.match(raw) and len(raw.translate(None, _CONTROL)) == len(raw):
         if text is None:
             try:
                 text = raw.decode()
