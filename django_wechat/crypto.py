@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import os
@@ -165,17 +166,24 @@ class WeChatCrypto:
 
     @classmethod
     def from_account(cls, account: Account) -> WeChatCrypto:
-        """The crypto for a configured :class:`~django_wechat.conf.Account`."""
+        """The crypto for a configured :class:`~django_wechat.conf.Account`.
+
+        Instances are cached per set of credentials and shared (they are thread-safe),
+        so calling this on every request costs a dictionary lookup.
+        """
         if not account.encoding_aes_key:
             raise ImproperlyConfigured(
                 _("The WeChat account %(name)r has no ENCODING_AES_KEY.") % {"name": account.name}
             )
-        return cls(
+        credentials = (
             account.token,
             account.encoding_aes_key,
             account.app_id,
             account.previous_encoding_aes_key,
         )
+        if cls is not WeChatCrypto:
+            return cls(*credentials)
+        return _cached(*credentials)
 
     def __repr__(self) -> str:
         return f"<WeChatCrypto app_id={self.app_id!r}>"
@@ -304,3 +312,10 @@ class WeChatCrypto:
             timestamp=stamp,
             nonce=wxml.escape_cdata(nonce),
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _cached(
+    token: str, encoding_aes_key: str, app_id: str, previous_encoding_aes_key: str
+) -> WeChatCrypto:
+    return WeChatCrypto(token, encoding_aes_key, app_id, previous_encoding_aes_key)

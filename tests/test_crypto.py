@@ -319,6 +319,22 @@ def test_from_account_uses_settings() -> None:
     )
 
 
+def test_from_account_is_cached_per_credentials(settings: pytest.FixtureRequest) -> None:
+    first = WeChatCrypto.from_account(get_account("default"))
+    assert WeChatCrypto.from_account(get_account("default")) is first
+    settings.WECHAT = {
+        **settings.WECHAT,
+        "ACCOUNTS": {
+            **settings.WECHAT["ACCOUNTS"],
+            "default": {**settings.WECHAT["ACCOUNTS"]["default"], "ENCODING_AES_KEY": OTHER_KEY},
+        },
+    }
+    changed = WeChatCrypto.from_account(get_account("default"))
+    assert changed is not first
+    with pytest.raises(DecryptError):
+        changed.decrypt(C1_ENCRYPT)
+
+
 def test_from_account_without_key() -> None:
     with pytest.raises(ImproperlyConfigured, match="plain"):
         WeChatCrypto.from_account(get_account("plain"))
