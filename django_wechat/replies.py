@@ -151,26 +151,30 @@ class TextReply(BaseReply):
         )
 
 
-class ImageReply(BaseReply):
+class _MediaReply(BaseReply):
+    """A reply carrying one uploaded ``media_id`` in an element named after the type."""
+
+    fields: ClassVar[dict[str, Any]] = {"media_id": ""}
+    required = ("media_id",)
+
+    media_id: str
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        element = cls.type.capitalize()
+        cls.body = f"<{element}><MediaId><![CDATA[{{media_id}}]]></MediaId></{element}>"
+        super().__init_subclass__(**kwargs)
+
+
+class ImageReply(_MediaReply):
     """An image reply: ``media_id`` of an uploaded image."""
 
     type = "image"
-    fields: ClassVar[dict[str, Any]] = {"media_id": ""}
-    required = ("media_id",)
-    body = "<Image><MediaId><![CDATA[{media_id}]]></MediaId></Image>"
-
-    media_id: str
 
 
-class VoiceReply(BaseReply):
+class VoiceReply(_MediaReply):
     """A voice reply: ``media_id`` of an uploaded voice clip."""
 
     type = "voice"
-    fields: ClassVar[dict[str, Any]] = {"media_id": ""}
-    required = ("media_id",)
-    body = "<Voice><MediaId><![CDATA[{media_id}]]></MediaId></Voice>"
-
-    media_id: str
 
 
 class VideoReply(BaseReply):

@@ -56,6 +56,7 @@ _CDATA = r"<!\[CDATA\[([^\]]*(?:\](?!\]>)[^\]]*)*)\]\]>"
 _TEXT = r"([^<&\]]*)"
 _FLAT_ITEM = re.compile(rf"[ \t\n]*<({_NAME})>(?:{_CDATA}|{_TEXT})</\1>")
 _FLAT_TAIL = re.compile(r"[ \t\n]*</xml>[ \t\n]*")
+_FLAT_START = re.compile(rb"[ \t\n]*<xml>")
 # Bytes XML 1.0 forbids, and CR; with none of them present the regexes need not check.
 _CONTROL = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0D, 0x20)])
 
@@ -129,7 +130,7 @@ def parse(data: bytes | str, *, max_size: int | None = None) -> dict[str, Any]:
             _("The XML body is %(size)d bytes, more than the %(limit)d allowed (MAX_BODY_SIZE).")
             % {"size": len(raw), "limit": limit}
         )
-    if len(raw.translate(None, _CONTROL)) == len(raw):
+    if _FLAT_START.match(raw) and len(raw.translate(None, _CONTROL)) == len(raw):
         if text is None:
             try:
                 text = raw.decode()
@@ -152,15 +153,7 @@ def _flat(text: str) -> dict[str, Any] | None:
     match = _FLAT_ITEM.match
     while (item := match(text, pos)) is not None:
         tag, cdata, plain = item.groups()
-        value = plain if cdata is None else cdata
-        if tag in result:
-            previous = result[tag]
-            if type(previous) is list:
-                previous.append(value)
-            else:
-                result[tag] = [previous, value]
-        else:
-            result[tag] = value
+        _add(result, tag, plain if cdata is None else cdata)
         pos = item.end()
     if _FLAT_TAIL.fullmatch(text, pos) is None:
         return None
@@ -193,16 +186,20 @@ def _children(element: Any) -> dict[str, Any]:
             # A processing instruction or an (unresolved) entity reference inside the
             # document; comments were dropped by the parser.
             raise XMLError(_("Processing instructions and entities are refused in XML."))
-        value: Any = _children(child) if len(child) else (child.text or "")
-        if tag in result:
-            previous = result[tag]
-            if type(previous) is list:
-                previous.append(value)
-            else:
-                result[tag] = [previous, value]
-        else:
-            result[tag] = value
+        _add(result, tag, _children(child) if len(child) else (child.text or ""))
     return result
+
+
+def _add(result: dict[str, Any], tag: str, value: Any) -> None:
+    """Store one element's value; a repeated element becomes a list."""
+    if tag in result:
+        previous = result[tag]
+        if type(previous) is list:
+            previous.append(value)
+        else:
+            result[tag] = [previous, value]
+    else:
+        result[tag] = value
 
 
 def escape_cdata(value: str) -> str:

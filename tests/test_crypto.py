@@ -148,7 +148,20 @@ def test_block_aligned_message_gets_a_full_block_of_padding() -> None:
 
 
 def test_prefix_is_random_by_default(crypto: WeChatCrypto) -> None:
-    assert crypto.encrypt("hello") != crypto.encrypt("hello")
+    first, second = crypto.encrypt("hello"), crypto.encrypt("hello")
+    assert first != second
+    # As a fresh, independent decryption sees them: different random prefixes.
+    assert raw_decrypt(C1_KEY, first)[:16] != raw_decrypt(C1_KEY, second)[:16]
+    assert raw_decrypt(C1_KEY, first)[16:] == raw_decrypt(C1_KEY, second)[16:]
+
+
+def test_vectors_hold_after_other_traffic(crypto: WeChatCrypto) -> None:
+    """The reused cipher context starts each message from the IV, whatever came before."""
+    for i in range(5):
+        crypto.decrypt(crypto.encrypt("warm-up " * i))
+        crypto.decrypt(C1_ENCRYPT)
+        assert crypto.encrypt(C1_PLAINTEXT, prefix=C1_RANDOM) == C1_ENCRYPT
+        assert crypto.decrypt(C1_ENCRYPT) == C1_PLAINTEXT
 
 
 # --- envelopes ----------------------------------------------------------------------------
@@ -304,6 +317,22 @@ def test_from_account_uses_settings() -> None:
         crypto.decrypt_message(C1_FROM_XML, C1_MSG_SIGNATURE, C1_TIMESTAMP, C1_NONCE)
         == C1_PLAINTEXT
     )
+
+
+def test_from_account_is_cached_per_credentials(settings: pytest.FixtureRequest) -> None:
+    first = WeChatCrypto.from_account(get_account("default"))
+    assert WeChatCrypto.from_account(get_account("default")) is first
+    settings.WECHAT = {
+        **settings.WECHAT,
+        "ACCOUNTS": {
+            **settings.WECHAT["ACCOUNTS"],
+            "default": {**settings.WECHAT["ACCOUNTS"]["default"], "ENCODING_AES_KEY": OTHER_KEY},
+        },
+    }
+    changed = WeChatCrypto.from_account(get_account("default"))
+    assert changed is not first
+    with pytest.raises(DecryptError):
+        changed.decrypt(C1_ENCRYPT)
 
 
 def test_from_account_without_key() -> None:
