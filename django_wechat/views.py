@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import lru_cache
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
@@ -60,21 +59,6 @@ def _query(request: HttpRequest) -> dict[str, str]:
         key, _sep, value = pair.partition("=")
         query[key] = value
     return query
-
-
-@lru_cache(maxsize=64)
-def _crypto(token: str, encoding_aes_key: str, app_id: str, previous: str) -> crypto.WeChatCrypto:
-    # Decoding the key and building the cipher costs more than decrypting a message.
-    return crypto.WeChatCrypto(token, encoding_aes_key, app_id, previous)
-
-
-def crypto_for(account: Account) -> crypto.WeChatCrypto:
-    """The (cached) :class:`~django_wechat.crypto.WeChatCrypto` for ``account``."""
-    if not account.encoding_aes_key:
-        return crypto.WeChatCrypto.from_account(account)  # raises ImproperlyConfigured
-    return _crypto(
-        account.token, account.encoding_aes_key, account.app_id, account.previous_encoding_aes_key
-    )
 
 
 class CallbackView(View):
@@ -181,7 +165,7 @@ class CallbackView(View):
                 raise EncryptionMismatch(
                     _("This account requires encrypted messages (encrypt_type=aes).")
                 )
-            decrypted = crypto_for(account).decrypt_envelope(
+            decrypted = crypto.WeChatCrypto.from_account(account).decrypt_envelope(
                 body, query.get("msg_signature", ""), timestamp, nonce
             )
             plaintext = decrypted.xml
