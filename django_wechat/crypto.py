@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import os
 import re
 import struct
+import threading
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -87,9 +88,46 @@ def _decode_aes_key(encoding_aes_key: str, setting: str) -> bytes:
     return base64.b64decode(encoding_aes_key + "=")
 
 
-@dataclass(frozen=True)
-class Decrypted:
-    """The result of :meth:`WeChatCrypto.decrypt_envelope`.
+class _CBC(threading.local):
+    """AES-256-CBC with WeChat's fixed IV, reusing one cipher context per thread.
+
+    Making a context costs more than encrypting a message, so each thread keeps one
+    encryptor and one decryptor and never finalises them. Such a context continues the
+    chain from the last ciphertext block it handled instead of from the IV, which
+    changes only the first plaintext block of the next message -- and in WeChat's format
+    that block is the 16 random bytes nobody reads:
+
+    - decrypting, the first 16 bytes come out wrong and are ignored;
+    - encrypting a fresh random prefix P, the receiver reads P ^ chain ^ IV instead:
+      just as random. Only a caller-chosen prefix (the fixed test vectors) needs the
+      first block corrected, which ``exact=True`` does.
+
+    Inputs are always whole blocks, so nothing is ever buffered inside a context.
+    ``threading.local``: each thread has its own pair.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        cipher = Cipher(algorithms.AES(key), modes.CBC(key[:16]))
+        self.iv = key[:16]
+        self.encryptor = cipher.encryptor()
+        self.decryptor = cipher.decryptor()
+        self.last = self.iv
+
+    def encrypt(self, plain: bytes, *, exact: bool = False) -> bytes:
+        if exact:
+            fix = int.from_bytes(self.last) ^ int.from_bytes(self.iv)
+            plain = (int.from_bytes(plain[:16]) ^ fix).to_bytes(16) + plain[16:]
+        out = self.encryptor.update(plain)
+        self.last = out[-16:]
+        return out
+
+    def decrypt_after_first_block(self, data: bytes) -> bytes:
+        """Decrypt ``data``; the first 16 bytes of the result are not meaningful."""
+        return self.decryptor.update(data)
+
+
+class Decrypted(NamedTuple):
+    """The result of :meth:`WeChatCrypto.decrypt_envelope`: ``(xml, crypto)``.
 
     ``crypto`` is bound to the key that decrypted the message; encrypt the reply with it,
     as WeChat advises while an EncodingAESKey is being changed.
@@ -107,7 +145,7 @@ class WeChatCrypto:
     decryption tries the current key, then the previous one.
     """
 
-    __slots__ = ("_app_id_bytes", "_cipher", "_previous", "app_id", "token")
+    __slots__ = ("_app_id_bytes", "_cbc", "_previous", "app_id", "token")
 
     def __init__(
         self,
@@ -120,8 +158,7 @@ class WeChatCrypto:
         self.app_id = app_id
         self._app_id_bytes = app_id.encode()
         key = _decode_aes_key(encoding_aes_key, "ENCODING_AES_KEY")
-        # One Cipher per key, reused: each call only makes a (cheap) encryptor/decryptor.
-        self._cipher = Cipher(algorithms.AES(key), modes.CBC(key[:16]))
+        self._cbc = _CBC(key)
         self._previous: WeChatCrypto | None = None
         if previous_encoding_aes_key:
             _decode_aes_key(previous_encoding_aes_key, "PREVIOUS_ENCODING_AES_KEY")
@@ -129,17 +166,24 @@ class WeChatCrypto:
 
     @classmethod
     def from_account(cls, account: Account) -> WeChatCrypto:
-        """The crypto for a configured :class:`~django_wechat.conf.Account`."""
+        """The crypto for a configured :class:`~django_wechat.conf.Account`.
+
+        Instances are cached per set of credentials and shared (they are thread-safe),
+        so calling this on every request costs a dictionary lookup.
+        """
         if not account.encoding_aes_key:
             raise ImproperlyConfigured(
                 _("The WeChat account %(name)r has no ENCODING_AES_KEY.") % {"name": account.name}
             )
-        return cls(
+        credentials = (
             account.token,
             account.encoding_aes_key,
             account.app_id,
             account.previous_encoding_aes_key,
         )
+        if cls is not WeChatCrypto:
+            return cls(*credentials)
+        return _cached(*credentials)
 
     def __repr__(self) -> str:
         return f"<WeChatCrypto app_id={self.app_id!r}>"
@@ -153,6 +197,7 @@ class WeChatCrypto:
         with fixed vectors need it.
         """
         body = text.encode()
+        exact = prefix is not None
         if prefix is None:
             prefix = os.urandom(16)
         elif len(prefix) != 16:
@@ -160,8 +205,7 @@ class WeChatCrypto:
         size = 20 + len(body) + len(self._app_id_bytes)
         pad = _PADS[BLOCK_SIZE - size % BLOCK_SIZE]
         plain = b"".join((prefix, _LENGTH.pack(len(body)), body, self._app_id_bytes, pad))
-        encryptor = self._cipher.encryptor()
-        return base64.b64encode(encryptor.update(plain) + encryptor.finalize()).decode()
+        return base64.b64encode(self._cbc.encrypt(plain, exact=exact)).decode()
 
     def decrypt(self, encrypted_b64: str | bytes) -> str:
         """Decrypt the base64 ``Encrypt`` value and return the message it holds.
@@ -195,8 +239,8 @@ class WeChatCrypto:
                 _("The encrypted message is %(size)d bytes, not a whole number of AES blocks.")
                 % {"size": len(data)}
             )
-        decryptor = self._cipher.decryptor()
-        plain = decryptor.update(data) + decryptor.finalize()
+        # The first block (the random prefix) is never read: see _CBC.
+        plain = self._cbc.decrypt_after_first_block(data)
         pad = plain[-1]
         # A wrong key decrypts to noise, which almost never ends in valid padding.
         if not 1 <= pad <= BLOCK_SIZE or not plain.endswith(_PADS[pad]):
@@ -268,3 +312,10 @@ class WeChatCrypto:
             timestamp=stamp,
             nonce=wxml.escape_cdata(nonce),
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _cached(
+    token: str, encoding_aes_key: str, app_id: str, previous_encoding_aes_key: str
+) -> WeChatCrypto:
+    return WeChatCrypto(token, encoding_aes_key, app_id, previous_encoding_aes_key)

@@ -61,6 +61,7 @@ class BaseReply:
     required: ClassVar[tuple[str, ...]] = ()
     body: ClassVar[str] = ""
     _template: ClassVar[str] = ""
+    _allowed: ClassVar[frozenset[str]] = frozenset({"source", "target", "time"})
 
     source: str
     target: str
@@ -70,20 +71,22 @@ class BaseReply:
         super().__init_subclass__(**kwargs)
         if cls.type:
             cls._template = _HEAD.replace("{type}", cls.type) + cls.body + "</xml>"
+        cls._allowed = frozenset({"source", "target", "time", *cls.fields})
 
     def __init__(self, message: BaseMessage | None = None, **fields: Any) -> None:
-        unknown = set(fields) - {"source", "target", "time", *self.fields}
+        unknown = fields.keys() - self._allowed
         if unknown:
             raise TypeError(
                 f"{type(self).__name__} got unknown field(s) {', '.join(sorted(unknown))}; "
                 f"it takes {', '.join(['source', 'target', 'time', *self.fields])}."
             )
-        self.source = fields.pop("source", None) or (message.target if message else "")
-        self.target = fields.pop("target", None) or (message.source if message else "")
-        stamp = fields.pop("time", None)
+        get = fields.get
+        self.source = get("source") or (message.target if message else "")
+        self.target = get("target") or (message.source if message else "")
+        stamp = get("time")
         self.time = int(time.time()) if stamp is None else int(stamp)
         for name, default in self.fields.items():
-            setattr(self, name, fields.get(name, default))
+            setattr(self, name, get(name, default))
 
     def bind(self, message: BaseMessage) -> None:
         """Fill ``source`` and ``target`` from ``message`` where they are not set yet."""
@@ -148,26 +151,30 @@ class TextReply(BaseReply):
         )
 
 
-class ImageReply(BaseReply):
+class _MediaReply(BaseReply):
+    """A reply carrying one uploaded ``media_id`` in an element named after the type."""
+
+    fields: ClassVar[dict[str, Any]] = {"media_id": ""}
+    required = ("media_id",)
+
+    media_id: str
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        element = cls.type.capitalize()
+        cls.body = f"<{element}><MediaId><![CDATA[{{media_id}}]]></MediaId></{element}>"
+        super().__init_subclass__(**kwargs)
+
+
+class ImageReply(_MediaReply):
     """An image reply: ``media_id`` of an uploaded image."""
 
     type = "image"
-    fields: ClassVar[dict[str, Any]] = {"media_id": ""}
-    required = ("media_id",)
-    body = "<Image><MediaId><![CDATA[{media_id}]]></MediaId></Image>"
-
-    media_id: str
 
 
-class VoiceReply(BaseReply):
+class VoiceReply(_MediaReply):
     """A voice reply: ``media_id`` of an uploaded voice clip."""
 
     type = "voice"
-    fields: ClassVar[dict[str, Any]] = {"media_id": ""}
-    required = ("media_id",)
-    body = "<Voice><MediaId><![CDATA[{media_id}]]></MediaId></Voice>"
-
-    media_id: str
 
 
 class VideoReply(BaseReply):

@@ -148,7 +148,20 @@ def test_block_aligned_message_gets_a_full_block_of_padding() -> None:
 
 
 def test_prefix_is_random_by_default(crypto: WeChatCrypto) -> None:
-    assert crypto.encrypt("hello") != crypto.encrypt("hello")
+    first, second = crypto.encrypt("hello"), crypto.encrypt("hello")
+    assert first != second
+    # As a fresh, independent decryption sees them: different random prefixes.
+    assert raw_decrypt(C1_KEY, first)[:16] != raw_decrypt(C1_KEY, second)[:16]
+    assert raw_decrypt(C1_KEY, first)[16:] == raw_decrypt(C1_KEY, second)[16:]
+
+
+def test_vectors_hold_after_other_traffic(crypto: WeChatCrypto) -> None:
+    """The reused cipher context starts each message from the IV, whatever came before."""
+    for i in range(5):
+        crypto.decrypt(crypto.encrypt("warm-up " * i))
+        crypto.decrypt(C1_ENCRYPT)
+        assert crypto.encrypt(C1_PLAINTEXT, prefix=C1_RANDOM) == C1_ENCRYPT
+        assert crypto.decrypt(C1_ENCRYPT) == C1_PLAINTEXT
 
 
 # --- envelopes ----------------------------------------------------------------------------
@@ -306,6 +319,22 @@ def test_from_account_uses_settings() -> None:
     )
 
 
+def test_from_account_is_cached_per_credentials(settings: pytest.FixtureRequest) -> None:
+    first = WeChatCrypto.from_account(get_account("default"))
+    assert WeChatCrypto.from_account(get_account("default")) is first
+    settings.WECHAT = {
+        **settings.WECHAT,
+        "ACCOUNTS": {
+            **settings.WECHAT["ACCOUNTS"],
+            "default": {**settings.WECHAT["ACCOUNTS"]["default"], "ENCODING_AES_KEY": OTHER_KEY},
+        },
+    }
+    changed = WeChatCrypto.from_account(get_account("default"))
+    assert changed is not first
+    with pytest.raises(DecryptError):
+        changed.decrypt(C1_ENCRYPT)
+
+
 def test_from_account_without_key() -> None:
     with pytest.raises(ImproperlyConfigured, match="plain"):
         WeChatCrypto.from_account(get_account("plain"))
@@ -382,3 +411,41 @@ def test_from_account_with_previous_key(settings: pytest.FixtureRequest) -> None
     result = crypto.decrypt_envelope(C1_FROM_XML, C1_MSG_SIGNATURE, C1_TIMESTAMP, C1_NONCE)
     assert result.xml == C1_PLAINTEXT
     assert result.crypto is not crypto
+
+
+def test_threads_share_a_crypto_safely() -> None:
+    """Each thread chains its own cipher context; interleaved use stays correct."""
+    import threading
+
+    from tests.protocol_vectors import raw_decrypt
+
+    crypto = WeChatCrypto(C1_TOKEN, C1_KEY, C1_APP_ID)
+    errors: list[str] = []
+
+    def work(n: int) -> None:
+        for i in range(300):
+            text = f"<xml>线程 {n} 消息 {i} " + "x" * (i % 40) + "</xml>"
+            encrypted = crypto.encrypt(text)
+            # An independent decryption (a fresh context) sees a well-formed message...
+            plain = raw_decrypt(C1_KEY, encrypted)
+            if text.encode() not in plain:
+                errors.append(f"encrypt {n}/{i}")
+            # ...and ours reads it back.
+            if crypto.decrypt(encrypted) != text:
+                errors.append(f"decrypt {n}/{i}")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+def test_a_failed_decryption_does_not_disturb_the_next() -> None:
+    crypto = WeChatCrypto(C1_TOKEN, C1_KEY, C1_APP_ID)
+    for name, encrypted in CORRUPTIONS.items():
+        with pytest.raises(DecryptError):
+            crypto.decrypt(encrypted)
+        assert crypto.decrypt(C1_ENCRYPT) == C1_PLAINTEXT, name
+        assert crypto.decrypt(crypto.encrypt("ok")) == "ok", name

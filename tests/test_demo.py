@@ -104,4 +104,3 @@ def test_wrong_password_is_refused_in_a_real_browser(demo_site: str) -> None:
         page.wait_for_load_state()
         assert "/admin/login/" in page.url
         assert "Please enter the correct username and password" in page.content()
-

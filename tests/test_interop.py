@@ -68,6 +68,17 @@ def inbound_body(account: Account, plaintext: str) -> tuple[str, str | None]:
     return body, envelope["MsgSignature"]
 
 
+def transmit(xml: str, account: Account, *, sender: Any, receiver: Any) -> str:
+    """A reply's trip back to WeChat: encrypted by ``sender``'s implementation,
+    decrypted by ``receiver``'s (``ours`` or ``theirs``). In plain mode it travels as it is.
+    """
+    if not account.encrypted:
+        return xml
+    envelope = sender(account).encrypt_message(xml, NONCE, TIMESTAMP)
+    signature = parse(envelope)["MsgSignature"]
+    return str(receiver(account).decrypt_message(envelope, signature, TIMESTAMP, NONCE))
+
+
 def receive(account: Account, body: str, signature: str | None) -> BaseMessage:
     """Our side of a callback: decrypt when the account encrypts, then parse."""
     if signature is not None:
@@ -95,10 +106,7 @@ def test_our_reply_reaches_wechatpy(account: Account) -> None:
     body, signature = inbound_body(account, INBOUND)
     message = receive(account, body, signature)
     xml = r.TextReply(message=message, content="收到：" + CONTENT).render()
-    if account.encrypted:
-        envelope = ours(account).encrypt_message(xml, NONCE, TIMESTAMP)
-        signed = parse(envelope)["MsgSignature"]
-        xml = theirs(account).decrypt_message(envelope, signed, TIMESTAMP, NONCE)
+    xml = transmit(xml, account, sender=ours, receiver=theirs)
     reply = wechatpy.parse_message(xml)
     assert reply.type == "text"
     assert reply.content == "收到：" + CONTENT
@@ -111,10 +119,7 @@ def test_wechatpy_reply_reaches_us(account: Account) -> None:
     # wechatpy 1.8.18 does not escape "]]>" in CDATA (it renders malformed XML), so no
     # terminator here; our own replies escape it (test_our_reply_reaches_wechatpy).
     xml = wr.TextReply(message=incoming, content="收到 <了> & 😀").render()
-    if account.encrypted:
-        envelope = theirs(account).encrypt_message(xml, NONCE, TIMESTAMP)
-        signed = parse(envelope)["MsgSignature"]
-        xml = ours(account).decrypt_message(envelope, signed, TIMESTAMP, NONCE)
+    xml = transmit(xml, account, sender=theirs, receiver=ours)
     reply = django_wechat.parse_message(xml)
     assert reply.type == "text"
     assert reply.content == "收到 <了> & 😀"  # type: ignore[attr-defined]
@@ -150,114 +155,71 @@ def test_aes_layer_agrees_both_ways(text: str) -> None:
 # --- every reply type, both directions ---------------------------------------------------
 
 
-def _their_replies(message: Any) -> list[tuple[Any, dict[str, Any]]]:
-    return [
-        (wr.TextReply(message=message, content="文本"), {"MsgType": "text", "Content": "文本"}),
-        (
-            wr.ImageReply(message=message, media_id="img"),
-            {"MsgType": "image", "Image": {"MediaId": "img"}},
-        ),
-        (
-            wr.VoiceReply(message=message, media_id="v"),
-            {"MsgType": "voice", "Voice": {"MediaId": "v"}},
-        ),
-        (
-            wr.VideoReply(message=message, media_id="m", title="t", description="d"),
-            {"MsgType": "video", "Video": {"MediaId": "m", "Title": "t", "Description": "d"}},
-        ),
-        (
-            wr.MusicReply(
-                message=message,
-                title="歌",
-                description="d",
-                music_url="http://m",
-                hq_music_url="http://hq",
-                thumb_media_id="th",
-            ),
-            {
-                "MsgType": "music",
-                "Music": {
-                    "Title": "歌",
-                    "Description": "d",
-                    "MusicUrl": "http://m",
-                    "HQMusicUrl": "http://hq",
-                    "ThumbMediaId": "th",
-                },
+ARTICLES = [
+    {"title": "一", "description": "d", "image": "http://p/1", "url": "http://u/1"},
+    {"title": "二", "description": "", "image": "http://p/2", "url": "http://u/2"},
+]
+MUSIC = {
+    "title": "歌",
+    "description": "d",
+    "music_url": "http://m",
+    "hq_music_url": "http://hq",
+    "thumb_media_id": "th",
+}
+#: (reply class name, keyword arguments, fields the rendered XML must hold); the class
+#: names and keywords are the same in wechatpy and django_wechat.
+REPLIES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+    ("TextReply", {"content": "文本"}, {"MsgType": "text", "Content": "文本"}),
+    ("ImageReply", {"media_id": "img"}, {"MsgType": "image", "Image": {"MediaId": "img"}}),
+    ("VoiceReply", {"media_id": "v"}, {"MsgType": "voice", "Voice": {"MediaId": "v"}}),
+    (
+        "VideoReply",
+        {"media_id": "m", "title": "t", "description": "d"},
+        {"MsgType": "video", "Video": {"MediaId": "m", "Title": "t", "Description": "d"}},
+    ),
+    (
+        "MusicReply",
+        MUSIC,
+        {
+            "MsgType": "music",
+            "Music": {
+                "Title": "歌",
+                "Description": "d",
+                "MusicUrl": "http://m",
+                "HQMusicUrl": "http://hq",
+                "ThumbMediaId": "th",
             },
-        ),
-        (
-            wr.ArticlesReply(
-                message=message,
-                articles=[
-                    {"title": "一", "description": "d", "image": "http://p/1", "url": "http://u/1"},
-                    {"title": "二", "description": "", "image": "http://p/2", "url": "http://u/2"},
-                ],
-            ),
-            {"MsgType": "news", "ArticleCount": "2"},
-        ),
-        (
-            wr.TransferCustomerServiceReply(message=message),
-            {"MsgType": "transfer_customer_service"},
-        ),
-    ]
+        },
+    ),
+    ("ArticlesReply", {"articles": ARTICLES}, {"MsgType": "news", "ArticleCount": "2"}),
+    ("TransferCustomerServiceReply", {}, {"MsgType": "transfer_customer_service"}),
+]
 
 
 def test_we_parse_every_wechatpy_reply(account: Account) -> None:
     incoming = wechatpy.parse_message(INBOUND)
-    for reply, expected in _their_replies(incoming):
-        xml = reply.render()
-        if account.encrypted:
-            envelope = theirs(account).encrypt_message(xml, NONCE, TIMESTAMP)
-            xml = ours(account).decrypt_message(
-                envelope, parse(envelope)["MsgSignature"], TIMESTAMP, NONCE
-            )
+    for name, kwargs, expected in REPLIES:
+        xml = getattr(wr, name)(message=incoming, **kwargs).render()
+        xml = transmit(xml, account, sender=theirs, receiver=ours)
         parsed = django_wechat.parse_message(xml)
         assert parsed.target == "oyORnuP8q7ou2gfYjqLzSIWZf0rs"
         assert parsed.source == "gh_10f6c3c3ac5a"
         for key, value in expected.items():
-            assert parsed.raw[key] == value, (type(reply).__name__, key)
+            assert parsed.raw[key] == value, (name, key)
         if expected["MsgType"] == "news":
             titles = [item["Title"] for item in parsed.raw["Articles"]["item"]]
             assert titles == ["一", "二"]
 
 
-def _our_replies(message: BaseMessage) -> list[r.BaseReply]:
-    return [
-        r.TextReply(message=message, content="文本"),
-        r.ImageReply(message=message, media_id="img"),
-        r.VoiceReply(message=message, media_id="v"),
-        r.VideoReply(message=message, media_id="m", title="t", description="d"),
-        r.MusicReply(
-            message=message,
-            title="歌",
-            description="d",
-            music_url="http://m",
-            hq_music_url="http://hq",
-            thumb_media_id="th",
-        ),
-        r.ArticlesReply(
-            message=message,
-            articles=[
-                {"title": "一", "description": "d", "image": "http://p/1", "url": "http://u/1"},
-                {"title": "二", "image": "http://p/2", "url": "http://u/2"},
-            ],
-        ),
-        r.TransferCustomerServiceReply(message=message),
-    ]
-
-
 def test_wechatpy_reads_every_reply_of_ours(account: Account) -> None:
     """wechatpy's deserialize_reply rebuilds each of our replies field for field."""
     message = django_wechat.parse_message(INBOUND)
-    for reply in _our_replies(message):
+    for name, kwargs, _expected in REPLIES:
+        reply = getattr(r, name)(message=message, **kwargs)
         xml = reply.render()
-        if account.encrypted:
-            envelope = ours(account).encrypt_message(xml, NONCE, TIMESTAMP)
-            xml = theirs(account).decrypt_message(
-                envelope, parse(envelope)["MsgSignature"], TIMESTAMP, NONCE
-            )
+        xml = transmit(xml, account, sender=ours, receiver=theirs)
         rebuilt = wr.deserialize_reply(xml)
-        assert type(rebuilt).__name__ == type(reply).__name__
+        assert type(rebuilt).__name__ == name
         assert rebuilt.target == "oyORnuP8q7ou2gfYjqLzSIWZf0rs"
         assert rebuilt.source == "gh_10f6c3c3ac5a"
         for name in reply.fields:

@@ -126,3 +126,83 @@ _XML_CHARS = st.characters(
 @given(st.dictionaries(st.from_regex(r"[A-Z][A-Za-z_]{0,10}", fullmatch=True), st.text(_XML_CHARS)))
 def test_render_parse_round_trip(fields: dict[str, str]) -> None:
     assert parse(render(fields)) == fields
+
+
+# --- the fast path for flat documents agrees with lxml -----------------------------------
+
+_TRICKY = "ab ]>[<&;\r\n\t\x01\x1f\ufffe你😀\ud800'\"="
+_FRIENDLY = "ab ]>[\n\t你😀'\"="
+_content = st.one_of(
+    st.text(alphabet=_FRIENDLY, max_size=12).map(lambda t: f"<![CDATA[{t}]]>"),
+    st.text(alphabet=_FRIENDLY.replace("]", ""), max_size=12),
+    st.text(alphabet=_TRICKY, max_size=12).map(lambda t: f"<![CDATA[{t}]]>"),
+    st.text(alphabet=_TRICKY, max_size=12),
+    st.sampled_from(["<![CDATA[a]]]]><![CDATA[>b]]>", "&amp;", "&#20320;", "<B>1</B>", "<B/>", ""]),
+)
+_tag = st.one_of(
+    st.sampled_from(["A", "Content", "B_1", "x.y-z"]),
+    st.sampled_from(["1A", "a:b", "名", "A B"]),
+)
+_space = st.sampled_from(["", " ", "\n", "\t", "\r\n", "  \n  "])
+
+
+_good_content = st.one_of(
+    st.text(alphabet=_FRIENDLY, max_size=12).map(lambda t: f"<![CDATA[{t}]]>"),
+    st.text(alphabet=_FRIENDLY.replace("]", ""), max_size=12),
+)
+_good_tag = st.sampled_from(["A", "Content", "B_1", "x.y-z", "xml"])
+_good_space = st.sampled_from(["", " ", "\n", "\t", "  \n  "])
+
+
+@st.composite
+def _flat_documents(draw: st.DrawFn, hostile: bool = True) -> str:
+    space = _space if hostile else _good_space
+    parts = [draw(space), "<xml>"]
+    for _ in range(draw(st.integers(0, 5))):
+        tag = draw(_tag if hostile else _good_tag)
+        content = draw(_content if hostile else _good_content)
+        parts += [draw(space), f"<{tag}>", content, f"</{tag}>"]
+    parts += [draw(space), "</xml>", draw(space)]
+    return "".join(parts)
+
+
+def _both(doc: str | bytes) -> tuple[object, object]:
+    from django_wechat.xml import _parse_lxml
+
+    data = doc.encode("utf-8", "surrogatepass") if isinstance(doc, str) else doc
+    results: list[object] = []
+    for func in (lambda: parse(doc), lambda: _parse_lxml(data)):
+        try:
+            results.append(func())
+        except XMLError:
+            results.append(XMLError)
+    return results[0], results[1]
+
+
+@given(st.one_of(_flat_documents(hostile=False), _flat_documents()))
+def test_fast_path_agrees_with_lxml(doc: str) -> None:
+    fast, slow = _both(doc)
+    assert fast == slow
+
+
+@given(_flat_documents(hostile=False), st.data())
+def test_fast_path_agrees_with_lxml_on_mutated_bytes(doc: str, data: st.DataObject) -> None:
+    raw = bytearray(doc.encode("utf-8", "surrogatepass"))
+    for _ in range(data.draw(st.integers(1, 3))):
+        if raw:
+            raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    fast, slow = _both(bytes(raw))
+    assert fast == slow
+
+
+def test_fast_path_is_taken_for_wechat_messages() -> None:
+    from django_wechat.xml import _flat
+
+    assert _flat(
+        "<xml><ToUserName><![CDATA[gh]]></ToUserName>\n<CreateTime>1</CreateTime>\n"
+        "<Content><![CDATA[a]b]]c>d <x> & y]]></Content></xml>"
+    ) == {"ToUserName": "gh", "CreateTime": "1", "Content": "a]b]]c>d <x> & y"}
+    assert _flat("<xml><A><B>nested</B></A></xml>") is None
+    assert parse("<xml><A><![CDATA[a]b]]c>d <x> & y]]></A><A>2</A></xml>") == {
+        "A": ["a]b]]c>d <x> & y", "2"]
+    }
