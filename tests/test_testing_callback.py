@@ -82,6 +82,9 @@ def test_read_reply_checks_the_reply_signature_and_mode(handlers: Registry) -> N
     with pytest.raises(ReplyError, match="safe mode"):
         read_reply(plain.xml, account="default")
     assert read_reply(plain.xml, account="compatible").content == "ok"
+    # ...and an encrypted reply to a plain-mode account could not be read by WeChat.
+    with pytest.raises(ReplyError, match="plain mode"):
+        read_reply(response.content, account="plain")
 
 
 def test_read_reply_reports_refusals() -> None:

@@ -40,6 +40,7 @@ __all__ = [
     "callback_request",
     "isolated_handlers",
     "read_reply",
+    "seal",
     "verification_request",
 ]
 
@@ -172,6 +173,38 @@ def _message_fields(
     return result
 
 
+def seal(
+    account: Account,
+    message: Mapping[str, Any],
+    *,
+    encrypt_mode: EncryptMode | None = None,
+    timestamp: int | str | None = None,
+    nonce: str | None = None,
+) -> tuple[bytes, dict[str, str]]:
+    """The body and query string WeChat sends to ``account``'s callback for ``message``.
+
+    ``message`` holds the full XML fields (ToUserName, FromUserName, ...). The query is
+    signed with the account's token; in compatible and safe mode the body is encrypted
+    with its EncodingAESKey and signed with ``msg_signature`` (消息加解密说明).
+    """
+    mode = account.encrypt_mode if encrypt_mode is None else encrypt_mode
+    plaintext = wxml.render(message)
+    query = _signed_query(account, timestamp, nonce)
+    query["openid"] = str(message["FromUserName"])
+    if mode is EncryptMode.PLAIN:
+        return plaintext.encode(), query
+    encrypted = WeChatCrypto.from_account(account).encrypt(plaintext)
+    # Safe mode sends only ToUserName and Encrypt; compatible mode sends the plaintext
+    # fields too (PROTOCOL.md B2).
+    envelope = {"ToUserName": message["ToUserName"]} if mode is EncryptMode.SAFE else dict(message)
+    envelope["Encrypt"] = encrypted
+    query["encrypt_type"] = "aes"
+    query["msg_signature"] = make_signature(
+        account.token, query["timestamp"], query["nonce"], encrypted
+    )
+    return wxml.render(envelope).encode(), query
+
+
 def callback_request(
     message: Mapping[str, Any] | str | bytes | Any | None = None,
     /,
@@ -206,30 +239,13 @@ def callback_request(
     fields_ = _message_fields(
         message, text=text, event=event, key=key, source=source, fields=fields
     )
-    plaintext = wxml.render(fields_)
-    query = _signed_query(acct, timestamp, nonce)
-    query["openid"] = str(fields_["FromUserName"])
-    if mode is EncryptMode.PLAIN:
-        body = plaintext
-    else:
-        encrypted = WeChatCrypto.from_account(acct).encrypt(plaintext)
-        # Safe mode sends only ToUserName and Encrypt; compatible mode sends the plaintext
-        # fields too (PROTOCOL.md B2).
-        envelope = (
-            {"ToUserName": fields_["ToUserName"]} if mode is EncryptMode.SAFE else dict(fields_)
-        )
-        envelope["Encrypt"] = encrypted
-        body = wxml.render(envelope)
-        query["encrypt_type"] = "aes"
-        query["msg_signature"] = make_signature(
-            acct.token, query["timestamp"], query["nonce"], encrypted
-        )
+    body, query = seal(acct, fields_, encrypt_mode=mode, timestamp=timestamp, nonce=nonce)
     return CallbackRequest(
         account=acct,
         method="POST",
         path=_path(acct, url),
         query=query,
-        body=body.encode(),
+        body=body,
         message=fields_,
     )
 
@@ -310,10 +326,10 @@ def read_reply(response: Any, *, account: str | Account | None = None) -> Callba
     outer = wxml.parse(body)
     if "Encrypt" not in outer:
         if acct.encrypt_mode is EncryptMode.SAFE:
-            raise ReplyError(
-                f"Account {acct.name!r} is in safe mode but the reply is not encrypted."
-            )
+            raise ReplyError(f"Account {acct.name!r}: safe mode needs an encrypted reply.")
         return CallbackReply(fields=outer, xml=body.decode(), encrypted=False)
+    if acct.encrypt_mode is EncryptMode.PLAIN:
+        raise ReplyError(f"Account {acct.name!r} is in plain mode but the reply is encrypted.")
     encrypted = str(outer["Encrypt"])
     expected = make_signature(
         acct.token, str(outer.get("TimeStamp", "")), str(outer.get("Nonce", "")), encrypted

@@ -9,17 +9,14 @@ all), and the reply checked the way WeChat checks it: ``success`` or empty, or X
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import requests
 
-from .. import xml as wxml
-from ..conf import EncryptMode
-from ..crypto import WeChatCrypto, make_signature
-from ..exceptions import WeChatError
+from ..exceptions import DecryptError, InvalidSignature, ReplyError, XMLError
+from .callback import read_reply, seal
 from .emulator_state import AccountState
 
 if TYPE_CHECKING:
@@ -89,30 +86,6 @@ def build_message(
     return message
 
 
-def _envelope(
-    state: AccountState, plain_xml: str, message: Mapping[str, Any], nonce: str, timestamp: str
-) -> tuple[str, dict[str, str]]:
-    """The body and the query for the account's mode (消息加解密说明)."""
-    account = state.account
-    query = {
-        "signature": make_signature(account.token, timestamp, nonce),
-        "timestamp": timestamp,
-        "nonce": nonce,
-        "openid": str(message["FromUserName"]),
-    }
-    if account.encrypt_mode is EncryptMode.PLAIN:
-        return plain_xml, query
-    encrypted = WeChatCrypto.from_account(account).encrypt(plain_xml)
-    query["encrypt_type"] = "aes"
-    query["msg_signature"] = make_signature(account.token, timestamp, nonce, encrypted)
-    if account.encrypt_mode is EncryptMode.SAFE:
-        fields: dict[str, Any] = {"ToUserName": message["ToUserName"], "Encrypt": encrypted}
-    else:
-        # Compatible mode: the plaintext fields and the Encrypt element side by side.
-        fields = {**message, "Encrypt": encrypted}
-    return wxml.render(fields), query
-
-
 def push(
     emulator: WeChatEmulator,
     url: str,
@@ -131,12 +104,13 @@ def push(
         now = emulator.clock.now()
         message = build_message(state, now, fields, str(fields.get("FromUserName", openid)))
         _note_follower(state, message, now)
-    plain_xml = wxml.render(message)
     # The signature's timestamp is the wall clock (the callback checks it against its
     # own); CreateTime follows the emulator's clock.
-    stamp = str(int(time.time()) if timestamp is None else timestamp)
-    body, query = _envelope(
-        state, plain_xml, message, nonce or str(secrets.randbelow(10**10)), stamp
+    body, query = seal(
+        state.account,
+        message,
+        timestamp=timestamp,
+        nonce=nonce or str(secrets.randbelow(10**10)),
     )
     result = PushResult(url=url, message=message, query=query)
     with requests.Session() as session:
@@ -146,7 +120,7 @@ def push(
                 response = session.post(
                     url,
                     params=query,
-                    data=body.encode(),
+                    data=body,
                     headers={
                         "Content-Type": "text/xml; charset=utf-8",
                         "User-Agent": "Mozilla/4.0",
@@ -192,39 +166,22 @@ def _check_reply(
     if response.status_code != 200:
         result.error = f"HTTP {response.status_code}"
         return
-    text = result.body.strip()
-    if text in ("", "success"):
-        return  # no reply; needs no encryption in any mode (消息推送 doc)
-    account = state.account
     try:
-        outer = wxml.parse(text)
-    except WeChatError as exc:
+        answer = read_reply(response.content, account=state.account)
+    except XMLError as exc:
         result.error = f"the reply is not valid XML: {exc}"
         return
-    if "Encrypt" in outer:
-        if account.encrypt_mode is EncryptMode.PLAIN:
-            result.error = "an encrypted reply to a plain-mode account"
-            return
-        try:
-            plain = WeChatCrypto.from_account(account).decrypt_envelope(
-                text,
-                str(outer.get("MsgSignature", "")),
-                str(outer.get("TimeStamp", "")),
-                str(outer.get("Nonce", "")),
-            )
-            result.reply_xml = plain.xml
-            reply = wxml.parse(plain.xml)
-        except WeChatError as exc:
-            result.error = f"the encrypted reply does not verify or decrypt: {exc}"
-            return
-        result.encrypted = True
-    elif account.encrypt_mode is EncryptMode.SAFE:
-        result.error = "safe mode needs an encrypted reply"
+    except (InvalidSignature, DecryptError) as exc:
+        result.error = f"the encrypted reply does not verify or decrypt: {exc}"
         return
-    else:
-        result.reply_xml = text
-        reply = outer
-    result.reply = reply
+    except ReplyError as exc:
+        result.error = str(exc)
+        return
+    if answer.empty:
+        return  # ``success`` or empty: no reply, and no encryption needed (消息推送 doc)
+    result.reply_xml = answer.xml
+    result.encrypted = answer.encrypted
+    reply = result.reply = answer.fields
     problems = []
     if reply.get("ToUserName") != message["FromUserName"]:
         problems.append("ToUserName is not the follower's openid")
