@@ -49,14 +49,16 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 # nesting, attributes, an entity or character reference, CR (which XML normalises), a
 # control character, ``]`` in plain text -- does not match and goes to lxml, which gives
 # the answer (or the error) for it. tests/test_xml.py checks that both paths agree.
-_NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
+_NAME = r"[A-Za-z_][A-Za-z0-9_.-]*+"
 # CDATA content up to the first "]]>", as an unrolled loop: runs without "]" are
 # consumed in one fast step (a negated single character is ~5x quicker than a class).
-_CDATA = r"<!\[CDATA\[([^\]]*(?:\](?!\]>)[^\]]*)*)\]\]>"
-_TEXT = r"([^<&\]]*)"
-_FLAT_ITEM = re.compile(rf"[ \t\n]*<({_NAME})>(?:{_CDATA}|{_TEXT})</\1>")
-_FLAT_TAIL = re.compile(r"[ \t\n]*</xml>[ \t\n]*")
-_FLAT_START = re.compile(rb"[ \t\n]*<xml>")
+# Possessive quantifiers (*+) never give back what they took, so a document that does
+# not match fails in one linear pass instead of backtracking through every character.
+_CDATA = r"<!\[CDATA\[([^\]]*+(?:\](?!\]>)[^\]]*+)*+)\]\]>"
+_TEXT = r"([^<&\]]*+)"
+_FLAT_ITEM = re.compile(rf"[ \t\n]*+<({_NAME})>(?:{_CDATA}|{_TEXT})</\1>")
+_FLAT_TAIL = re.compile(r"[ \t\n]*+</xml>[ \t\n]*+")
+_FLAT_START = re.compile(rb"[ \t\n]*+<xml>")
 # Bytes XML 1.0 forbids, and CR; with none of them present the regexes need not check.
 _CONTROL = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0D, 0x20)])
 
@@ -146,7 +148,7 @@ def parse(data: bytes | str, *, max_size: int | None = None) -> dict[str, Any]:
 def _flat(text: str) -> dict[str, Any] | None:
     """The fields of a flat WeChat document, or None when ``text`` is not one."""
     start = text.find("<xml>")
-    if start < 0 or text[:start].strip(" \t\n"):
+    if start < 0 or text[:start].strip(" \t\n") or not text.rstrip(" \t\n").endswith("</xml>"):
         return None
     pos = start + 5
     result: dict[str, Any] = {}
