@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__", "create_reply", "parse_message"]
+__all__ = ["__version__", "create_reply", "handler", "parse_message"]
 
 if TYPE_CHECKING:
+    from .dispatch import handler
     from .messages import parse_message
     from .replies import create_reply
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "parse_message": "django_wechat.messages",
     "create_reply": "django_wechat.replies",
+    "handler": "django_wechat.dispatch",
 }
 
 

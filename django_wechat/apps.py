@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class WeChatConfig(AppConfig):
-    """Registers the settings checks."""
+    """Registers the settings checks and imports each installed app's ``wechat_handlers``."""
 
     name = "django_wechat"
     label = "wechat"
@@ -17,3 +17,9 @@ class WeChatConfig(AppConfig):
         from .checks import check_settings
 
         checks.register(check_settings, "wechat")
+
+        # Like admin.py for the admin: every installed app's wechat_handlers module is
+        # imported once, so its @handler functions are registered before a callback.
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("wechat_handlers")

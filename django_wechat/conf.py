@@ -114,7 +114,8 @@ class Account:
     encrypt_mode: EncryptMode = EncryptMode.SAFE
     token_source: TokenSource = TokenSource.TOKEN
     access_token_func: str = ""
-    options: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    # hash=False: the dict is unhashable, and an Account is a signal sender (hashed).
+    options: Mapping[str, Any] = field(default_factory=dict, repr=False, hash=False)
 
     @property
     def encrypted(self) -> bool:

@@ -118,3 +118,14 @@ class TransportError(WeChatError):
     def __init__(self, message: str, api: str) -> None:
         self.api = api
         super().__init__(f"WeChat API {api}: {message}")
+
+
+# --- the callback view's own refusals -----------------------------------------------------
+
+
+class BodyTooLarge(SuspiciousCallback):
+    """A callback body larger than ``WECHAT["MAX_BODY_SIZE"]``; refused before it is read."""
+
+
+class EncryptionMismatch(SuspiciousCallback):
+    """A plaintext callback to an account whose mode requires encryption, or the reverse."""

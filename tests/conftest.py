@@ -104,3 +104,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if skipped:
         terminalreporter.section("Redis", sep="!", red=True, bold=True)
         terminalreporter.line(f"{len(skipped)} tests: {REDIS_MISSING}", red=True, bold=True)
+
+
+@pytest.fixture
+def handlers() -> Iterator[object]:
+    """An empty ``@handler`` registry for one test; the site's handlers come back after."""
+    from django_wechat.testing import isolated_handlers
+
+    with isolated_handlers() as isolated:
+        yield isolated

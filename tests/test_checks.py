@@ -209,3 +209,14 @@ def test_manage_py_check_reports_the_error(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "wechat.E007" in result.stderr
     assert "ENCODING_AES_KEY" in result.stderr
+
+
+def test_check_messages_are_translated_to_chinese() -> None:
+    from django.utils import translation
+
+    acc = account(ENCRYPT_MODE="safe", ENCODING_AES_KEY=None)
+    with translation.override("zh-hans"):
+        messages = wechat_messages(WECHAT={"ACCOUNTS": {"default": acc}})
+    assert [m.id for m in messages] == ["wechat.E007"]
+    assert "缺少 ENCODING_AES_KEY" in messages[0].msg
+    assert "43 位" in messages[0].hint

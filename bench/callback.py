@@ -1,0 +1,371 @@
+"""How fast the callback answers: the full view against the bare protocol path.
+
+In-process (the default), through Django's WSGI handler with the test settings' middleware:
+
+- ``bare``: the protocol alone for one encrypted text message: signature, msg_signature,
+  decrypt, parse, reply, encrypt (no Django request, no de-duplication);
+- ``empty``: an empty Django view receiving the same POST (what Django itself costs);
+- ``view``: the callback view doing it all: the same work plus the de-duplication claim
+  and stored reply in the cache, the signal and the handler lookup;
+- ``retry``: the view answering a retry from the stored reply.
+
+The view's own overhead is ``view / (bare + empty)`` in time per request; the aim is 1.3x
+at most. Every message has its own MsgId, so the view really runs the handler each time.
+
+With ``--wrk``: the same view under gunicorn (2 workers) on loopback with a real
+redis-server as the cache, loaded by wrk for ``--duration`` seconds; prints requests/s and
+p50/p99 latency. Needs ``pip install -e ".[bench]"`` and ``apt-get install wrk``.
+
+Run from the repository root::
+
+    .venv/bin/python bench/callback.py [-n 4000] [--rounds 5]
+    .venv/bin/python bench/callback.py --wrk [--duration 30] [--connections 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.cache import caches  # noqa: E402
+from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
+
+from django_wechat import crypto  # noqa: E402
+from django_wechat.conf import get_account, wechat_settings  # noqa: E402
+from django_wechat.messages import parse_message  # noqa: E402
+from django_wechat.replies import create_reply  # noqa: E402
+from django_wechat.testing import CallbackRequest, callback_request, read_reply  # noqa: E402
+
+CALLBACK = "/wechat/callback/default/"
+EMPTY = "/bench/empty/default/"
+
+
+def build(count: int, path: str = CALLBACK) -> list[CallbackRequest]:
+    """``count`` encrypted text messages, each with its own MsgId."""
+    return [
+        callback_request(text=f"你好 {i}", MsgId=str(10**15 + i), url=path) for i in range(count)
+    ]
+
+
+def environ(request: CallbackRequest, path: str | None = None) -> dict[str, Any]:
+    return {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path or request.path,
+        "QUERY_STRING": urlencode(request.query),
+        "CONTENT_TYPE": "text/xml",
+        "CONTENT_LENGTH": str(len(request.body)),
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1",
+        "wsgi.input": io.BytesIO(request.body),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+
+
+def bare(requests: list[CallbackRequest]) -> Callable[[], None]:
+    """The protocol path alone, as a function of no arguments that handles every request."""
+    account = get_account()
+    box = crypto.WeChatCrypto.from_account(account)
+
+    def run() -> None:
+        for request in requests:
+            query = request.query
+            crypto.check_signature(
+                account.token, query["signature"], query["timestamp"], query["nonce"]
+            )
+            decrypted = box.decrypt_envelope(
+                request.body, query["msg_signature"], query["timestamp"], query["nonce"]
+            )
+            message = parse_message(decrypted.xml)
+            reply = create_reply("echo: " + message.content, message).render()  # type: ignore[attr-defined]
+            decrypted.crypto.encrypt_message(reply, query["nonce"])
+
+    return run
+
+
+def bare_and_empty(app: WSGIHandler, requests: list[CallbackRequest]) -> Callable[[], None]:
+    """Per request, the empty view then the bare path: their sum under the view's conditions.
+
+    Measured apart, each runs in a tight loop with its code hot in the CPU's caches; the
+    view runs both kinds of code for every request. This runs them the same way.
+    """
+    empty = [through_django(app, [request], EMPTY) for request in requests]
+    paths = [bare([request]) for request in requests]
+
+    def run() -> None:
+        for one_empty, one_bare in zip(empty, paths, strict=True):
+            one_empty()
+            one_bare()
+
+    return run
+
+
+def through_django(
+    app: WSGIHandler, requests: list[CallbackRequest], path: str | None = None
+) -> Callable[[], None]:
+    """Every request through Django's WSGI handler (``path`` overrides the URL)."""
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
+        statuses.append(status)
+
+    def run() -> None:
+        for request in requests:
+            statuses.clear()
+            body = b"".join(app(environ(request, path), start_response))
+            if not statuses[0].startswith("200") or not body:
+                raise SystemExit(f"{path or request.path} answered {statuses[0]}: {body[:200]!r}")
+
+    return run
+
+
+def timed(run: Callable[[], None], n: int) -> float:
+    """Seconds per request for one run of ``n`` requests."""
+    started = time.perf_counter()
+    run()
+    return (time.perf_counter() - started) / n
+
+
+def in_process(n: int, rounds: int) -> None:
+    app = WSGIHandler()
+    cache = caches[wechat_settings.CACHE]
+    # Fresh messages per round, built before the clock starts.
+    batches = [build(n) for _ in range(rounds)]
+    # Warm up (imports, URL resolver, cipher cache) and check the view really answers.
+    warm = build(50, "/wechat/callback/default/")
+    through_django(app, warm)()
+    statuses: list[str] = []
+    sample = callback_request(text="check")
+    body = b"".join(
+        app(environ(sample), lambda status, headers, exc_info=None: statuses.append(status))
+    )
+    reply = read_reply(body, account="default")
+    assert reply.encrypted, reply
+    assert reply.content == "echo: check", reply
+    cache.clear()
+
+    # The variants take turns within each round, so a burst of load from elsewhere on the
+    # machine hits them alike; each variant's best round is reported.
+    names = ("bare", "empty", "bare+empty", "view", "retry")
+    timings: dict[str, float] = dict.fromkeys(names, float("inf"))
+    for batch in batches:
+        runs = {
+            "bare": bare(batch),
+            "empty": through_django(app, batch, EMPTY),
+            "bare+empty": bare_and_empty(app, batch),
+            "view": through_django(app, batch),
+            # Every message of the batch was just answered: sending it again is a retry.
+            "retry": through_django(app, batch),
+        }
+        for name, run in runs.items():
+            timings[name] = min(timings[name], timed(run, n))
+    cache.clear()
+
+    print(f"callback benchmark, in process: {n} requests x {rounds} rounds (best round)")
+    print(f"  cache: {cache.__class__.__name__}; Python {sys.version.split()[0]}")
+    labels = {
+        "bare": "bare protocol path (verify, decrypt, parse, reply, encrypt)",
+        "empty": "empty Django view, same POST",
+        "bare+empty": "empty view then bare path, per request",
+        "view": "full callback view, new message each time",
+        "retry": "full callback view, a retry (stored reply)",
+    }
+    for name, label in labels.items():
+        per = timings[name]
+        print(f"  {label:<62} {1 / per:>9,.0f} req/s  {per * 1e6:>7.1f} µs/req")
+    apart = timings["bare"] + timings["empty"]
+    together = timings["bare+empty"]
+    print(f"  view / (bare + empty, measured apart)   = {timings['view'] / apart:.2f}x")
+    print(f"  view / (bare + empty, run per request)  = {timings['view'] / together:.2f}x")
+    print("  (aim: <= 1.30x)")
+
+
+# --- gunicorn + wrk + redis -------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{what} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"{what} did not listen on {port}")
+
+
+@contextmanager
+def process(args: list[str], port: int, what: str, **kwargs: Any) -> Iterator[None]:
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, **kwargs)
+    try:
+        wait_for(port, proc, what)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+WRK_SCRIPT = r"""
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+
+function init(args)
+  local nthreads = tonumber(args[2])
+  reqs = {}
+  local i = 0
+  for line in io.lines(args[1]) do
+    if i % nthreads == tid then
+      local target, body = line:match("([^\t]*)\t(.*)")
+      reqs[#reqs + 1] = wrk.format("POST", target, {["Content-Type"] = "text/xml"}, body)
+    end
+    i = i + 1
+  end
+  idx = 0
+end
+
+function request()
+  idx = idx + 1
+  if idx > #reqs then
+    idx = 1
+  end
+  return reqs[idx]
+end
+
+function done(summary, latency, requests)
+  io.write(string.format("WRK p50_us=%d p99_us=%d requests=%d\n",
+    latency:percentile(50), latency:percentile(99), summary.requests))
+end
+"""
+
+
+def with_wrk(duration: int, connections: int, pool: int) -> None:
+    gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
+    for binary in ("wrk", "redis-server"):
+        if shutil.which(binary) is None:
+            raise SystemExit(f"{binary} is not installed")
+    if not Path(gunicorn).exists():
+        raise SystemExit('gunicorn is not installed: pip install -e ".[bench]"')
+    workdir = Path(tempfile.mkdtemp(prefix="wechat-bench-"))
+    redis_port, web_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "BENCH_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "PYTHONPATH": str(ROOT),
+    }
+    redis_args = ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1"]
+    redis_args += ["--save", "", "--appendonly", "no", "--dir", str(workdir)]
+    web_args = [gunicorn, "bench.wsgi:application", "-w", "2", "-b", f"127.0.0.1:{web_port}"]
+    web_args += ["--log-level", "warning", "--backlog", "2048"]
+    with (
+        process(redis_args, redis_port, "redis-server"),
+        process(web_args, web_port, "gunicorn", env=env, cwd=ROOT),
+    ):
+        # Built just before the run: every timestamp stays inside the 300 s tolerance.
+        started = time.monotonic()
+        requests = build(pool)
+        lines = [f"{CALLBACK}?{urlencode(r.query)}\t{r.body.decode()}" for r in requests]
+        pool_file = workdir / "requests.txt"
+        pool_file.write_text("\n".join(lines) + "\n")
+        script = workdir / "callback.lua"
+        script.write_text(WRK_SCRIPT)
+        print(f"built {pool} distinct encrypted messages in {time.monotonic() - started:.1f} s")
+
+        import requests as http
+
+        check = callback_request(text="check")
+        answer = http.post(f"http://127.0.0.1:{web_port}{check.url}", data=check.body, timeout=10)
+        reply = read_reply(answer.content, account="default")
+        assert reply.encrypted, reply
+        assert reply.content == "echo: check", reply
+
+        threads = 2
+        out = subprocess.run(
+            [
+                *("wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s"),
+                *("--latency", "-s", str(script), f"http://127.0.0.1:{web_port}", "--"),
+                *(str(pool_file), str(threads)),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    shutil.rmtree(workdir, ignore_errors=True)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    marks = re.search(r"WRK p50_us=(\d+) p99_us=(\d+) requests=(\d+)", out)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    if not rps or not marks:
+        raise SystemExit("could not read wrk's output:\n" + out)
+    total = int(marks.group(3))
+    print(
+        f"callback under gunicorn (2 sync workers) + redis-server, wrk -t{threads} "
+        f"-c{connections} for {duration} s on loopback, {os.cpu_count()} CPUs"
+    )
+    print(f"  requests/s: {float(rps.group(1)):,.0f}  ({total:,} requests)")
+    p50, p99 = int(marks.group(1)) / 1000, int(marks.group(2)) / 1000
+    print(f"  latency p50: {p50:.2f} ms   p99: {p99:.2f} ms")
+    print(f"  non-2xx answers: {errors.group(1) if errors else 0}")
+    if socket_errors:
+        print(f"  socket errors: {socket_errors.group(1)}")
+    if total > pool:
+        print(f"  note: {total - pool:,} requests were repeats of the pool (answered as retries)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=3000, help="requests per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--wrk", action="store_true", help="gunicorn + redis + wrk instead")
+    parser.add_argument("--duration", type=int, default=30)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--pool", type=int, default=100_000, help="distinct messages for wrk")
+    args = parser.parse_args()
+    if args.wrk:
+        with_wrk(args.duration, args.connections, args.pool)
+    else:
+        in_process(args.n, args.rounds)
+
+
+if __name__ == "__main__":
+    main()

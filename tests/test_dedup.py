@@ -1,0 +1,284 @@
+"""WeChat's retries: one handler run per message, on local memory and on a real Redis."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import caches
+from django.test import Client
+
+from django_wechat import handler
+from django_wechat.dispatch import Registry, dispatcher
+from django_wechat.signals import message_received
+from django_wechat.testing import callback_request, read_reply
+
+MODES = ["default", "compatible", "plain"]
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def cache_alias(request: pytest.FixtureRequest, settings: Any) -> Iterator[str]:
+    """WECHAT["CACHE"] on a fresh local-memory cache, or on django-redis and a real server."""
+    if request.param == "redis":
+        yield request.getfixturevalue("redis_cache")
+        return
+    settings.CACHES = {
+        **settings.CACHES,
+        "locmem": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"dedup-{time.monotonic_ns()}",
+        },
+    }
+    settings.WECHAT = {**settings.WECHAT, "CACHE": "locmem"}
+    yield "locmem"
+    caches["locmem"].clear()
+
+
+def in_background(request: Any) -> tuple[threading.Thread, dict[str, Any]]:
+    """Send ``request`` from another thread; its response lands in the dict as "response"."""
+    result: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: result.setdefault("response", request.send(Client())))
+    thread.start()
+    return thread, result
+
+
+@pytest.fixture
+def counted(handlers: Registry) -> list[str]:
+    """A text handler that records each run and answers with a per-run number."""
+    runs: list[str] = []
+
+    @handler(type="text")
+    def count(message: Any, **kwargs: Any) -> str:
+        runs.append(message.content)
+        return f"run {len(runs)}: {message.content}"
+
+    return runs
+
+
+@pytest.mark.parametrize("name", MODES)
+def test_a_retry_runs_the_handler_once_and_gets_the_same_reply(
+    cache_alias: str, counted: list[str], name: str
+) -> None:
+    client = Client()
+    first = callback_request(text="重试", account=name, MsgId="6054768590064713728")
+    # WeChat's retry: the same message, a new nonce and timestamp on the URL.
+    retry = callback_request(first.message, account=name)
+    assert retry.nonce != first.nonce
+    one, two = first.send(client), retry.send(client)
+    # ... and a replay of the first request, byte for byte, inside the timestamp window.
+    three = first.send(client)
+    assert counted == ["重试"]
+    replies = [read_reply(r) for r in (one, two, three)]
+    assert replies[0].content == "run 1: 重试"
+    assert replies[0].xml == replies[1].xml == replies[2].xml  # the stored rendering
+    if replies[0].encrypted:
+        # Encrypted per request: each answer echoes its own request's nonce.
+        assert one.content != two.content
+        assert f"<Nonce><![CDATA[{retry.nonce}]]></Nonce>".encode() in two.content
+
+
+def test_events_without_msgid_are_deduplicated_by_sender_and_time(
+    cache_alias: str, handlers: Registry
+) -> None:
+    runs: list[str] = []
+
+    @handler(event="click")
+    def click(message: Any, **kwargs: Any) -> str:
+        runs.append(message.key)
+        return f"clicked {message.key}"
+
+    client = Client()
+    first = callback_request(event="CLICK", key="V1001_GOOD", CreateTime=1700000000)
+    retry = callback_request(first.message)
+    other_key = callback_request(event="CLICK", key="V1002", CreateTime=1700000000)
+    later = callback_request(event="CLICK", key="V1001_GOOD", CreateTime=1700000001)
+    answers = [read_reply(r.send(client)).content for r in (first, retry, other_key, later)]
+    assert answers == [
+        "clicked V1001_GOOD",
+        "clicked V1001_GOOD",
+        "clicked V1002",
+        "clicked V1001_GOOD",
+    ]
+    assert runs == ["V1001_GOOD", "V1002", "V1001_GOOD"]
+
+
+def test_message_received_is_sent_once_per_message(cache_alias: str, counted: list[str]) -> None:
+    seen: list[Any] = []
+
+    def record(sender: Any, message: Any, **kwargs: Any) -> None:
+        seen.append(message.id)
+
+    message_received.connect(record)
+    try:
+        request = callback_request(text="x")
+        request.send(Client())
+        callback_request(request.message).send(Client())
+    finally:
+        message_received.disconnect(record)
+    assert seen == [request.message["MsgId"]]
+
+
+def test_concurrent_deliveries_in_two_threads_run_the_handler_once(
+    cache_alias: str, handlers: Registry
+) -> None:
+    started = threading.Event()
+    release = threading.Event()
+    runs: list[int] = []
+
+    @handler(type="text")
+    def slow(message: Any, **kwargs: Any) -> str:
+        runs.append(1)
+        started.set()
+        assert release.wait(10)
+        return "slow answer"
+
+    first = callback_request(text="concurrent")
+    first_thread, first_result = in_background(first)
+    assert started.wait(10)
+    # The retry finds the claim taken and waits for the reply.
+    retry_thread, retry_result = in_background(callback_request(first.message))
+    time.sleep(0.1)
+    release.set()
+    first_thread.join(10)
+    retry_thread.join(10)
+    assert runs == [1]
+    assert read_reply(first_result["response"]).content == "slow answer"
+    assert read_reply(retry_result["response"]).content == "slow answer"
+
+
+def test_a_retry_that_waits_too_long_answers_success(
+    cache_alias: str, handlers: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dispatcher, "wait_timeout", 0.2)
+    release = threading.Event()
+    started = threading.Event()
+
+    @handler(type="text")
+    def stuck(message: Any, **kwargs: Any) -> str:
+        started.set()
+        release.wait(10)
+        return "late"
+
+    first = callback_request(text="x")
+    thread, result = in_background(first)
+    try:
+        assert started.wait(10)
+        waited = time.monotonic()
+        retry = callback_request(first.message).send(Client())
+        waited = time.monotonic() - waited
+    finally:
+        release.set()
+        thread.join(10)
+    assert retry.status_code == 200
+    assert retry.content == b"success"
+    assert 0.2 <= waited < 5
+    # Once the first attempt is done, a further retry gets its reply.
+    assert read_reply(callback_request(first.message).send(Client())).content == "late"
+    assert read_reply(result["response"]).content == "late"
+
+
+def test_a_handler_that_raised_runs_again_on_the_retry(
+    cache_alias: str, handlers: Registry
+) -> None:
+    runs: list[int] = []
+
+    @handler(type="text")
+    def flaky(message: Any, **kwargs: Any) -> str:
+        runs.append(1)
+        if len(runs) == 1:
+            raise ConnectionError("database away")
+        return "second time lucky"
+
+    client = Client()
+    request = callback_request(text="x")
+    assert request.send(client).content == b"success"
+    assert read_reply(callback_request(request.message).send(client)).content == "second time lucky"
+    # Succeeded once: the next retry is answered from the cache.
+    assert read_reply(callback_request(request.message).send(client)).content == "second time lucky"
+    assert len(runs) == 2
+
+
+def test_different_accounts_do_not_share_dedup_records(
+    cache_alias: str, counted: list[str]
+) -> None:
+    fields = {"MsgId": "42", "Content": "same id", "MsgType": "text"}
+    for name in MODES:
+        callback_request(fields, account=name).send(Client())
+    assert counted == ["same id"] * 3
+
+
+def test_the_reply_outlives_the_timestamp_tolerance(cache_alias: str, counted: list[str]) -> None:
+    request = callback_request(text="x")
+    request.send(Client())
+    from django_wechat.dispatch import dedup_key
+    from django_wechat.messages import parse_message
+
+    key = dedup_key(parse_message(request.message), request.account)
+    cache = caches[cache_alias]
+    if cache_alias == "redis":
+        ttl = cache.ttl(key)  # type: ignore[attr-defined]
+        assert 300 < ttl <= 360
+    assert cache.get(key) is not None
+
+
+def test_a_broken_cache_still_answers(
+    settings: Any, handlers: Registry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With the cache unreachable the handler still runs: an answer beats de-duplication."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings.CACHES = {
+        **settings.CACHES,
+        "dead": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        },
+    }
+    settings.WECHAT = {**settings.WECHAT, "CACHE": "dead"}
+
+    @handler(type="text")
+    def answer(message: Any, **kwargs: Any) -> str:
+        return "still here"
+
+    response = callback_request(text="x").send(Client())
+    assert read_reply(response).content == "still here"
+    assert "without de-duplication" in caplog.text
+
+
+def test_a_waiting_retry_takes_over_when_the_first_attempt_fails(
+    cache_alias: str, handlers: Registry
+) -> None:
+    started = threading.Event()
+    release = threading.Event()
+    runs: list[int] = []
+
+    @handler(type="text")
+    def fails_first(message: Any, **kwargs: Any) -> str:
+        runs.append(1)
+        if len(runs) == 1:
+            started.set()
+            assert release.wait(10)
+            raise TimeoutError("upstream timed out")
+        return "retried"
+
+    first = callback_request(text="x")
+    thread, result = in_background(first)
+    assert started.wait(10)
+    timer = threading.Timer(0.1, release.set)  # fail while the retry is waiting
+    timer.start()
+    try:
+        retry = callback_request(first.message).send(Client())
+    finally:
+        release.set()
+        thread.join(10)
+        timer.cancel()
+    assert result["response"].content == b"success"
+    assert read_reply(retry).content == "retried"
+    assert len(runs) == 2
