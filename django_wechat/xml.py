@@ -120,7 +120,7 @@ def parse(data: bytes | str, *, max_size: int | None = None) -> dict[str, Any]:
         text: str | None = data
         try:
             raw = data.encode()
-        except UnicodeEncodeError:  # lone surrogates: lxml reports them
+        except UnicodeEncodeError:  # lone surrogates: refused below as not UTF-8
             text, raw = None, data.encode("utf-8", "surrogatepass")
     elif isinstance(data, bytes | bytearray | memoryview):
         text, raw = None, bytes(data)
@@ -132,16 +132,24 @@ def parse(data: bytes | str, *, max_size: int | None = None) -> dict[str, Any]:
             _("The XML body is %(size)d bytes, more than the %(limit)d allowed (MAX_BODY_SIZE).")
             % {"size": len(raw), "limit": limit}
         )
-    if _FLAT_START.match(raw) and len(raw.translate(None, _CONTROL)) == len(raw):
-        if text is None:
-            try:
-                text = raw.decode()
-            except UnicodeDecodeError:
-                text = None  # lxml reports where
-        if text is not None and "\ufffe" not in text and "\uffff" not in text:
-            flat = _flat(text)
-            if flat is not None:
-                return flat
+    if text is None:
+        try:
+            text = raw.decode()
+        except UnicodeDecodeError as exc:
+            # WeChat sends UTF-8 only; whatever an XML declaration says, nothing else is read.
+            raise XMLError(
+                _("The XML body is not UTF-8 (invalid byte at offset %(offset)d).")
+                % {"offset": exc.start}
+            ) from None
+    if (
+        _FLAT_START.match(raw)
+        and len(raw.translate(None, _CONTROL)) == len(raw)
+        and "\ufffe" not in text
+        and "\uffff" not in text
+    ):
+        flat = _flat(text)
+        if flat is not None:
+            return flat
     return _parse_lxml(raw)
 
 
