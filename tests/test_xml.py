@@ -210,7 +210,7 @@ def test_fast_path_is_taken_for_wechat_messages() -> None:
 
 def test_parser_is_safe_across_threads() -> None:
     """Nested documents take the lxml path, whose parser is per thread."""
-    import threading
+    from tests.protocol_vectors import run_in_threads
 
     errors: list[str] = []
 
@@ -220,9 +220,5 @@ def test_parser_is_safe_across_threads() -> None:
             if parse(body) != {"A": {"B": str(n), "C": str(i)}}:
                 errors.append(f"{n}/{i}")
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(work)
     assert errors == []
