@@ -220,6 +220,7 @@ def hostile(seconds: float) -> None:
     crypto = WeChatCrypto(TOKEN, KEY, APP_ID)
     garbage = base64.b64encode(os.urandom(256)).decode()
     ten_megabytes = b"<xml>" + b"x" * 10 * 1024 * 1024
+    unterminated = "<xml><A><![CDATA[" + "a]" * 120_000 + "</A></xml>"
     cases: dict[str, Callable[[], object]] = {
         "XXE file entity": lambda: parse(
             '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml>&e;</xml>'
@@ -230,6 +231,7 @@ def hostile(seconds: float) -> None:
             max_size=10**7,
         ),
         "10 MB body": lambda: parse(ten_megabytes),
+        "250 KB unterminated CDATA": lambda: parse(unterminated),
         "truncated XML": lambda: parse(PLAINTEXT[:-10]),
         "wrong key (DecryptError)": lambda: crypto.decrypt_message(
             safe_body(garbage),

@@ -49,14 +49,16 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 # nesting, attributes, an entity or character reference, CR (which XML normalises), a
 # control character, ``]`` in plain text -- does not match and goes to lxml, which gives
 # the answer (or the error) for it. tests/test_xml.py checks that both paths agree.
-_NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
+_NAME = r"[A-Za-z_][A-Za-z0-9_.-]*+"
 # CDATA content up to the first "]]>", as an unrolled loop: runs without "]" are
 # consumed in one fast step (a negated single character is ~5x quicker than a class).
-_CDATA = r"<!\[CDATA\[([^\]]*(?:\](?!\]>)[^\]]*)*)\]\]>"
-_TEXT = r"([^<&\]]*)"
-_FLAT_ITEM = re.compile(rf"[ \t\n]*<({_NAME})>(?:{_CDATA}|{_TEXT})</\1>")
-_FLAT_TAIL = re.compile(r"[ \t\n]*</xml>[ \t\n]*")
-_FLAT_START = re.compile(rb"[ \t\n]*<xml>")
+# Possessive quantifiers (*+) never give back what they took, so a document that does
+# not match fails in one linear pass instead of backtracking through every character.
+_CDATA = r"<!\[CDATA\[([^\]]*+(?:\](?!\]>)[^\]]*+)*+)\]\]>"
+_TEXT = r"([^<&\]]*+)"
+_FLAT_ITEM = re.compile(rf"[ \t\n]*+<({_NAME})>(?:{_CDATA}|{_TEXT})</\1>")
+_FLAT_TAIL = re.compile(r"[ \t\n]*+</xml>[ \t\n]*+")
+_FLAT_START = re.compile(rb"[ \t\n]*+<xml>")
 # Bytes XML 1.0 forbids, and CR; with none of them present the regexes need not check.
 _CONTROL = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0D, 0x20)])
 
@@ -118,7 +120,7 @@ def parse(data: bytes | str, *, max_size: int | None = None) -> dict[str, Any]:
         text: str | None = data
         try:
             raw = data.encode()
-        except UnicodeEncodeError:  # lone surrogates: lxml reports them
+        except UnicodeEncodeError:  # lone surrogates: refused below as not UTF-8
             text, raw = None, data.encode("utf-8", "surrogatepass")
     elif isinstance(data, bytes | bytearray | memoryview):
         text, raw = None, bytes(data)
@@ -130,23 +132,31 @@ def parse(data: bytes | str, *, max_size: int | None = None) -> dict[str, Any]:
             _("The XML body is %(size)d bytes, more than the %(limit)d allowed (MAX_BODY_SIZE).")
             % {"size": len(raw), "limit": limit}
         )
-    if _FLAT_START.match(raw) and len(raw.translate(None, _CONTROL)) == len(raw):
-        if text is None:
-            try:
-                text = raw.decode()
-            except UnicodeDecodeError:
-                text = None  # lxml reports where
-        if text is not None and "\ufffe" not in text and "\uffff" not in text:
-            flat = _flat(text)
-            if flat is not None:
-                return flat
+    if text is None:
+        try:
+            text = raw.decode()
+        except UnicodeDecodeError as exc:
+            # WeChat sends UTF-8 only; whatever an XML declaration says, nothing else is read.
+            raise XMLError(
+                _("The XML body is not UTF-8 (invalid byte at offset %(offset)d).")
+                % {"offset": exc.start}
+            ) from None
+    if (
+        _FLAT_START.match(raw)
+        and len(raw.translate(None, _CONTROL)) == len(raw)
+        and "\ufffe" not in text
+        and "\uffff" not in text
+    ):
+        flat = _flat(text)
+        if flat is not None:
+            return flat
     return _parse_lxml(raw)
 
 
 def _flat(text: str) -> dict[str, Any] | None:
     """The fields of a flat WeChat document, or None when ``text`` is not one."""
     start = text.find("<xml>")
-    if start < 0 or text[:start].strip(" \t\n"):
+    if start < 0 or text[:start].strip(" \t\n") or not text.rstrip(" \t\n").endswith("</xml>"):
         return None
     pos = start + 5
     result: dict[str, Any] = {}

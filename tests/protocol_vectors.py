@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import struct
+import threading
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -84,3 +86,12 @@ def pad32(data: bytes) -> bytes:
     """PKCS#7 to 32-byte blocks, as WeChat pads."""
     n = 32 - len(data) % 32
     return data + bytes([n]) * n
+
+
+def run_in_threads(work: Callable[[int], None], count: int = 4) -> None:
+    """Run ``work(n)`` in ``count`` threads at once and wait for them all."""
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

@@ -415,9 +415,7 @@ def test_from_account_with_previous_key(settings: pytest.FixtureRequest) -> None
 
 def test_threads_share_a_crypto_safely() -> None:
     """Each thread chains its own cipher context; interleaved use stays correct."""
-    import threading
-
-    from tests.protocol_vectors import raw_decrypt
+    from tests.protocol_vectors import raw_decrypt, run_in_threads
 
     crypto = WeChatCrypto(C1_TOKEN, C1_KEY, C1_APP_ID)
     errors: list[str] = []
@@ -434,11 +432,7 @@ def test_threads_share_a_crypto_safely() -> None:
             if crypto.decrypt(encrypted) != text:
                 errors.append(f"decrypt {n}/{i}")
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(work)
     assert errors == []
 
 

@@ -235,7 +235,11 @@ def test_every_truncation_is_an_xml_error() -> None:
     ],
 )
 def test_non_utf8_bytes(body: bytes) -> None:
-    _refused(body)
+    _refused(body, "not UTF-8")
+
+
+def test_lone_surrogate_in_str() -> None:
+    _refused("<xml><Content>\ud800</Content></xml>", "not UTF-8")
 
 
 def test_nul_byte() -> None:

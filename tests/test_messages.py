@@ -430,3 +430,39 @@ def test_hostile_xml_is_refused() -> None:
 def test_repr_names_the_class() -> None:
     assert "TextMessage" in repr(django_wechat.parse_message(xml("text", "<Content>x</Content>")))
     assert "'click'" in repr(django_wechat.parse_message(event("CLICK")))
+
+
+def test_protocol_core_needs_no_django_settings() -> None:
+    """`import django_wechat` is cheap, and the protocol core runs without settings."""
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import sys
+import django_wechat
+assert "lxml" not in sys.modules and "django_wechat.messages" not in sys.modules
+from django_wechat.crypto import WeChatCrypto
+from django_wechat.exceptions import XMLError
+crypto = WeChatCrypto("spamtest", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "wx1")
+xml = "<xml><ToUserName>gh</ToUserName><FromUserName>o</FromUserName><MsgType>text</MsgType>"
+xml += "<Content>hi</Content></xml>"
+message = django_wechat.parse_message(crypto.decrypt(crypto.encrypt(xml)))
+print(django_wechat.create_reply("ok", message).render()[:5])
+try:
+    django_wechat.parse_message("<!DOCTYPE x><xml/>")
+except XMLError as exc:
+    print(exc)
+from django.conf import settings
+assert not settings.configured
+"""
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "<xml>",
+        "The XML body must start with its root element; a DOCTYPE, entity declaration "
+        "or processing instruction is refused.",
+    ]

@@ -206,3 +206,19 @@ def test_fast_path_is_taken_for_wechat_messages() -> None:
     assert parse("<xml><A><![CDATA[a]b]]c>d <x> & y]]></A><A>2</A></xml>") == {
         "A": ["a]b]]c>d <x> & y", "2"]
     }
+
+
+def test_parser_is_safe_across_threads() -> None:
+    """Nested documents take the lxml path, whose parser is per thread."""
+    from tests.protocol_vectors import run_in_threads
+
+    errors: list[str] = []
+
+    def work(n: int) -> None:
+        for i in range(200):
+            body = f"<xml><A><B>{n}</B><C><![CDATA[{i}]]></C></A><!-- c --></xml>"
+            if parse(body) != {"A": {"B": str(n), "C": str(i)}}:
+                errors.append(f"{n}/{i}")
+
+    run_in_threads(work)
+    assert errors == []
