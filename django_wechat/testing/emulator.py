@@ -1,0 +1,559 @@
+"""A local WeChat: a real HTTP server that speaks WeChat's API with WeChat's rules.
+
+::
+
+    with WeChatEmulator() as emulator:
+        with emulator.override_settings():
+            get_client().menu.get()        # talks HTTP to 127.0.0.1:<port>
+        assert emulator.count("cgi-bin/token") == 1
+
+Tokens expire by :attr:`WeChatEmulator.clock`, a new ``cgi-bin/token`` leaves the old
+one valid for five minutes, every API checks its token, and :meth:`WeChatEmulator.fail`
+stages WeChat's bad days (errcode -1 or 45009, HTTP 500/502, delays, dropped
+connections). Every call is logged for assertions (:meth:`WeChatEmulator.calls`).
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from ..conf import Account, get_accounts
+from . import emulator_apis, emulator_oauth, emulator_tokens  # noqa: F401  (register routes)
+from .emulator_http import ROUTES, Reply, Request, WeChatFault, error_body
+from .emulator_state import AccountState, Clock, Code, Token, seed_account
+
+__all__ = ["Call", "Fault", "WeChatEmulator"]
+
+FAULT_KINDS = ("errcode", "http500", "http502", "delay", "drop")
+#: Query and body keys whose values never reach the call log.
+SECRET_KEYS = frozenset({"secret", "access_token", "refresh_token", "appsecret"})
+REDACTED = "********"
+#: Paths of the control API (for tests in other processes and the demo).
+CONTROL_PREFIX = "_emulator/"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the emulator received, for assertions.
+
+    Secrets (``secret``, ``access_token``, ``refresh_token``) are replaced by
+    ``"********"`` in ``query`` and ``body``, so a call can be printed safely.
+    """
+
+    api: str
+    method: str
+    query: Mapping[str, str]
+    #: The parsed body: a JSON document, a form, ``{field: {"filename", "size"}}`` for
+    #: multipart uploads, or None.
+    body: Any
+    #: The AppID the call was made for (from ``appid`` or the access_token), if known.
+    app_id: str | None
+    status: int
+    #: The JSON answer's errcode (0 for a success without one); None for non-JSON answers.
+    errcode: int | None
+    #: The fault that answered this call instead of the API ("errcode", "drop", ...).
+    fault: str | None
+    time: float
+
+
+@dataclass
+class Fault:
+    """A staged misbehaviour: see :meth:`WeChatEmulator.fail`."""
+
+    kind: str
+    api: str | None
+    times: int
+    errcode: int
+    delay: float
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: (REDACTED if k in SECRET_KEYS else _redact(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    return value
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # The client's load test opens 64 connections at once; the default backlog of 5
+    # would make the kernel refuse some of them.
+    request_queue_size = 1024
+    allow_reuse_address = True
+    emulator: WeChatEmulator
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    # Keep-alive, like WeChat's servers, so a requests.Session reuses its connections.
+    protocol_version = "HTTP/1.1"
+    # Idle keep-alive connections are closed after this many seconds.
+    timeout = 30
+    server: _Server
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_HEAD(self) -> None:
+        self._serve()
+
+    def version_string(self) -> str:
+        return "django_wechat-emulator"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: the emulator's call log replaces the access log."""
+
+    def _serve(self) -> None:
+        split = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        request = Request(
+            method=self.command,
+            api=split.path.strip("/"),
+            query=dict(parse_qsl(split.query, keep_blank_values=True)),
+            headers=dict(self.headers.items()),
+            body=body,
+        )
+        reply = self.server.emulator.handle(request)
+        if reply is None:  # a staged dropped connection
+            self.close_connection = True
+            with suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(reply.body)
+
+
+class WeChatEmulator:
+    """WeChat's API servers (``api.weixin.qq.com`` and ``open.weixin.qq.com``) on loopback.
+
+    :param accounts: the Official Accounts it knows; by default those of
+        ``settings.WECHAT["ACCOUNTS"]``.
+    :param host: the address to listen on.
+    :param port: the port; 0 (the default) picks a free one, so parallel test
+        workers never clash.
+    :param followers: how many demo followers (``o-demo-follower-1`` ...) each account has.
+    """
+
+    def __init__(
+        self,
+        accounts: Iterable[Account] | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        followers: int = 5,
+    ) -> None:
+        self.accounts: list[Account] = (
+            list(get_accounts().values()) if accounts is None else list(accounts)
+        )
+        if not self.accounts:
+            raise ValueError("The emulator needs at least one account.")
+        self.host = host
+        self.port = port
+        self.followers = followers
+        self.clock = Clock()
+        #: When True a new ``cgi-bin/token`` invalidates the previous token at once,
+        #: instead of WeChat's five minutes of overlap.
+        self.strict_token_rotation = False
+        #: When set to an openid, ``connect/oauth2/authorize`` approves at once as
+        #: that follower instead of showing the consent page (for tests).
+        self.oauth_auto_approve: str | None = None
+        #: How many openids ``cgi-bin/user/get`` returns per page (WeChat: 10,000).
+        self.user_page_size = 10000
+        # One lock around all state: WeChat's token rules must hold when 64 clients
+        # ask at once. Handlers do no I/O while holding it.
+        self.lock = threading.RLock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._calls: list[Call] = []
+        self._faults: list[Fault] = []
+        self.tokens: dict[str, Token] = {}
+        self.codes: dict[str, Code] = {}
+        self.states: dict[str, AccountState] = {}
+        self._seed()
+
+    # --- life cycle ----------------------------------------------------------------
+
+    def start(self) -> WeChatEmulator:
+        """Start serving in a background thread; returns the emulator."""
+        if self._server is not None:
+            return self
+        server = _Server((self.host, self.port), _RequestHandler)
+        server.emulator = self
+        self._server = server
+        self.port = int(server.server_address[1])
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"WeChatEmulator:{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted (the management command)."""
+        self.start()
+        try:
+            while self._thread is not None and self._thread.is_alive():
+                self._thread.join(timeout=0.5)
+        finally:
+            self.stop()
+
+    def __enter__(self) -> WeChatEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = self.url if self._server is not None else "stopped"
+        return f"<WeChatEmulator {state} accounts={[a.name for a in self.accounts]}>"
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. ``"http://127.0.0.1:54321"`` (the port is known once started)."""
+        return f"http://{self.host}:{self.port}"
+
+    def reset(self) -> None:
+        """Forget every call, fault, token, code and change; back to the seeded state."""
+        with self.lock:
+            self.clock.reset()
+            self.strict_token_rotation = False
+            self.oauth_auto_approve = None
+            self.user_page_size = 10000
+            self._calls.clear()
+            self._faults.clear()
+            self._seed()
+
+    def _seed(self) -> None:
+        now = self.clock.now()
+        self.tokens = {}
+        self.codes = {}
+        self.states = {a.app_id: seed_account(a, self.followers, now) for a in self.accounts}
+
+    # --- settings --------------------------------------------------------------------
+
+    def settings_override(self) -> dict[str, Any]:
+        """``settings.WECHAT`` with ``API_BASE_URL`` and ``OAUTH_BASE_URL`` pointing here.
+
+        Without a WECHAT setting, the emulator's own accounts become ``ACCOUNTS``.
+        """
+        from django.conf import settings
+
+        base = getattr(settings, "WECHAT", None)
+        if not isinstance(base, Mapping):
+            base = {"ACCOUNTS": {a.name: _account_settings(a) for a in self.accounts}}
+        return {**base, "API_BASE_URL": self.url, "OAUTH_BASE_URL": self.url}
+
+    @contextmanager
+    def override_settings(self) -> Iterator[WeChatEmulator]:
+        """Point ``settings.WECHAT`` at the emulator for the ``with`` block."""
+        from django.test import override_settings
+
+        with override_settings(WECHAT=self.settings_override()):
+            yield self
+
+    # --- accounts and followers -------------------------------------------------------
+
+    def state(self, account: str | Account | None = None) -> AccountState:
+        """The emulated state of an account, by AppID, name or :class:`Account`.
+
+        Without an argument: the first account (``"default"`` from settings).
+        """
+        with self.lock:
+            if account is None:
+                return self.states[self.accounts[0].app_id]
+            key = account.app_id if isinstance(account, Account) else account
+            if key in self.states:
+                return self.states[key]
+            for a in self.accounts:
+                if a.name == key:
+                    return self.states[a.app_id]
+        raise LookupError(f"The emulator has no account {key!r}.")
+
+    def record_message(self, openid: str, account: str | Account | None = None) -> None:
+        """Note that ``openid`` just wrote to the account: opens the 48-hour window."""
+        with self.lock:
+            state = self.state(account)
+            if openid not in state.followers:
+                raise LookupError(f"{openid!r} does not follow {state.account.name!r}.")
+            state.followers[openid].last_message_at = self.clock.now()
+
+    def sent_messages(
+        self, openid: str | None = None, account: str | Account | None = None
+    ) -> list[dict[str, Any]]:
+        """Customer-service and template messages delivered, oldest first."""
+        with self.lock:
+            sent = self.state(account).sent
+            return [dict(m) for m in sent if openid is None or m["touser"] == openid]
+
+    def js_code(self, openid: str, account: str | Account | None = None) -> str:
+        """A mini program ``wx.login()`` code for ``openid`` (for ``sns/jscode2session``)."""
+        from .emulator_state import CODE_TTL
+
+        with self.lock:
+            state = self.state(account)
+            code = "js-" + _short_id()
+            self.codes[code] = Code(state.app_id, openid, "js_code", self.clock.now() + CODE_TTL)
+            return code
+
+    # --- tokens -----------------------------------------------------------------------
+
+    def invalidate_tokens(self, app_id: str) -> None:
+        """Make every current access_token of the account invalid (40001 from now on)."""
+        with self.lock:
+            state = self.state(app_id)
+            now = self.clock.now()
+            for token in self.tokens.values():
+                if token.app_id == state.app_id and token.kind != "oauth":
+                    token.revoked_at = (
+                        now if token.revoked_at is None else min(token.revoked_at, now)
+                    )
+            state.current.clear()
+
+    def check_token(self, value: str | None) -> AccountState:
+        """The account a base access_token belongs to; WeChatFault 41001/40001/42001."""
+        if not value:
+            raise WeChatFault(41001)
+        token = self.tokens.get(value)
+        if token is None or token.kind == "oauth":
+            raise WeChatFault(40001)
+        errcode = token.check(self.clock.now())
+        if errcode:
+            raise WeChatFault(errcode)
+        return self.states[token.app_id]
+
+    # --- faults and the call log ---------------------------------------------------------
+
+    def fail(
+        self,
+        kind: str,
+        *,
+        api: str | None = None,
+        times: int = 1,
+        errcode: int | None = None,
+        delay: float = 0,
+    ) -> None:
+        """Make the next ``times`` calls to ``api`` (or to any API) misbehave.
+
+        :param kind: ``"errcode"`` (answer ``{"errcode": errcode}``, -1 by default; 45009
+            for the daily quota), ``"http500"``, ``"http502"``, ``"delay"`` (answer
+            normally after ``delay`` seconds) or ``"drop"`` (close the connection without
+            an answer).
+        :param api: a path such as ``"cgi-bin/menu/create"``; None for every API.
+        :param delay: seconds to wait before misbehaving (any kind).
+        """
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"Unknown fault {kind!r}; use one of {', '.join(FAULT_KINDS)}.")
+        if times < 1:
+            raise ValueError("times must be at least 1.")
+        if kind == "delay" and delay <= 0:
+            raise ValueError("A 'delay' fault needs delay > 0 seconds.")
+        with self.lock:
+            self._faults.append(
+                Fault(kind, api.strip("/") if api else None, times, errcode or -1, delay)
+            )
+
+    def calls(self, api: str | None = None) -> list[Call]:
+        """Every call received (of ``api`` only, when given), oldest first."""
+        with self.lock:
+            if api is None:
+                return list(self._calls)
+            api = api.strip("/")
+            return [c for c in self._calls if c.api == api]
+
+    def count(self, api: str | None = None) -> int:
+        """How many calls ``api`` (or every API) received."""
+        return len(self.calls(api))
+
+    def _take_fault(self, api: str) -> Fault | None:
+        for fault in self._faults:
+            if fault.api is None or fault.api == api:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    # --- serving ---------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Reply | None:
+        """Answer one request (None: drop the connection). Called by the server threads."""
+        if request.api.startswith(CONTROL_PREFIX):
+            return self._control(request)
+        with self.lock:
+            fault = self._take_fault(request.api)
+        if fault is not None and fault.delay > 0:
+            time.sleep(fault.delay)
+        app_id: str | None = request.query.get("appid")
+        reply: Reply | None
+        if fault is not None and fault.kind != "delay":
+            reply = _fault_reply(fault)
+        else:
+            fault = None
+            route = ROUTES.get(request.api)
+            if route is None:
+                reply = Reply.json(
+                    {"errcode": 404, "errmsg": f"django_wechat emulator: no API {request.api!r}"},
+                    status=404,
+                )
+            else:
+                with self.lock:
+                    try:
+                        if route.method and request.method != route.method:
+                            raise WeChatFault(43002 if route.method == "POST" else 43001)
+                        if route.needs_token:
+                            state = self.check_token(request.query.get("access_token"))
+                            app_id = state.app_id
+                            reply = route.func(self, request, state)
+                        else:
+                            reply = route.func(self, request)
+                    except WeChatFault as exc:
+                        reply = Reply.json(error_body(exc.errcode, exc.errmsg))
+        self._log(request, reply, app_id, fault)
+        return reply
+
+    def _log(
+        self, request: Request, reply: Reply | None, app_id: str | None, fault: Fault | None
+    ) -> None:
+        errcode: int | None = None
+        if reply is not None and isinstance(reply.data, dict):
+            errcode = int(reply.data.get("errcode", 0))
+        body = request.parsed_body()
+        if app_id is None and isinstance(body, dict) and isinstance(body.get("appid"), str):
+            app_id = body["appid"]
+        call = Call(
+            api=request.api,
+            method=request.method,
+            query=_redact(request.query),
+            body=_redact(body),
+            app_id=app_id,
+            status=0 if reply is None else reply.status,
+            errcode=errcode,
+            fault=fault.kind if fault is not None else None,
+            time=self.clock.now(),
+        )
+        with self.lock:
+            self._calls.append(call)
+
+    def _control(self, request: Request) -> Reply:
+        """The control API, for tests in another process and for the demo.
+
+        ``POST _emulator/fail`` (the arguments of :meth:`fail` as JSON),
+        ``POST _emulator/reset``, ``POST _emulator/clock/advance`` ``{"seconds": n}``,
+        ``POST _emulator/invalidate_tokens`` ``{"app_id": ...}``,
+        ``POST _emulator/strict_token_rotation`` ``{"enabled": true}``,
+        ``POST _emulator/js_code`` ``{"openid": ..., "app_id": ...}``,
+        ``GET _emulator/calls?api=...``, ``GET _emulator/sent?openid=...``.
+        """
+        action = request.api[len(CONTROL_PREFIX) :]
+        try:
+            args: dict[str, Any] = request.json() if request.method == "POST" else {}
+        except WeChatFault:
+            args = {}
+        try:
+            if action == "fail":
+                self.fail(
+                    str(args.get("kind", "")),
+                    api=args.get("api"),
+                    times=int(args.get("times", 1)),
+                    errcode=args.get("errcode"),
+                    delay=float(args.get("delay", 0)),
+                )
+            elif action == "reset":
+                self.reset()
+            elif action == "clock/advance":
+                self.clock.advance(float(args.get("seconds", 0)))
+            elif action == "invalidate_tokens":
+                self.invalidate_tokens(str(args.get("app_id", self.accounts[0].app_id)))
+            elif action == "strict_token_rotation":
+                self.strict_token_rotation = bool(args.get("enabled", True))
+            elif action == "js_code":
+                code = self.js_code(str(args["openid"]), args.get("app_id"))
+                return Reply.json({"js_code": code})
+            elif action == "calls":
+                calls = self.calls(request.query.get("api") or None)
+                return Reply.json({"calls": [_call_dict(c) for c in calls]})
+            elif action == "sent":
+                sent = self.sent_messages(request.query.get("openid") or None)
+                return Reply.json({"sent": sent})
+            else:
+                return Reply.json({"error": f"unknown control action {action!r}"}, status=404)
+        except (ValueError, KeyError, LookupError, TypeError) as exc:
+            return Reply.json({"error": str(exc)}, status=400)
+        return Reply.json({"ok": True})
+
+
+def _fault_reply(fault: Fault) -> Reply | None:
+    if fault.kind == "errcode":
+        return Reply.json(error_body(fault.errcode))
+    if fault.kind == "drop":
+        return None
+    status = 500 if fault.kind == "http500" else 502
+    title = "500 Internal Server Error" if status == 500 else "502 Bad Gateway"
+    return Reply.html(f"<html><body><h1>{title}</h1></body></html>", status=status)
+
+
+def _call_dict(call: Call) -> dict[str, Any]:
+    return {
+        "api": call.api,
+        "method": call.method,
+        "query": dict(call.query),
+        "body": call.body,
+        "app_id": call.app_id,
+        "status": call.status,
+        "errcode": call.errcode,
+        "fault": call.fault,
+        "time": call.time,
+    }
+
+
+def _account_settings(account: Account) -> dict[str, Any]:
+    return {
+        "APP_ID": account.app_id,
+        "APP_SECRET": account.app_secret,
+        "TOKEN": account.token,
+        "ENCODING_AES_KEY": account.encoding_aes_key,
+        "ENCRYPT_MODE": account.encrypt_mode.value,
+        "TOKEN_SOURCE": account.token_source.value,
+    }
+
+
+def _short_id() -> str:
+    return secrets.token_urlsafe(24)

@@ -1,0 +1,238 @@
+"""What the emulator remembers: its clock, issued tokens, and each account's followers,
+menu, tags, templates, media and QR codes. Plain data; the rules live in the API modules.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..conf import Account
+
+#: WeChat's lifetime for access_token, jsapi_ticket and web OAuth tokens (seconds).
+TOKEN_TTL = 7200
+#: After a new cgi-bin/token, the previous token keeps working this long (AccessToken doc:
+#: "刷新过程中，5分钟内，新老 access_token 都可使用").
+TOKEN_OVERLAP = 300
+#: stable_token renews itself when less than this is left (getStableAccessToken doc).
+STABLE_RENEW_BEFORE = 300
+#: OAuth codes: single use, 5 minutes (网页授权 doc: "code只能使用一次，5分钟未被使用自动过期").
+CODE_TTL = 300
+#: Web OAuth refresh_token: 30 days.
+REFRESH_TTL = 30 * 24 * 3600
+#: Temporary media are kept 3 days (新增临时素材 doc).
+MEDIA_TTL = 3 * 24 * 3600
+#: A follower's message opens a 48-hour customer-service window (客服消息 doc).
+SERVICE_WINDOW = 48 * 3600
+
+#: Nicknames of the demo followers (what sns/userinfo answers after consent).
+DEMO_NICKNAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏"]
+DEMO_CITIES = [
+    ("广东", "深圳"),
+    ("北京", "北京"),
+    ("上海", "上海"),
+    ("浙江", "杭州"),
+    ("四川", "成都"),
+    ("湖北", "武汉"),
+    ("江苏", "南京"),
+    ("陕西", "西安"),
+]
+
+
+class Clock:
+    """The emulator's time: the wall clock plus an offset that tests move forward.
+
+    ``emulator.clock.advance(7200)`` makes every token two hours older at once.
+    """
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        """The emulated time, in seconds since the epoch."""
+        return time.time() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the emulated time forward by ``seconds``."""
+        if seconds < 0:
+            raise ValueError("The emulator's clock only moves forward.")
+        with self._lock:
+            self._offset += seconds
+
+    def reset(self) -> None:
+        """Back to the wall clock."""
+        with self._lock:
+            self._offset = 0.0
+
+    def __repr__(self) -> str:
+        return f"<Clock offset={self._offset:+.0f}s>"
+
+
+@dataclass
+class Token:
+    """An access_token (base, ``cgi-bin/token`` or ``stable_token``) or a web OAuth token."""
+
+    value: str = field(repr=False)
+    app_id: str
+    kind: str  # "token" | "stable" | "oauth"
+    issued_at: float
+    expires_at: float
+    #: When set: from this moment on the token is refused with 40001 (replaced or revoked).
+    revoked_at: float | None = None
+    openid: str = ""
+    scope: str = ""
+
+    def check(self, now: float) -> int:
+        """0 when usable, else WeChat's errcode: 40001 replaced/revoked, 42001 expired."""
+        if self.revoked_at is not None and now >= self.revoked_at:
+            return 40001
+        if now >= self.expires_at:
+            return 42001
+        return 0
+
+
+@dataclass
+class Code:
+    """A single-use code: an OAuth ``code`` or a mini program ``js_code``."""
+
+    app_id: str
+    openid: str
+    scope: str
+    expires_at: float
+    used: bool = False
+
+
+@dataclass
+class Follower:
+    """A user following the account."""
+
+    openid: str
+    nickname: str
+    unionid: str
+    subscribe: int = 1
+    subscribe_time: int = 0
+    sex: int = 0
+    province: str = ""
+    city: str = ""
+    country: str = "中国"
+    language: str = "zh_CN"
+    headimgurl: str = ""
+    remark: str = ""
+    tagid_list: list[int] = field(default_factory=list)
+    subscribe_scene: str = "ADD_SCENE_QR_CODE"
+    qr_scene: int = 0
+    qr_scene_str: str = ""
+    #: When the follower last sent the account a message (opens the 48-hour window).
+    last_message_at: float | None = None
+
+    def info(self) -> dict[str, Any]:
+        """``cgi-bin/user/info`` for this follower.
+
+        Since 2021-12-27 user/info no longer returns nickname, sex, city, country,
+        province or headimgurl (公告 "获取用户基本信息接口调整"); only sns/userinfo does.
+        """
+        if not self.subscribe:
+            return {"subscribe": 0, "openid": self.openid}
+        return {
+            "subscribe": 1,
+            "openid": self.openid,
+            "language": self.language,
+            "subscribe_time": self.subscribe_time,
+            "unionid": self.unionid,
+            "remark": self.remark,
+            "groupid": 0,
+            "tagid_list": list(self.tagid_list),
+            "subscribe_scene": self.subscribe_scene,
+            "qr_scene": self.qr_scene,
+            "qr_scene_str": self.qr_scene_str,
+        }
+
+    def sns_info(self) -> dict[str, Any]:
+        """``sns/userinfo`` for this follower (after snsapi_userinfo consent)."""
+        return {
+            "openid": self.openid,
+            "nickname": self.nickname,
+            "sex": self.sex,
+            "province": self.province,
+            "city": self.city,
+            "country": self.country,
+            "headimgurl": self.headimgurl,
+            "privilege": [],
+            "unionid": self.unionid,
+        }
+
+
+@dataclass
+class Media:
+    """A temporary media file."""
+
+    media_id: str
+    type: str
+    filename: str
+    content_type: str
+    content: bytes = field(repr=False)
+    created_at: int
+
+
+@dataclass
+class AccountState:
+    """Everything the emulator holds for one Official Account."""
+
+    account: Account
+    followers: dict[str, Follower] = field(default_factory=dict)
+    #: The current base access_token of each kind ("token", "stable").
+    current: dict[str, Token] = field(default_factory=dict)
+    #: Current tickets by type ("jsapi", "wx_card"): (ticket, expires_at).
+    tickets: dict[str, tuple[str, float]] = field(default_factory=dict)
+    menu: dict[str, Any] | None = None
+    tags: dict[int, str] = field(default_factory=lambda: {2: "星标组"})
+    next_tag_id: int = 100
+    industry: tuple[int, int] | None = None
+    templates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    media: dict[str, Media] = field(default_factory=dict)
+    qrcodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Customer-service and template messages delivered, in order.
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def app_id(self) -> str:
+        return self.account.app_id
+
+    @property
+    def original_id(self) -> str:
+        """The account's original id (``gh_...``), the ToUserName of its callbacks."""
+        return "gh_" + self.app_id[-12:]
+
+
+def seed_account(account: Account, followers: int, now: float) -> AccountState:
+    """A fresh account with ``followers`` demo followers ``o-demo-follower-1`` ...
+
+    Each demo follower has just written to the account, so the 48-hour
+    customer-service window is open until the clock moves past it.
+    """
+    state = AccountState(account)
+    for n in range(1, followers + 1):
+        province, city = DEMO_CITIES[(n - 1) % len(DEMO_CITIES)]
+        follower = Follower(
+            openid=f"o-demo-follower-{n}",
+            nickname=DEMO_NICKNAMES[(n - 1) % len(DEMO_NICKNAMES)]
+            + ("" if n <= len(DEMO_NICKNAMES) else str(n)),
+            unionid=f"u-demo-follower-{n}",
+            subscribe_time=int(now) - 86400 * n,
+            sex=1 + n % 2,
+            province=province,
+            city=city,
+            headimgurl=f"https://thirdwx.qlogo.cn/mmopen/demo-follower-{n}/132",
+            last_message_at=now,
+        )
+        state.followers[follower.openid] = follower
+    return state
+
+
+def new_token(prefix: str = "") -> str:
+    """A token value: opaque, URL-safe, about as long as WeChat's (~150 characters)."""
+    return prefix + secrets.token_urlsafe(108)
