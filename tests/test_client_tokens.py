@@ -103,9 +103,8 @@ def test_stable_token_source(wechat_emulator: WeChatEmulator, settings: Any) -> 
 
 def token_from_elsewhere(account: Any) -> tuple[str, float]:
     """An ACCESS_TOKEN_FUNC: the token another service owns (here: fetched from the emulator)."""
-    from django.conf import settings
-
     import requests
+    from django.conf import settings
 
     answer = requests.get(
         f"{settings.WECHAT['API_BASE_URL']}/cgi-bin/token",
@@ -141,7 +140,9 @@ def test_access_token_func_owns_the_token(wechat_emulator: WeChatEmulator, setti
     assert wechat_emulator.count(TOKEN) == 2
 
 
-def test_access_token_func_returning_garbage(wechat_emulator: WeChatEmulator, settings: Any) -> None:
+def test_access_token_func_returning_garbage(
+    wechat_emulator: WeChatEmulator, settings: Any
+) -> None:
     wechat = settings.WECHAT
     accounts = {**wechat["ACCOUNTS"]}
     accounts["default"] = {**accounts["default"], "ACCESS_TOKEN_FUNC": "os.getcwd"}
