@@ -14,8 +14,13 @@ def setup_client(
 ) -> Any:
     """Configure Django in this process and return the default account's client."""
     configure_django(redis_url, key_prefix, wechat)
+    from django.core.cache import caches
+
     from django_wechat.client import TokenPolicy, WeChatClient
 
+    # A worker that has served requests already has django-redis imported and loaded;
+    # don't make the cold start pay for imports.
+    caches["redis"].get("warm-up")
     return WeChatClient("default", token_policy=TokenPolicy(**policy) if policy else None)
 
 

@@ -57,7 +57,7 @@ def _worker(
     threads: int,
     barrier: Any,
     results: Any,
-    deadline: float,
+    call_seconds: float,
 ) -> None:
     try:
         context = setup(*setup_args) if setup is not None else None
@@ -75,7 +75,7 @@ def _worker(
             return
         began = time.time()
         try:
-            func(context, deadline)
+            func(context, began + call_seconds)
         except BaseException as exc:
             results.put(("error", f"{type(exc).__name__}: {exc}", began, time.time()))
         else:
@@ -102,32 +102,30 @@ def run_fleet(
     threads: int = 8,
     setup: Callable[..., Any] | None = None,
     setup_args: tuple[Any, ...] = (),
-    max_seconds: float = 600.0,
+    call_seconds: float = 60.0,
 ) -> FleetResult:
     """Run ``call`` (a dotted path to ``f(context, deadline)``) once in every thread.
 
     ``setup(*setup_args)`` runs first in each process and returns the ``context``
-    handed to each call; ``deadline`` (``time.time()`` based) bounds a call that
-    would otherwise go on (wechatpy's unbounded retry loop).
+    handed to each call; ``deadline`` (``time.time()``, ``call_seconds`` after the
+    barrier opened) lets a call bound what would otherwise go on (wechatpy's unbounded
+    retry loop).
     """
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(processes * threads)
     results = ctx.Queue()
     workers = []
-    # The deadline is set once every process is up, which we only learn at the barrier;
-    # give the spawn-time generously and let ``max_seconds`` count from now.
-    deadline = time.time() + max_seconds
     for _ in range(processes):
         proc = ctx.Process(
             target=_worker,
-            args=(call, setup, setup_args, threads, barrier, results, deadline),
+            args=(call, setup, setup_args, threads, barrier, results, call_seconds),
         )
         proc.start()
         workers.append(proc)
     outcome = FleetResult()
     spans: list[tuple[float, float]] = []
     for _ in range(processes * threads):
-        kind, detail, began, ended = results.get(timeout=max_seconds + 180)
+        kind, detail, began, ended = results.get(timeout=call_seconds + 180)
         if began:
             spans.append((began, ended))
         if kind == "ok":

@@ -222,7 +222,7 @@ def test_cold_start_of_8_processes_x_8_threads_fetches_once(
         threads=8,
         setup=client_workers.setup_client,
         setup_args=(redis_server, prefix, wechat_emulator.settings_override(), {}),
-        max_seconds=60,
+        call_seconds=60,
     )
     assert result.errors == []
     assert (result.ok, result.failed) == (64, 0)

@@ -56,8 +56,8 @@ class TokenPolicy:
 
     lock_ttl: float = 20.0
     wait: float = 30.0
-    poll_min: float = 0.01
-    poll_max: float = 0.25
+    poll_min: float = 0.005
+    poll_max: float = 0.05
 
     def __post_init__(self) -> None:
         if self.wait <= self.lock_ttl:
