@@ -26,7 +26,12 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	cd testproject && ../$(BIN)/python manage.py migrate --noinput
 	cd testproject && ../$(BIN)/python manage.py demo_setup
-	cd testproject && ../$(BIN)/python manage.py runserver $(DEMO_HOST)
+	# The WeChat emulator runs in the background on 127.0.0.1:8001 (where the demo's
+	# settings point) and is stopped when runserver exits.
+	cd testproject && { ../$(BIN)/python manage.py wechat_emulator --port 8001 & \
+		emulator=$$!; trap 'kill $$emulator 2>/dev/null; wait $$emulator' EXIT; \
+		trap 'exit 130' INT TERM; \
+		../$(BIN)/python manage.py runserver $(DEMO_HOST); }
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .client import WeChatClient
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "create_reply", "get_client", "parse_message"]
+
+if TYPE_CHECKING:
+    from .client import get_client
+    from .messages import parse_message
+    from .replies import create_reply
+
+# Public names imported on first use, so that `import django_wechat` stays cheap and
+# reads no Django setting.
+_LAZY = {
+    "parse_message": "django_wechat.messages",
+    "create_reply": "django_wechat.replies",
+    "get_client": "django_wechat.client",
+}
 
 
-def get_client(account: str = "default") -> WeChatClient:
-    """The API client of ``account``: see :func:`django_wechat.client.get_client`."""
-    from .client import get_client as _get_client
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'django_wechat' has no attribute {name!r}")
+    import importlib
 
-    return _get_client(account)
-
-
-__all__ += ["get_client"]
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

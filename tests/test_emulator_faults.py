@@ -133,3 +133,34 @@ def test_context_manager_stops_the_server() -> None:
         assert requests.get(f"{url}/cgi-bin/token", timeout=5).status_code == 200
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{url}/cgi-bin/token", timeout=5)
+
+
+def test_stop_closes_kept_alive_connections() -> None:
+    with requests.Session() as session:
+        with WeChatEmulator() as emulator:
+            url = f"{emulator.url}/cgi-bin/token"
+            assert session.get(url, timeout=5).status_code == 200
+        with pytest.raises(requests.ConnectionError):
+            session.get(url, timeout=5)
+
+
+def test_chunked_request_body(wechat_emulator: WeChatEmulator) -> None:
+    token = fetch_token(wechat_emulator)
+    parts = [b'{"tag": {"name": ', '"分块"}}'.encode()]
+    answer = requests.post(
+        f"{wechat_emulator.url}/cgi-bin/tags/create",
+        params={"access_token": token},
+        data=iter(parts),
+        timeout=5,
+    ).json()
+    assert answer["tag"]["name"] == "分块"
+
+
+def test_oversized_body_is_refused(wechat_emulator: WeChatEmulator) -> None:
+    response = requests.post(
+        f"{wechat_emulator.url}/cgi-bin/media/upload",
+        headers={"Content-Length": str(30 * 1024 * 1024)},
+        data=b"",
+        timeout=5,
+    )
+    assert response.status_code == 413

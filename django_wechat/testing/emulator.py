@@ -15,6 +15,7 @@ connections). Every call is logged for assertions (:meth:`WeChatEmulator.calls`)
 
 from __future__ import annotations
 
+import logging
 import secrets
 import socket
 import threading
@@ -30,9 +31,12 @@ from urllib.parse import parse_qsl, urlsplit
 from ..conf import Account, get_accounts
 from . import emulator_apis, emulator_oauth, emulator_tokens  # noqa: F401  (register routes)
 from .emulator_http import ROUTES, Reply, Request, WeChatFault, error_body
+from .emulator_push import PushResult, push
 from .emulator_state import AccountState, Clock, Code, Token, seed_account
 
-__all__ = ["Call", "Fault", "WeChatEmulator"]
+__all__ = ["Call", "Fault", "PushResult", "WeChatEmulator"]
+
+logger = logging.getLogger("django_wechat.testing.emulator")
 
 FAULT_KINDS = ("errcode", "http500", "http502", "delay", "drop")
 #: Query and body keys whose values never reach the call log.
@@ -40,6 +44,8 @@ SECRET_KEYS = frozenset({"secret", "access_token", "refresh_token", "appsecret"}
 REDACTED = "********"
 #: Paths of the control API (for tests in other processes and the demo).
 CONTROL_PREFIX = "_emulator/"
+#: Larger than WeChat's largest upload (10 MB video); bigger bodies get HTTP 413.
+MAX_BODY = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,21 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     emulator: WeChatEmulator
 
+    def __init__(self, address: tuple[str, int], emulator: WeChatEmulator) -> None:
+        self.emulator = emulator
+        # Open connections, so stop() can close kept-alive ones too: a stopped emulator
+        # must look down even to a client's pooled connection.
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, _RequestHandler)
+
+    def close_connections(self) -> None:
+        with self.connections_lock:
+            connections, self.connections = self.connections, set()
+        for connection in connections:
+            with suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
 
 class _RequestHandler(BaseHTTPRequestHandler):
     # Keep-alive, like WeChat's servers, so a requests.Session reuses its connections.
@@ -100,6 +121,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # Idle keep-alive connections are closed after this many seconds.
     timeout = 30
     server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.connections.discard(self.connection)
+        super().finish()
 
     def do_GET(self) -> None:
         self._serve()
@@ -118,13 +149,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        try:
+            body = self._read_body()
+        except ValueError as exc:
+            self.close_connection = True
+            self._send(Reply(413 if "large" in str(exc) else 400, str(exc).encode()))
+            return
         request = Request(
             method=self.command,
             api=split.path.strip("/"),
             query=dict(parse_qsl(split.query, keep_blank_values=True)),
-            headers=dict(self.headers.items()),
+            headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
         )
         reply = self.server.emulator.handle(request)
@@ -133,6 +168,29 @@ class _RequestHandler(BaseHTTPRequestHandler):
             with suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
+        self._send(reply)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks: list[bytes] = []
+            size = 0
+            while True:
+                chunk_size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if chunk_size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                size += chunk_size
+                if size > MAX_BODY:
+                    raise ValueError("request body too large")
+                chunks.append(self.rfile.read(chunk_size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise ValueError("request body too large")
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, reply: Reply) -> None:
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
@@ -188,6 +246,10 @@ class WeChatEmulator:
         self._faults: list[Fault] = []
         self.tokens: dict[str, Token] = {}
         self.codes: dict[str, Code] = {}
+        #: QR code tickets to the AppID that made them (showqrcode needs no token).
+        self.qr_tickets: dict[str, str] = {}
+        #: Every push made with :meth:`push`, oldest first.
+        self.pushes: list[PushResult] = []
         self.states: dict[str, AccountState] = {}
         self._seed()
 
@@ -197,8 +259,7 @@ class WeChatEmulator:
         """Start serving in a background thread; returns the emulator."""
         if self._server is not None:
             return self
-        server = _Server((self.host, self.port), _RequestHandler)
-        server.emulator = self
+        server = _Server((self.host, self.port), self)
         self._server = server
         self.port = int(server.server_address[1])
         self._thread = threading.Thread(
@@ -217,6 +278,7 @@ class WeChatEmulator:
             return
         server.shutdown()
         server.server_close()
+        server.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -259,12 +321,14 @@ class WeChatEmulator:
             self.user_page_size = 10000
             self._calls.clear()
             self._faults.clear()
+            self.pushes.clear()
             self._seed()
 
     def _seed(self) -> None:
         now = self.clock.now()
         self.tokens = {}
         self.codes = {}
+        self.qr_tickets = {}
         self.states = {a.app_id: seed_account(a, self.followers, now) for a in self.accounts}
 
     # --- settings --------------------------------------------------------------------
@@ -333,6 +397,57 @@ class WeChatEmulator:
             self.codes[code] = Code(state.app_id, openid, "js_code", self.clock.now() + CODE_TTL)
             return code
 
+    # --- pushing to a callback URL -------------------------------------------------------
+
+    def push(
+        self,
+        url: str,
+        message: Mapping[str, Any],
+        *,
+        account: str | Account | None = None,
+        openid: str = "o-demo-follower-1",
+        timeout: float = 5.0,
+        attempts: int = 3,
+        timestamp: int | None = None,
+        nonce: str | None = None,
+    ) -> PushResult:
+        """Deliver ``message`` to the callback ``url`` the way WeChat does.
+
+        :param message: the message's XML fields, e.g. ``{"MsgType": "text", "Content":
+            "你好"}``; ToUserName, FromUserName (``openid``), CreateTime and MsgId are
+            filled in.
+        :param timeout: WeChat's deadline for an answer (5 s); slower answers are
+            retried, up to ``attempts`` deliveries in all. Tests pass a short one.
+
+        The query is signed, the body encrypted per the account's ENCRYPT_MODE, and the
+        reply checked as WeChat checks it; :attr:`PushResult.error` says what WeChat
+        would refuse. A follower's message opens their 48-hour service window.
+        """
+        return push(
+            self,
+            url,
+            message,
+            account=account,
+            openid=openid,
+            timeout=timeout,
+            attempts=attempts,
+            timestamp=timestamp,
+            nonce=nonce,
+        )
+
+    def push_text(self, url: str, content: str, **options: Any) -> PushResult:
+        """Push a text message (``MsgType=text``); options as for :meth:`push`."""
+        return self.push(url, {"MsgType": "text", "Content": content}, **options)
+
+    def push_event(
+        self, url: str, event: str, key: str | None = None, **options: Any
+    ) -> PushResult:
+        """Push an event (``subscribe``, ``CLICK`` with ``key``...); options as for :meth:`push`."""
+        fields: dict[str, Any] = {"MsgType": "event", "Event": event}
+        if key is not None:
+            fields["EventKey"] = key
+        return self.push(url, fields, **options)
+
     # --- tokens -----------------------------------------------------------------------
 
     def invalidate_tokens(self, app_id: str) -> None:
@@ -341,7 +456,7 @@ class WeChatEmulator:
             state = self.state(app_id)
             now = self.clock.now()
             for token in self.tokens.values():
-                if token.app_id == state.app_id and token.kind != "oauth":
+                if token.app_id == state.app_id and token.kind in ("token", "stable"):
                     token.revoked_at = (
                         now if token.revoked_at is None else min(token.revoked_at, now)
                     )
@@ -352,7 +467,7 @@ class WeChatEmulator:
         if not value:
             raise WeChatFault(41001)
         token = self.tokens.get(value)
-        if token is None or token.kind == "oauth":
+        if token is None or token.kind not in ("token", "stable"):
             raise WeChatFault(40001)
         errcode = token.check(self.clock.now())
         if errcode:
@@ -446,6 +561,12 @@ class WeChatEmulator:
                             reply = route.func(self, request)
                     except WeChatFault as exc:
                         reply = Reply.json(error_body(exc.errcode, exc.errmsg))
+                    except Exception:
+                        # A bug in the emulator: answer, log it, and keep serving.
+                        logger.exception("The WeChat emulator failed on %s", request.api)
+                        reply = Reply.json(
+                            {"errcode": -1, "errmsg": "django_wechat emulator error"}, status=500
+                        )
         self._log(request, reply, app_id, fault)
         return reply
 
@@ -480,6 +601,7 @@ class WeChatEmulator:
         ``POST _emulator/invalidate_tokens`` ``{"app_id": ...}``,
         ``POST _emulator/strict_token_rotation`` ``{"enabled": true}``,
         ``POST _emulator/js_code`` ``{"openid": ..., "app_id": ...}``,
+        ``POST _emulator/push`` ``{"url": ..., "message": {...}, "timeout": 5}``,
         ``GET _emulator/calls?api=...``, ``GET _emulator/sent?openid=...``.
         """
         action = request.api[len(CONTROL_PREFIX) :]
@@ -510,6 +632,26 @@ class WeChatEmulator:
             elif action == "calls":
                 calls = self.calls(request.query.get("api") or None)
                 return Reply.json({"calls": [_call_dict(c) for c in calls]})
+            elif action == "push":
+                result = self.push(
+                    str(args["url"]),
+                    dict(args.get("message") or {}),
+                    account=args.get("account"),
+                    openid=str(args.get("openid", "o-demo-follower-1")),
+                    timeout=float(args.get("timeout", 5.0)),
+                    attempts=int(args.get("attempts", 3)),
+                )
+                return Reply.json(
+                    {
+                        "ok": result.ok,
+                        "error": result.error,
+                        "attempts": result.attempts,
+                        "status": result.status,
+                        "reply": result.reply,
+                    }
+                )
+            elif action.startswith("media/"):
+                return self._media_download(action.removeprefix("media/"))
             elif action == "sent":
                 sent = self.sent_messages(request.query.get("openid") or None)
                 return Reply.json({"sent": sent})
@@ -518,6 +660,14 @@ class WeChatEmulator:
         except (ValueError, KeyError, LookupError, TypeError) as exc:
             return Reply.json({"error": str(exc)}, status=400)
         return Reply.json({"ok": True})
+
+    def _media_download(self, media_id: str) -> Reply:
+        with self.lock:
+            for state in self.states.values():
+                media = state.media.get(media_id)
+                if media is not None:
+                    return Reply(200, media.content, media.content_type)
+        return Reply(404, b"")
 
 
 def _fault_reply(fault: Fault) -> Reply | None:

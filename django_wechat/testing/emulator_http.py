@@ -23,6 +23,7 @@ ERRMSG: dict[int, str] = {
     40002: "invalid grant_type",
     40003: "invalid openid",
     40004: "invalid media type",
+    40005: "invalid file type",
     40006: "invalid meida size",
     40007: "invalid media_id",
     40008: "invalid message type",
@@ -31,6 +32,7 @@ ERRMSG: dict[int, str] = {
     40017: "invalid button type",
     40018: "invalid button name size",
     40019: "invalid button key size",
+    40020: "invalid button url size",
     40023: "invalid sub button size",
     40024: "invalid sub button type",
     40025: "invalid sub button name size",
@@ -60,8 +62,10 @@ ERRMSG: dict[int, str] = {
     44002: "empty post data",
     44003: "empty news data",
     44004: "empty content",
+    45008: "argument out of limit",
     45009: "reach max api daily quota limit",
     45015: "response out of time limit or subscription is canceled",
+    45026: "template size out of limit",
     45056: "too many tags",
     45057: "can't delete the tag that has too many fans",
     45058: "can't modify sys tag",
@@ -71,6 +75,7 @@ ERRMSG: dict[int, str] = {
     45159: "invalid tag id",
     46003: "menu no exist",
     47001: "data format error",
+    47003: "argument invalid",
     48001: "api unauthorized",
     49003: "not match openid with appid",
 }
@@ -145,6 +150,7 @@ class Request:
     method: str
     api: str
     query: dict[str, str]
+    #: Header names in lower case.
     headers: Mapping[str, str]
     body: bytes
 
@@ -164,7 +170,7 @@ class Request:
         """The body for the call log: JSON, a form, a multipart summary, or None."""
         if not self.body:
             return None
-        content_type = self.headers.get("Content-Type", "")
+        content_type = self.headers.get("content-type", "")
         if content_type.startswith("multipart/form-data"):
             return {
                 part.name: {"filename": part.filename, "size": len(part.content)}
@@ -181,7 +187,7 @@ class Request:
 
     def files(self) -> dict[str, Upload]:
         """The file parts of a ``multipart/form-data`` body, by field name."""
-        content_type = self.headers.get("Content-Type", "")
+        content_type = self.headers.get("content-type", "")
         if not content_type.startswith("multipart/form-data"):
             return {}
         # The email package parses MIME multipart bodies; cgi.FieldStorage is gone in 3.13.

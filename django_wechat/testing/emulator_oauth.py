@@ -1,0 +1,282 @@
+"""The emulated web OAuth (网页授权) and mini program login.
+
+``connect/oauth2/authorize`` serves a consent page: pick a demo follower, approve or
+deny; WeChat then redirects to ``redirect_uri`` with ``code`` and ``state`` (or only
+``state`` when denied). The code is single-use and lives five minutes.
+``sns/oauth2/access_token``, ``sns/oauth2/refresh_token``, ``sns/userinfo``,
+``sns/auth`` and ``sns/jscode2session`` follow.
+"""
+
+from __future__ import annotations
+
+import secrets
+from html import escape
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.utils.translation import gettext as _
+
+from .emulator_http import Reply, Request, WeChatFault, route
+from .emulator_state import CODE_TTL, REFRESH_TTL, TOKEN_TTL, AccountState, Code, Token, new_token
+from .emulator_tokens import check_app
+
+if TYPE_CHECKING:
+    from .emulator import WeChatEmulator
+
+SCOPES = ("snsapi_base", "snsapi_userinfo")
+AUTHORIZE = "connect/oauth2/authorize"
+CONFIRM = "connect/oauth2/authorize/confirm"
+
+
+class _PageError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(code, message)
+
+
+def _params(
+    emulator: WeChatEmulator, values: dict[str, str]
+) -> tuple[AccountState, dict[str, str]]:
+    """Check the authorize parameters as WeChat's page does (网页授权 doc, error codes
+    10003 redirect_uri, 10005 scope)."""
+    state = emulator.states.get(values.get("appid", ""))
+    if state is None:
+        raise _PageError("", _("The appid parameter is wrong."))
+    redirect_uri = values.get("redirect_uri", "")
+    parts = urlsplit(redirect_uri)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise _PageError("10003", _("redirect_uri is not an absolute http(s) URL."))
+    if values.get("response_type") != "code":
+        raise _PageError("", _("response_type must be 'code'."))
+    scope = values.get("scope", "")
+    if scope not in SCOPES:
+        raise _PageError(
+            "10005", _("The account has no permission for scope %(scope)s.") % {"scope": scope}
+        )
+    if len(values.get("state", "").encode()) > 128:
+        raise _PageError("", _("state is longer than 128 bytes."))
+    keep = ("appid", "redirect_uri", "response_type", "scope", "state")
+    return state, {k: values.get(k, "") for k in keep}
+
+
+def _redirect(redirect_uri: str, **params: str) -> Reply:
+    parts = urlsplit(redirect_uri)
+    query = parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
+    return Reply.redirect(urlunsplit(parts._replace(query=urlencode(query), fragment="")))
+
+
+def _approve(
+    emulator: WeChatEmulator, state: AccountState, params: dict[str, str], openid: str
+) -> Reply:
+    if openid not in state.followers:
+        raise _PageError("", _("Choose one of the demo followers."))
+    code = secrets.token_urlsafe(24)
+    emulator.codes[code] = Code(
+        state.app_id, openid, params["scope"], emulator.clock.now() + CODE_TTL
+    )
+    return _redirect(params["redirect_uri"], code=code, state=params["state"])
+
+
+def _error_page(error: _PageError) -> Reply:
+    code = f"{escape(error.code)} " if error.code else ""
+    body = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(_('Error'))}</title>"
+        f"</head><body><h1>Oops! Something went wrong:(</h1>"
+        f"<p class='error'>{code}{escape(error.message)}</p></body></html>"
+    )
+    return Reply.html(body, status=400)
+
+
+@route(AUTHORIZE, needs_token=False)
+def authorize(emulator: WeChatEmulator, request: Request) -> Reply:
+    """``GET connect/oauth2/authorize?appid&redirect_uri&response_type=code&scope&state``.
+
+    Shows the consent page, or with ``emulator.oauth_auto_approve`` set to an openid,
+    redirects at once as that follower.
+    """
+    try:
+        state, params = _params(emulator, request.query)
+        if emulator.oauth_auto_approve:
+            return _approve(emulator, state, params, emulator.oauth_auto_approve)
+    except _PageError as error:
+        return _error_page(error)
+    return Reply.html(_consent_page(state, params))
+
+
+@route(CONFIRM, method="POST", needs_token=False)
+def confirm(emulator: WeChatEmulator, request: Request) -> Reply:
+    """The consent page's form: approve (as the chosen follower) or deny."""
+    form = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+    try:
+        state, params = _params(emulator, form)
+        if form.get("action") != "approve":
+            # 网页授权 doc: "若用户禁止授权，则重定向后不会带上code参数，仅会带上state参数".
+            return _redirect(params["redirect_uri"], state=params["state"])
+        return _approve(emulator, state, params, form.get("openid", ""))
+    except _PageError as error:
+        return _error_page(error)
+
+
+def _consent_page(state: AccountState, params: dict[str, str]) -> str:
+    hidden = "".join(
+        f"<input type='hidden' name='{escape(k)}' value='{escape(v)}'>" for k, v in params.items()
+    )
+    choices = "".join(
+        f"<li><label><input type='radio' name='openid' value='{escape(f.openid)}'"
+        f"{' checked' if n == 0 else ''}> {escape(f.nickname)} "
+        f"<code>{escape(f.openid)}</code></label></li>"
+        for n, f in enumerate(state.followers.values())
+    )
+    asks = (
+        _("wants your public profile (nickname and avatar).")
+        if params["scope"] == "snsapi_userinfo"
+        else _("wants to know who you are (your openid).")
+    )
+    return (
+        "<!doctype html><html lang='zh-hans'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{escape(_('WeChat authorization (emulator)'))}</title>"
+        "<style>body{font-family:sans-serif;max-width:28em;margin:2em auto;padding:0 1em}"
+        "ul{list-style:none;padding:0}li{margin:.5em 0}button{font-size:1em;margin-right:1em}"
+        "code{color:#888}</style></head><body>"
+        f"<h1>{escape(state.account.name)}</h1>"
+        f"<p>{escape(state.app_id)} {escape(asks)}</p>"
+        f"<p>{escape(_('This is the django_wechat emulator: choose who you are.'))}</p>"
+        f"<form method='post' action='/{CONFIRM}'>{hidden}<ul>{choices}</ul>"
+        f"<button type='submit' name='action' value='approve'>{escape(_('Allow'))}</button>"
+        f"<button type='submit' name='action' value='deny'>{escape(_('Deny'))}</button>"
+        "</form></body></html>"
+    )
+
+
+def _take_code(emulator: WeChatEmulator, state: AccountState, value: Any, kind: str) -> Code:
+    """Use up a code: 41008 missing, 40029 unknown/expired/another app's, 40163 used."""
+    if not value:
+        raise WeChatFault(41008)
+    code = emulator.codes.get(str(value))
+    if code is None or code.app_id != state.app_id or (code.scope == "js_code") != (kind == "js"):
+        raise WeChatFault(40029)
+    if code.used:
+        raise WeChatFault(40163)
+    if emulator.clock.now() >= code.expires_at:
+        raise WeChatFault(40029)
+    code.used = True
+    return code
+
+
+def _web_token(emulator: WeChatEmulator, state: AccountState, openid: str, scope: str) -> Token:
+    now = emulator.clock.now()
+    token = Token(
+        new_token(), state.app_id, "oauth", now, now + TOKEN_TTL, openid=openid, scope=scope
+    )
+    emulator.tokens[token.value] = token
+    return token
+
+
+def _token_answer(
+    emulator: WeChatEmulator, state: AccountState, token: Token, refresh: str
+) -> Reply:
+    answer = {
+        "access_token": token.value,
+        "expires_in": TOKEN_TTL,
+        "refresh_token": refresh,
+        "openid": token.openid,
+        "scope": token.scope,
+    }
+    if token.scope == "snsapi_userinfo":
+        answer["unionid"] = state.followers[token.openid].unionid
+    return Reply.json(answer)
+
+
+@route("sns/oauth2/access_token", needs_token=False)
+def oauth_access_token(emulator: WeChatEmulator, request: Request) -> Reply:
+    """``GET sns/oauth2/access_token?appid&secret&code&grant_type=authorization_code``."""
+    query = request.query
+    state = check_app(emulator, query.get("appid"), query.get("secret"))
+    if query.get("grant_type") != "authorization_code":
+        raise WeChatFault(40002)
+    code = _take_code(emulator, state, query.get("code"), "oauth")
+    token = _web_token(emulator, state, code.openid, code.scope)
+    now = emulator.clock.now()
+    refresh = Token(
+        new_token(),
+        state.app_id,
+        "refresh",
+        now,
+        now + REFRESH_TTL,
+        openid=code.openid,
+        scope=code.scope,
+    )
+    emulator.tokens[refresh.value] = refresh
+    return _token_answer(emulator, state, token, refresh.value)
+
+
+@route("sns/oauth2/refresh_token", needs_token=False)
+def oauth_refresh_token(emulator: WeChatEmulator, request: Request) -> Reply:
+    """``GET sns/oauth2/refresh_token?appid&grant_type=refresh_token&refresh_token`` (30 days)."""
+    query = request.query
+    state = emulator.states.get(query.get("appid", ""))
+    if state is None:
+        raise WeChatFault(40013)
+    if query.get("grant_type") != "refresh_token":
+        raise WeChatFault(40002)
+    refresh = emulator.tokens.get(query.get("refresh_token", ""))
+    if refresh is None or refresh.kind != "refresh" or refresh.app_id != state.app_id:
+        raise WeChatFault(40030)
+    if refresh.check(emulator.clock.now()):
+        raise WeChatFault(42002)
+    token = _web_token(emulator, state, refresh.openid, refresh.scope)
+    return _token_answer(emulator, state, token, refresh.value)
+
+
+def _web_check(emulator: WeChatEmulator, request: Request) -> Token:
+    value = request.query.get("access_token")
+    if not value:
+        raise WeChatFault(41001)
+    token = emulator.tokens.get(value)
+    if token is None or token.kind != "oauth":
+        raise WeChatFault(40001)
+    errcode = token.check(emulator.clock.now())
+    if errcode:
+        raise WeChatFault(errcode)
+    if request.query.get("openid") != token.openid:
+        raise WeChatFault(40003)
+    return token
+
+
+@route("sns/userinfo", needs_token=False)
+def oauth_userinfo(emulator: WeChatEmulator, request: Request) -> Reply:
+    """``GET sns/userinfo?access_token&openid&lang``: snsapi_userinfo scope only (48001)."""
+    token = _web_check(emulator, request)
+    if token.scope != "snsapi_userinfo":
+        raise WeChatFault(48001)
+    return Reply.json(emulator.states[token.app_id].followers[token.openid].sns_info())
+
+
+@route("sns/auth", needs_token=False)
+def oauth_auth(emulator: WeChatEmulator, request: Request) -> Reply:
+    """``GET sns/auth?access_token&openid``: is this web access_token valid?"""
+    _web_check(emulator, request)
+    return Reply.ok()
+
+
+@route("sns/jscode2session", needs_token=False)
+def jscode2session(emulator: WeChatEmulator, request: Request) -> Reply:
+    """``GET sns/jscode2session?appid&secret&js_code&grant_type=authorization_code``.
+
+    Codes come from :meth:`WeChatEmulator.js_code` (what ``wx.login()`` gives a mini program).
+    """
+    query = request.query
+    state = check_app(emulator, query.get("appid"), query.get("secret"))
+    if query.get("grant_type") != "authorization_code":
+        raise WeChatFault(40002)
+    code = _take_code(emulator, state, query.get("js_code"), "js")
+    follower = state.followers.get(code.openid)
+    answer: dict[str, Any] = {
+        "openid": code.openid,
+        "session_key": secrets.token_urlsafe(18),
+    }
+    if follower is not None:
+        answer["unionid"] = follower.unionid
+    return Reply.json(answer)

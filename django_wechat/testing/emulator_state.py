@@ -177,6 +177,11 @@ class Media:
     content: bytes = field(repr=False)
     created_at: int
 
+    @property
+    def extension(self) -> str:
+        """The uploaded file's extension, lower case."""
+        return self.filename.rsplit(".", 1)[-1].lower()
+
 
 @dataclass
 class AccountState:

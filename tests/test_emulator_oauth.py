@@ -1,0 +1,230 @@
+"""Web OAuth and mini program login in the emulator, over real HTTP: the consent page,
+the redirect, single-use codes that expire, web tokens, scopes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from django_wechat.conf import get_account
+from django_wechat.testing.emulator import WeChatEmulator
+
+from .emulator_support import errcode, get
+
+REDIRECT = "https://shop.example.com/wechat/oauth/callback?next=%2Forders%2F"
+
+
+def authorize(
+    emulator: WeChatEmulator, scope: str = "snsapi_userinfo", **extra: str
+) -> requests.Response:
+    params = {
+        "appid": get_account().app_id,
+        "redirect_uri": REDIRECT,
+        "response_type": "code",
+        "scope": scope,
+        "state": "xyzABC123",
+        **extra,
+    }
+    return requests.get(
+        f"{emulator.url}/connect/oauth2/authorize", params=params, allow_redirects=False, timeout=5
+    )
+
+
+def consent(emulator: WeChatEmulator, scope: str, action: str, openid: str) -> dict[str, list[str]]:
+    """Load the consent page, submit its form as a browser would, return the redirect's query."""
+    page = authorize(emulator, scope)
+    assert page.status_code == 200
+    form = dict(re.findall(r"<input type='hidden' name='([^']+)' value='([^']*)'>", page.text))
+    action_url = re.search(r"<form method='post' action='([^']+)'>", page.text)
+    assert action_url is not None
+    form = {k: v.replace("&amp;", "&") for k, v in form.items()}
+    answer = requests.post(
+        f"{emulator.url}{action_url.group(1)}",
+        data={**form, "openid": openid, "action": action},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert answer.status_code == 302
+    location = urlsplit(answer.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT.split("?")[0]
+    return parse_qs(location.query)
+
+
+def exchange(emulator: WeChatEmulator, code: str, secret: str | None = None) -> Any:
+    account = get_account()
+    return get(
+        emulator,
+        "sns/oauth2/access_token",
+        None,
+        appid=account.app_id,
+        secret=secret or account.app_secret,
+        code=code,
+        grant_type="authorization_code",
+    )
+
+
+def test_consent_page_lists_the_demo_followers(wechat_emulator: WeChatEmulator) -> None:
+    page = authorize(wechat_emulator)
+    assert page.headers["Content-Type"].startswith("text/html")
+    for n in range(1, 6):
+        assert f"o-demo-follower-{n}" in page.text
+    assert "张伟" in page.text
+
+
+def test_approve_redirects_with_code_and_state(wechat_emulator: WeChatEmulator) -> None:
+    query = consent(wechat_emulator, "snsapi_userinfo", "approve", "o-demo-follower-2")
+    assert query["state"] == ["xyzABC123"]
+    assert query["next"] == ["/orders/"]  # redirect_uri's own query is kept
+    token = exchange(wechat_emulator, query["code"][0])
+    assert token["openid"] == "o-demo-follower-2"
+    assert token["scope"] == "snsapi_userinfo"
+    assert token["expires_in"] == 7200
+    info = get(
+        wechat_emulator,
+        "sns/userinfo",
+        token["access_token"],
+        openid="o-demo-follower-2",
+        lang="zh_CN",
+    )
+    assert info["nickname"] == "王芳"
+    assert info["unionid"] == "u-demo-follower-2"
+
+
+def test_deny_redirects_with_state_only(wechat_emulator: WeChatEmulator) -> None:
+    query = consent(wechat_emulator, "snsapi_userinfo", "deny", "o-demo-follower-1")
+    assert query == {"next": ["/orders/"], "state": ["xyzABC123"]}
+
+
+def test_codes_are_single_use(wechat_emulator: WeChatEmulator) -> None:
+    code = consent(wechat_emulator, "snsapi_base", "approve", "o-demo-follower-1")["code"][0]
+    assert "access_token" in exchange(wechat_emulator, code)
+    again = exchange(wechat_emulator, code)
+    assert again["errcode"] == 40163
+
+
+def test_codes_expire_after_five_minutes(wechat_emulator: WeChatEmulator) -> None:
+    code = consent(wechat_emulator, "snsapi_base", "approve", "o-demo-follower-1")["code"][0]
+    wechat_emulator.clock.advance(300)
+    assert exchange(wechat_emulator, code)["errcode"] == 40029
+
+
+def test_code_exchange_checks_everything(wechat_emulator: WeChatEmulator) -> None:
+    code = consent(wechat_emulator, "snsapi_base", "approve", "o-demo-follower-1")["code"][0]
+    assert exchange(wechat_emulator, code, secret="wrong")["errcode"] == 40125
+    assert exchange(wechat_emulator, "made-up")["errcode"] == 40029
+    assert exchange(wechat_emulator, "")["errcode"] == 41008
+    # The failed attempts did not use the code up.
+    assert "access_token" in exchange(wechat_emulator, code)
+
+
+def test_snsapi_base_token_cannot_read_userinfo(wechat_emulator: WeChatEmulator) -> None:
+    wechat_emulator.oauth_auto_approve = "o-demo-follower-3"
+    redirect = authorize(wechat_emulator, "snsapi_base")
+    assert redirect.status_code == 302
+    code = parse_qs(urlsplit(redirect.headers["Location"]).query)["code"][0]
+    token = exchange(wechat_emulator, code)
+    assert token["scope"] == "snsapi_base"
+    assert "unionid" not in token
+    userinfo = get(
+        wechat_emulator, "sns/userinfo", token["access_token"], openid="o-demo-follower-3"
+    )
+    assert userinfo["errcode"] == 48001
+    auth = get(wechat_emulator, "sns/auth", token["access_token"], openid="o-demo-follower-3")
+    assert auth["errcode"] == 0
+    assert (
+        errcode(get(wechat_emulator, "sns/auth", token["access_token"], openid="o-demo-follower-1"))
+        == 40003
+    )
+
+
+def test_web_token_is_not_a_base_token(wechat_emulator: WeChatEmulator) -> None:
+    wechat_emulator.oauth_auto_approve = "o-demo-follower-1"
+    code = parse_qs(urlsplit(authorize(wechat_emulator).headers["Location"]).query)["code"][0]
+    web = exchange(wechat_emulator, code)["access_token"]
+    menu = get(wechat_emulator, "cgi-bin/menu/get", web)
+    assert menu["errcode"] == 40001
+
+
+def test_web_token_expiry_and_refresh(wechat_emulator: WeChatEmulator) -> None:
+    wechat_emulator.oauth_auto_approve = "o-demo-follower-1"
+    code = parse_qs(urlsplit(authorize(wechat_emulator).headers["Location"]).query)["code"][0]
+    first = exchange(wechat_emulator, code)
+    wechat_emulator.clock.advance(7200)
+    expired = get(
+        wechat_emulator, "sns/userinfo", first["access_token"], openid="o-demo-follower-1"
+    )
+    assert expired["errcode"] == 42001
+
+    def refresh(value: str, appid: str | None = None) -> Any:
+        return get(
+            wechat_emulator,
+            "sns/oauth2/refresh_token",
+            None,
+            appid=appid or get_account().app_id,
+            grant_type="refresh_token",
+            refresh_token=value,
+        )
+
+    renewed = refresh(first["refresh_token"])
+    assert renewed["openid"] == "o-demo-follower-1"
+    assert renewed["refresh_token"] == first["refresh_token"]
+    info = get(wechat_emulator, "sns/userinfo", renewed["access_token"], openid="o-demo-follower-1")
+    assert info["openid"] == "o-demo-follower-1"
+    assert refresh("made-up")["errcode"] == 40030
+    assert refresh(first["refresh_token"], appid=get_account("plain").app_id)["errcode"] == 40030
+    wechat_emulator.clock.advance(30 * 86400)
+    assert refresh(first["refresh_token"])["errcode"] == 42002
+
+
+@pytest.mark.parametrize(
+    ("override", "needle"),
+    [
+        ({"appid": "wx-unknown"}, "appid"),
+        ({"redirect_uri": "/relative"}, "10003"),
+        ({"scope": "snsapi_login"}, "10005"),
+        ({"response_type": "token"}, "response_type"),
+        ({"state": "s" * 129}, "state"),
+    ],
+)
+def test_authorize_refuses_bad_parameters(
+    wechat_emulator: WeChatEmulator, override: dict[str, str], needle: str
+) -> None:
+    page = authorize(wechat_emulator, **override)
+    assert page.status_code == 400
+    assert needle in page.text
+
+
+def test_jscode2session(wechat_emulator: WeChatEmulator) -> None:
+    account = get_account()
+    js_code = wechat_emulator.js_code("o-demo-follower-4")
+
+    def ask(code: str) -> Any:
+        return get(
+            wechat_emulator,
+            "sns/jscode2session",
+            None,
+            appid=account.app_id,
+            secret=account.app_secret,
+            js_code=code,
+            grant_type="authorization_code",
+        )
+
+    session = ask(js_code)
+    assert session["openid"] == "o-demo-follower-4"
+    assert session["unionid"] == "u-demo-follower-4"
+    assert len(session["session_key"]) >= 16
+    assert ask(js_code)["errcode"] == 40163
+    assert ask("made-up")["errcode"] == 40029
+    # An OAuth code is not a js_code.
+    wechat_emulator.oauth_auto_approve = "o-demo-follower-1"
+    oauth_code = parse_qs(urlsplit(authorize(wechat_emulator).headers["Location"]).query)["code"][0]
+    assert ask(oauth_code)["errcode"] == 40029
+    # Over the control API too.
+    control = requests.post(
+        f"{wechat_emulator.url}/_emulator/js_code", json={"openid": "o-demo-follower-5"}, timeout=5
+    ).json()
+    assert ask(control["js_code"])["openid"] == "o-demo-follower-5"
