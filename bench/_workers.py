@@ -42,6 +42,6 @@ def setup_wechatpy(redis_url: str, prefix: str, api_base_url: str, app_id: str, 
 
 
 def wechatpy_call(client: Any, deadline: float) -> None:
-    """The same API call as ours: ``GET cgi-bin/ticket/getticket?type=jsapi``."""
+    """The same API call as ours: ``GET cgi-bin/user/info?openid=o-demo-follower-1``."""
     _local.deadline = deadline
-    client.jsapi.get_ticket("jsapi")
+    client.user.get("o-demo-follower-1")

@@ -25,8 +25,8 @@ def setup_client(
 
 
 def call_api(client: Any, deadline: float) -> None:
-    """One API call that needs the access_token."""
-    client.get("cgi-bin/ticket/getticket", params={"type": "jsapi"})
+    """One API call that needs the access_token (``cgi-bin/user/info``)."""
+    client.user.get("o-demo-follower-1")
 
 
 def fetch_token_then_die(

@@ -227,7 +227,7 @@ def test_cold_start_of_8_processes_x_8_threads_fetches_once(
     assert result.errors == []
     assert (result.ok, result.failed) == (64, 0)
     assert wechat_emulator.count(TOKEN) == 1
-    calls = wechat_emulator.calls("cgi-bin/ticket/getticket")
+    calls = wechat_emulator.calls("cgi-bin/user/info")
     assert len(calls) == 64
     assert all(c.errcode == 0 for c in calls)
 

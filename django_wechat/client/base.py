@@ -447,8 +447,9 @@ def _dumps(data: Any) -> bytes:
 
 
 def _looks_like_json(response: requests.Response) -> bool:
-    kind = response.headers.get("Content-Type", "")
-    return "json" in kind or "text/plain" in kind or response.content[:1] == b"{"
+    # A media download is the file itself, labelled with its own type (or none); an
+    # error is a JSON object, whatever the label says.
+    return response.content.lstrip()[:1] == b"{"
 
 
 def _decode(response: requests.Response, api: str) -> dict[str, Any]:
