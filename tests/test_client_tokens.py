@@ -7,6 +7,7 @@ django-redis and call the emulator over HTTP.
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import os
 import signal
 import time
@@ -263,3 +264,62 @@ def test_a_lock_holder_that_dies_mid_fetch_blocks_no_longer_than_the_lock_ttl(
     assert token
     assert waited < 1.0 + 1.0  # the lock's TTL, plus polling
     assert client.get("cgi-bin/ticket/getticket", params={"type": "jsapi"})["ticket"]
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_a_token_invalidated_upstream_under_load_is_replaced_once_for_the_fleet(
+    redis_cache: str, wechat_emulator: WeChatEmulator, redis_server: str
+) -> None:
+    wechat_emulator.strict_token_rotation = True
+    cache = caches[redis_cache]
+    old = get_client().access_token  # cached in redis for the whole fleet
+    wechat_emulator.invalidate_tokens(get_account().app_id)
+    result = run_fleet(
+        "tests.client_workers.call_api",
+        processes=8,
+        threads=8,
+        setup=client_workers.setup_client,
+        setup_args=(redis_server, cache.key_prefix, wechat_emulator.settings_override(), {}),
+        call_seconds=60,
+    )
+    assert result.errors == []
+    assert result.ok == 64
+    # One fetch before, exactly one after: nobody threw away the new token.
+    assert wechat_emulator.count(TOKEN) == 2
+    calls = wechat_emulator.calls("cgi-bin/user/info")
+    assert sum(1 for c in calls if c.errcode == 0) == 64
+    assert all(c.errcode in (0, 40001) for c in calls)
+    assert get_client().access_token != old
+
+
+def test_a_refused_fetch_is_not_repeated_by_every_caller(
+    wechat_emulator: WeChatEmulator, settings: Any
+) -> None:
+    wechat = settings.WECHAT
+    accounts = {**wechat["ACCOUNTS"]}
+    accounts["default"] = {**accounts["default"], "APP_SECRET": "a-wrong-secret"}
+    settings.WECHAT = {**wechat, "ACCOUNTS": accounts}
+    client = WeChatClient("default", token_policy=TokenPolicy(failure_ttl=1.0))
+    errors: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            client.user.get("o-demo-follower-1")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(errors) == 8
+    assert all(isinstance(e, InvalidCredential) and e.errcode == 40125 for e in errors)
+    assert all("a-wrong-secret" not in str(e) for e in errors)
+    assert wechat_emulator.count(TOKEN) == 1
+    # After failure_ttl, the next caller asks WeChat again.
+    time.sleep(1.05)
+    with pytest.raises(InvalidCredential):
+        client.access_token  # noqa: B018
+    assert wechat_emulator.count(TOKEN) == 2

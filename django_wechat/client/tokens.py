@@ -37,7 +37,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from ..conf import Account
-from ..exceptions import ImproperlyConfigured, TokenUnavailable
+from ..exceptions import APIError, ImproperlyConfigured, TokenUnavailable
 
 logger = logging.getLogger("django_wechat.client")
 
@@ -51,13 +51,18 @@ class TokenPolicy:
 
     ``lock_ttl`` must exceed the longest fetch (the client's timeout times its
     connection attempts); ``wait`` must exceed ``lock_ttl`` so that waiters outlive a
-    dead lock holder and one of them takes over.
+    dead lock holder and one of them takes over. Waiters poll the cache every
+    ``poll_min`` to ``poll_max`` seconds.
     """
 
     lock_ttl: float = 20.0
     wait: float = 30.0
     poll_min: float = 0.005
     poll_max: float = 0.05
+    #: After WeChat refuses a fetch (a wrong AppSecret, an IP not on the whitelist ...),
+    #: callers raise the same error for this many seconds instead of each asking again:
+    #: a fleet with a bad secret must not hammer cgi-bin/token. 0 turns this off.
+    failure_ttl: float = 5.0
 
     def __post_init__(self) -> None:
         if self.wait <= self.lock_ttl:
@@ -130,6 +135,7 @@ class SingleFlight:
         self.app_id = account.app_id
         self.key = cache_key(account, kind)
         self.lock_key = self.key + ":lock"
+        self.failed_key = self.key + ":failed"
         self.fetch = fetch
         self.policy = policy
         self.what = kind.replace("ticket:", "") + (" ticket" if kind.startswith("ticket:") else "")
@@ -150,6 +156,7 @@ class SingleFlight:
         deadline = time.monotonic() + policy.wait
         pause = policy.poll_min
         while True:
+            self._raise_recent_failure()
             owner = uuid.uuid4().hex
             if self.cache.add(self.lock_key, owner, timeout=policy.lock_ttl):
                 try:
@@ -191,7 +198,18 @@ class SingleFlight:
             # process can write it while we hold the lock.
             self.cache.delete(self.key)
         started = time.time()
-        value, expires_in = self.fetch()
+        try:
+            value, expires_in = self.fetch()
+        except APIError as exc:
+            # -1 (busy) was already retried by the client and may pass; anything else
+            # WeChat refused will be refused again until someone fixes the settings.
+            if exc.errcode != -1 and self.policy.failure_ttl > 0:
+                self.cache.set(
+                    self.failed_key,
+                    (type(exc), exc.errcode, exc.errmsg, exc.api),
+                    timeout=self.policy.failure_ttl,
+                )
+            raise
         credential = Credential(value, started + expires_in)
         self.cache.set(
             self.key,
@@ -200,6 +218,14 @@ class SingleFlight:
         )
         logger.info("Fetched a new %s for %s", self.what, self.app_id)
         return credential
+
+    def _raise_recent_failure(self) -> None:
+        failure: Any = self.cache.get(self.failed_key)
+        if failure is None:
+            return
+        cls, errcode, errmsg, api = failure
+        if isinstance(cls, type) and issubclass(cls, APIError):
+            raise cls(errcode, errmsg, api)
 
     def _release(self, owner: str) -> None:
         # Delete the lock only if it is still ours: a holder slower than the lock's TTL
