@@ -7,9 +7,9 @@ django-redis and call the emulator over HTTP.
 from __future__ import annotations
 
 import multiprocessing
-import threading
 import os
 import signal
+import threading
 import time
 from typing import Any
 
