@@ -148,7 +148,7 @@ def test_access_token_func_returning_garbage(
     accounts = {**wechat["ACCOUNTS"]}
     accounts["default"] = {**accounts["default"], "ACCESS_TOKEN_FUNC": "os.getcwd"}
     settings.WECHAT = {**wechat, "ACCOUNTS": accounts}
-    with pytest.raises(TypeError):
+    with pytest.raises(TokenUnavailable, match=r"must return \(access_token, expires_at\)"):
         get_client().access_token  # noqa: B018
     accounts["default"]["ACCESS_TOKEN_FUNC"] = "tests.test_client_tokens.expired_token"
     settings.WECHAT = {**wechat, "ACCOUNTS": accounts}
@@ -158,6 +158,25 @@ def test_access_token_func_returning_garbage(
 
 def expired_token(account: Any) -> tuple[str, float]:
     return "abc", time.time() - 1
+
+
+def getfunc_without_arguments() -> tuple[str, float]:
+    """Like wechat-sdk's access_token_getfunc: no argument, (token, expires_at)."""
+    return "token-from-a-getfunc", time.time() + 3600
+
+
+def test_access_token_func_without_arguments(settings: Any) -> None:
+    wechat = settings.WECHAT
+    accounts = {**wechat["ACCOUNTS"]}
+    accounts["default"] = {
+        **accounts["default"],
+        "ACCESS_TOKEN_FUNC": "tests.test_client_tokens.getfunc_without_arguments",
+    }
+    settings.WECHAT = {**wechat, "ACCOUNTS": accounts}
+    caches["default"].clear()
+    credential = get_client().get_access_token()
+    assert credential.value == "token-from-a-getfunc"
+    assert 3500 < credential.remaining() <= 3600
 
 
 def test_tickets_are_shared_and_cached(wechat_emulator: WeChatEmulator) -> None:

@@ -23,6 +23,7 @@ This module does no HTTP: the fetch is a callable that :mod:`django_wechat.clien
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import math
 import random
@@ -237,7 +238,8 @@ class SingleFlight:
 def call_access_token_func(account: Account) -> Fetched:
     """Ask the account's ``ACCESS_TOKEN_FUNC`` for the token another service owns.
 
-    The callable gets the :class:`~django_wechat.conf.Account` and returns
+    The callable gets the :class:`~django_wechat.conf.Account` (or no argument, if it
+    takes none, like wechat-sdk's ``access_token_getfunc``) and returns
     ``(access_token, expires_at)``, ``expires_at`` as epoch seconds or an aware datetime.
     """
     try:
@@ -247,7 +249,14 @@ def call_access_token_func(account: Account) -> Fetched:
             _("WECHAT['ACCOUNTS'][%(name)r]['ACCESS_TOKEN_FUNC'] cannot be imported: %(error)s")
             % {"name": account.name, "error": exc}
         ) from None
-    result = func(account)
+    try:
+        inspect.signature(func).bind(account)
+    except TypeError:
+        result = func()
+    except ValueError:  # no signature to inspect (a builtin): pass the account
+        result = func(account)
+    else:
+        result = func(account)
     try:
         token, expires_at = result
         stamp = expires_at.timestamp() if hasattr(expires_at, "timestamp") else float(expires_at)
