@@ -14,11 +14,11 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import requests
 from django.core.cache import caches
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
@@ -104,6 +104,36 @@ def error_for(errcode: int, errmsg: str, api: str, response: Any = None) -> APIE
     elif errcode in CREDENTIAL_ERRCODES:
         cls = InvalidCredential
     return cls(errcode, errmsg, api, response=response)
+
+
+_G = TypeVar("_G")
+
+
+class _Group(Generic[_G]):
+    """A client attribute holding an API group, imported and created on first access.
+
+    The group modules import :class:`APIGroup` from here, so they are imported lazily.
+    """
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, client: None, owner: type) -> _Group[_G]: ...
+
+    @overload
+    def __get__(self, client: WeChatClient, owner: type) -> _G: ...
+
+    def __get__(self, client: WeChatClient | None, owner: type) -> _G | _Group[_G]:
+        if client is None:
+            return self
+        group: _G = import_string(f"{__package__}.{self.where}")(client)
+        # Stored on the instance, which shadows this (non-data) descriptor from now on.
+        client.__dict__[self.name] = group
+        return group
 
 
 class WeChatClient:
@@ -356,77 +386,18 @@ class WeChatClient:
         logger.warning("WeChat API %s: %s; retry %s in %.2f s", api, why, retry, seconds)
         time.sleep(seconds)
 
-    # --- the API groups -------------------------------------------------------------
+    # --- the API groups (created on first use, one per client) -----------------------
 
-    @cached_property
-    def menu(self) -> Menu:
-        """Custom menus: :class:`~django_wechat.client.menu.Menu`."""
-        from .menu import Menu
-
-        return Menu(self)
-
-    @cached_property
-    def user(self) -> User:
-        """Followers: :class:`~django_wechat.client.user.User`."""
-        from .user import User
-
-        return User(self)
-
-    @cached_property
-    def tag(self) -> Tag:
-        """User tags: :class:`~django_wechat.client.tag.Tag`."""
-        from .tag import Tag
-
-        return Tag(self)
-
-    @cached_property
-    def message(self) -> Message:
-        """Customer-service and template messages: :class:`.message.Message`."""
-        from .message import Message
-
-        return Message(self)
-
-    @cached_property
-    def template(self) -> Template:
-        """Template-message templates: :class:`~django_wechat.client.template.Template`."""
-        from .template import Template
-
-        return Template(self)
-
-    @cached_property
-    def media(self) -> Media:
-        """Temporary media: :class:`~django_wechat.client.media.Media`."""
-        from .media import Media
-
-        return Media(self)
-
-    @cached_property
-    def qrcode(self) -> QRCode:
-        """Parametric QR codes: :class:`~django_wechat.client.qrcode.QRCode`."""
-        from .qrcode import QRCode
-
-        return QRCode(self)
-
-    @cached_property
-    def jsapi(self) -> JSAPI:
-        """JS-SDK tickets and signatures: :class:`~django_wechat.client.jsapi.JSAPI`."""
-        from .jsapi import JSAPI
-
-        return JSAPI(self)
-
-    @cached_property
-    def oauth(self) -> OAuth:
-        """Web OAuth (网页授权): :class:`~django_wechat.client.oauth.OAuth`."""
-        from .oauth import OAuth
-
-        return OAuth(self)
-
-    @cached_property
-    def miniprogram(self) -> MiniProgram:
-        """Mini-program login: :class:`~django_wechat.client.miniprogram.MiniProgram`."""
-        from .miniprogram import MiniProgram
-
-        return MiniProgram(self)
+    menu: _Group[Menu] = _Group("menu.Menu")  #: Custom menus.
+    user: _Group[User] = _Group("user.User")  #: Followers.
+    tag: _Group[Tag] = _Group("tag.Tag")  #: User tags.
+    message: _Group[Message] = _Group("message.Message")  #: Customer-service and template messages.
+    template: _Group[Template] = _Group("template.Template")  #: Template-message templates.
+    media: _Group[Media] = _Group("media.Media")  #: Temporary media.
+    qrcode: _Group[QRCode] = _Group("qrcode.QRCode")  #: Parametric QR codes.
+    jsapi: _Group[JSAPI] = _Group("jsapi.JSAPI")  #: JS-SDK tickets and signatures.
+    oauth: _Group[OAuth] = _Group("oauth.OAuth")  #: Web OAuth (网页授权).
+    miniprogram: _Group[MiniProgram] = _Group("miniprogram.MiniProgram")  #: Mini-program login.
 
 
 class APIGroup:
@@ -440,6 +411,12 @@ class APIGroup:
 
     def _post(self, api: str, **kwargs: Any) -> Any:
         return self.client.request("POST", api, **kwargs)
+
+    def _get_as_app(self, api: str, *, secret: bool = True, **params: Any) -> Any:
+        """GET an API that takes the AppID (and AppSecret) instead of the access_token."""
+        account = self.client.account
+        query = {"appid": account.app_id, **({"secret": account.app_secret} if secret else {})}
+        return self.client.request("GET", api, params={**query, **params}, with_token=False)
 
 
 def _dumps(data: Any) -> bytes:

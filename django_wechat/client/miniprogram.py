@@ -19,15 +19,8 @@ class MiniProgram(APIGroup):
         Keep ``session_key`` on the server: it decrypts the user's data and must never
         reach the mini program.
         """
-        result: dict[str, Any] = self.client.get(
-            "sns/jscode2session",
-            params={
-                "appid": self.client.account.app_id,
-                "secret": self.client.account.app_secret,
-                "js_code": js_code,
-                "grant_type": "authorization_code",
-            },
-            with_token=False,
+        result: dict[str, Any] = self._get_as_app(
+            "sns/jscode2session", js_code=js_code, grant_type="authorization_code"
         )
         return result
 

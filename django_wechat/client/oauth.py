@@ -48,28 +48,18 @@ class OAuth(APIGroup):
     def fetch_access_token(self, code: str) -> dict[str, Any]:
         """Exchange the ``code`` WeChat sent back (single use, 5 minutes) for the follower's
         ``access_token``, ``refresh_token``, ``openid``, ``scope`` (and ``unionid``)."""
-        result: dict[str, Any] = self.client.get(
-            "sns/oauth2/access_token",
-            params={
-                "appid": self.client.account.app_id,
-                "secret": self.client.account.app_secret,
-                "code": code,
-                "grant_type": "authorization_code",
-            },
-            with_token=False,
+        result: dict[str, Any] = self._get_as_app(
+            "sns/oauth2/access_token", code=code, grant_type="authorization_code"
         )
         return result
 
     def refresh_access_token(self, refresh_token: str) -> dict[str, Any]:
         """A new follower access_token for a ``refresh_token`` (valid 30 days)."""
-        result: dict[str, Any] = self.client.get(
+        result: dict[str, Any] = self._get_as_app(
             "sns/oauth2/refresh_token",
-            params={
-                "appid": self.client.account.app_id,
-                "grant_type": "refresh_token",
-                "refresh_token": refresh_token,
-            },
-            with_token=False,
+            secret=False,
+            grant_type="refresh_token",
+            refresh_token=refresh_token,
         )
         return result
 
