@@ -45,6 +45,9 @@ def test_get_client_is_one_per_account_and_follows_settings(
     assert get_client("default") is client
     assert get_client("plain") is not client
     assert client.api_base_url == wechat_emulator.url
+    # The refresh lock outlives the slowest fetch the timeout allows.
+    assert client.token_policy.lock_ttl >= client.timeout * client.retry.attempts
+    assert client.token_policy.wait > client.token_policy.lock_ttl
     settings.WECHAT = {**settings.WECHAT, "TIMEOUT": 1.5}
     moved = get_client()
     assert moved is not client
@@ -85,6 +88,7 @@ def test_a_rotated_secret_starts_with_a_fresh_token(
         get_client().access_token  # noqa: B018
     assert excinfo.value.errcode == 40125
     assert "rotated-secret" not in str(excinfo.value)
+    assert excinfo.value.response is None  # its URL would carry the secret
 
 
 def test_stable_token_source(wechat_emulator: WeChatEmulator, settings: Any) -> None:

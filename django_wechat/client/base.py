@@ -165,7 +165,11 @@ class WeChatClient:
         self.timeout = timeout if timeout is not None else wechat_settings.TIMEOUT
         self.cache_alias = cache_alias or wechat_settings.CACHE
         self.retry = retry or RetryPolicy()
-        self.token_policy = token_policy or tokens.TokenPolicy()
+        if token_policy is None:
+            # The lock must outlive the slowest fetch: every attempt timing out, plus pauses.
+            lock_ttl = max(20.0, self.timeout * self.retry.attempts + self.retry.backoff_max * 2)
+            token_policy = tokens.TokenPolicy(lock_ttl=lock_ttl, wait=lock_ttl + 10)
+        self.token_policy = token_policy
         if session is None:
             session = requests.Session()
             # One pool per host, big enough for a threaded worker's concurrent calls.
@@ -378,7 +382,10 @@ class WeChatClient:
                 self._pause(api, retry, "errcode -1")
                 continue
             if errcode:
-                raise error_for(errcode, str(result.get("errmsg", "")), api, response)
+                # The response's URL holds the AppSecret on cgi-bin/token and the OAuth
+                # calls: keep it off the exception, which error reporters serialise.
+                kept = None if "secret" in query else response
+                raise error_for(errcode, str(result.get("errmsg", "")), api, kept)
             return response if raw else result
 
     def _pause(self, api: str, retry: int, why: str) -> None:
