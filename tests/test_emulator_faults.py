@@ -164,3 +164,26 @@ def test_oversized_body_is_refused(wechat_emulator: WeChatEmulator) -> None:
         timeout=5,
     )
     assert response.status_code == 413
+
+
+def test_control_endpoint_tokens_and_sent(wechat_emulator: WeChatEmulator) -> None:
+    control = f"{wechat_emulator.url}/_emulator"
+    requests.post(f"{control}/strict_token_rotation", json={"enabled": True}, timeout=5)
+    old = fetch_token(wechat_emulator)
+    new = fetch_token(wechat_emulator)
+    assert ticket(wechat_emulator, old).json()["errcode"] == 40001
+    requests.post(f"{control}/invalidate_tokens", json={"app_id": "wx2c2769f8efd9abc2"}, timeout=5)
+    assert ticket(wechat_emulator, new).json()["errcode"] == 40001
+
+    token = fetch_token(wechat_emulator)
+    message = {"touser": "o-demo-follower-2", "msgtype": "text", "text": {"content": "到货了"}}
+    requests.post(
+        f"{wechat_emulator.url}/cgi-bin/message/custom/send",
+        params={"access_token": token},
+        json=message,
+        timeout=5,
+    )
+    sent = requests.get(f"{control}/sent", params={"openid": "o-demo-follower-2"}, timeout=5)
+    assert sent.json()["sent"][0]["text"] == {"content": "到货了"}
+    unknown = requests.post(f"{control}/nonsense", timeout=5)
+    assert unknown.status_code == 404

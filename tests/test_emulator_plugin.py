@@ -83,6 +83,31 @@ def test_entry_point_fixtures_in_a_users_project(tmp_path: Path) -> None:
     assert "3 passed" in result.stdout
 
 
+@pytest.mark.slow
+def test_without_pytest_django_the_error_says_so(tmp_path: Path) -> None:
+    (tmp_path / "test_user.py").write_text("def test_it(wechat_emulator):\n    pass\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:django",
+            str(tmp_path),
+        ],
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "need pytest-django" in result.stdout + result.stderr
+
+
 def test_session_fixture_is_shared_and_reset(wechat_emulator_session: WeChatEmulator) -> None:
     fetch_token(wechat_emulator_session)
     assert wechat_emulator_session.count() == 1

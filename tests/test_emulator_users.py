@@ -139,3 +139,14 @@ def test_a_follower_has_at_most_20_tags(wechat_emulator: WeChatEmulator, token: 
     assert errcode(post(wechat_emulator, "cgi-bin/tags/members/batchtagging", token, star)) == 0
     last = {"openid_list": ["o-demo-follower-1"], "tagid": ids[20]}
     assert errcode(post(wechat_emulator, "cgi-bin/tags/members/batchtagging", token, last)) == 45059
+
+
+def test_updateremark(wechat_emulator: WeChatEmulator, token: str) -> None:
+    api = "cgi-bin/user/info/updateremark"
+    body = {"openid": "o-demo-follower-1", "remark": "老客户"}
+    assert post(wechat_emulator, api, token, body)["errcode"] == 0
+    info = get(wechat_emulator, "cgi-bin/user/info", token, openid="o-demo-follower-1")
+    assert info["remark"] == "老客户"
+    too_long = {"openid": "o-demo-follower-1", "remark": "长" * 30}
+    assert errcode(post(wechat_emulator, api, token, too_long)) == 45008
+    assert errcode(post(wechat_emulator, api, token, {"openid": "o-x", "remark": "a"})) == 40003

@@ -24,8 +24,18 @@ if TYPE_CHECKING:
     from .emulator import WeChatEmulator
 
 
-def _point_settings_at(emulator: WeChatEmulator, request: pytest.FixtureRequest) -> None:
-    settings: Any = request.getfixturevalue("settings")
+def _django_settings(request: pytest.FixtureRequest) -> Any:
+    """pytest-django's ``settings`` fixture, or a clear error when it is missing."""
+    try:
+        return request.getfixturevalue("settings")
+    except pytest.FixtureLookupError:
+        raise pytest.UsageError(
+            "The wechat_emulator fixtures need pytest-django (pip install pytest-django) "
+            "and DJANGO_SETTINGS_MODULE pointing at settings with a WECHAT setting."
+        ) from None
+
+
+def _point_settings_at(emulator: WeChatEmulator, settings: Any) -> None:
     settings.WECHAT = emulator.settings_override()
     from django.core.cache import caches
 
@@ -37,10 +47,11 @@ def _point_settings_at(emulator: WeChatEmulator, request: pytest.FixtureRequest)
 @pytest.fixture
 def wechat_emulator(request: pytest.FixtureRequest) -> Iterator[WeChatEmulator]:
     """A WeChat emulator on a free loopback port, with ``settings.WECHAT`` pointed at it."""
+    settings = _django_settings(request)
     from .emulator import WeChatEmulator
 
     with WeChatEmulator() as emulator:
-        _point_settings_at(emulator, request)
+        _point_settings_at(emulator, settings)
         yield emulator
 
 
@@ -53,10 +64,10 @@ def _wechat_emulator_shared() -> Iterator[WeChatEmulator]:
 
 
 @pytest.fixture
-def wechat_emulator_session(
-    _wechat_emulator_shared: WeChatEmulator, request: pytest.FixtureRequest
-) -> WeChatEmulator:
+def wechat_emulator_session(request: pytest.FixtureRequest) -> WeChatEmulator:
     """The session's shared WeChat emulator, reset, with ``settings.WECHAT`` pointed at it."""
-    _wechat_emulator_shared.reset()
-    _point_settings_at(_wechat_emulator_shared, request)
-    return _wechat_emulator_shared
+    settings = _django_settings(request)
+    emulator: WeChatEmulator = request.getfixturevalue("_wechat_emulator_shared")
+    emulator.reset()
+    _point_settings_at(emulator, settings)
+    return emulator
