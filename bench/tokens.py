@@ -72,7 +72,7 @@ def error_kinds(errors: list[str]) -> str:
     return ", ".join(f"{n} {k}" for k, n in kinds.most_common()) or "-"
 
 
-def cold_start(emulator, redis_url, wechat, *, processes, threads, bound, latency) -> None:  # type: ignore[no-untyped-def]
+def cold_start(emulator, redis_url, wechat, *, processes, threads, bound, latency, repeat) -> None:  # type: ignore[no-untyped-def]
     print(
         f"\n== Cold start: {processes} processes x {threads} threads, one call each; "
         f"cgi-bin/token answers after {latency * 1000:.0f} ms =="
@@ -80,36 +80,41 @@ def cold_start(emulator, redis_url, wechat, *, processes, threads, bound, latenc
     print(
         f"{'client':<28}{'rotation':<10}{'fetches':>9}{'failed':>8}{'calls':>7}{'secs':>8}  errors"
     )
-    for strict in (False, True):
-        for name in ("django_wechat", "wechatpy 1.8.18"):
-            emulator.reset()
-            emulator.strict_token_rotation = strict
-            if latency > 0:
-                emulator.fail("delay", api="cgi-bin/token", delay=latency, times=10**9)
-            prefix = f"bench-{name.split()[0]}-{strict}-{time.monotonic_ns()}"
-            if name == "django_wechat":
-                result = run_fleet(
-                    "tests.client_workers.call_api",
-                    processes=processes,
-                    threads=threads,
-                    setup=setup_client,
-                    setup_args=(redis_url, prefix, wechat, {}),
-                    call_seconds=bound,
-                )
-            else:
-                result = run_fleet(
-                    "_workers.wechatpy_call",
-                    processes=processes,
-                    threads=threads,
-                    setup=setup_wechatpy,
-                    setup_args=(redis_url, prefix, emulator.url, APP_ID, SECRET),
-                    call_seconds=bound,
-                )
-            print(
-                f"{name:<28}{'strict' if strict else '5-min':<10}"
-                f"{emulator.count('cgi-bin/token'):>9}{result.failed:>8}"
-                f"{emulator.count(API):>7}{result.seconds:>8.1f}  {error_kinds(result.errors)}"
+    runs = [
+        (strict, name)
+        for strict in (False, True)
+        for name in ("django_wechat", "wechatpy 1.8.18")
+        for _ in range(repeat)
+    ]
+    for strict, name in runs:
+        emulator.reset()
+        emulator.strict_token_rotation = strict
+        if latency > 0:
+            emulator.fail("delay", api="cgi-bin/token", delay=latency, times=10**9)
+        prefix = f"bench-{name.split()[0]}-{strict}-{time.monotonic_ns()}"
+        if name == "django_wechat":
+            result = run_fleet(
+                "tests.client_workers.call_api",
+                processes=processes,
+                threads=threads,
+                setup=setup_client,
+                setup_args=(redis_url, prefix, wechat, {}),
+                call_seconds=bound,
             )
+        else:
+            result = run_fleet(
+                "_workers.wechatpy_call",
+                processes=processes,
+                threads=threads,
+                setup=setup_wechatpy,
+                setup_args=(redis_url, prefix, emulator.url, APP_ID, SECRET),
+                call_seconds=bound,
+            )
+        print(
+            f"{name:<28}{'strict' if strict else '5-min':<10}"
+            f"{emulator.count('cgi-bin/token'):>9}{result.failed:>8}"
+            f"{emulator.count(API):>7}{result.seconds:>8.1f}  {error_kinds(result.errors)}"
+        )
     print(
         f"(wechatpy's calls are bounded at {bound:.0f} s each: past it, its next token fetch "
         "raises GaveUp and the call counts as failed.)"
@@ -158,6 +163,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=8)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--bound", type=float, default=20.0, help="seconds per wechatpy call")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each cold start")
     parser.add_argument("--calls", type=int, default=2000, help="calls for the cost figures")
     parser.add_argument(
         "--latency",
@@ -205,6 +211,7 @@ def main() -> None:
                     threads=args.threads,
                     bound=args.bound,
                     latency=latency,
+                    repeat=args.repeat,
                 )
             call_cost(emulator, n=args.calls)
     finally:
