@@ -322,3 +322,8 @@ def test_conditional_menus_and_menu_info_requests(fixed_server: str) -> None:
         {"menuid": "208379533"},
         {"user_id": "o-demo-follower-1"},
     ]
+
+
+def test_an_unknown_api_says_so(client: WeChatClient) -> None:
+    with pytest.raises(TransportError, match=r"HTTP 404 .*no API 'cgi-bin/no/such/api'"):
+        client.get("cgi-bin/no/such/api")

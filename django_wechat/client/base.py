@@ -370,9 +370,9 @@ class WeChatClient:
                 self._pause(api, retry, f"HTTP {response.status_code}")
                 continue
             if response.status_code != 200:
-                raise TransportError(
-                    _("HTTP %(status)s from WeChat") % {"status": response.status_code}, api
-                )
+                message = _("HTTP %(status)s from WeChat") % {"status": response.status_code}
+                detail = _errmsg_of(response)
+                raise TransportError(f"{message}: {detail}" if detail else message, api)
             if raw and not _looks_like_json(response):
                 return response
             result = _decode(response, api)
@@ -446,6 +446,16 @@ def _decode(response: requests.Response, api: str) -> dict[str, Any]:
     if not isinstance(result, dict):
         raise TransportError(_("the answer is not a JSON object"), api)
     return result
+
+
+def _errmsg_of(response: requests.Response) -> str:
+    # A gateway's HTML page says nothing useful; a JSON errmsg (the emulator's "no such
+    # API", for one) does.
+    try:
+        errmsg = json.loads(response.content.decode("utf-8")).get("errmsg", "")
+    except (UnicodeDecodeError, ValueError, AttributeError):
+        return ""
+    return str(errmsg)[:200]
 
 
 def _errcode(result: Mapping[str, Any]) -> int:
