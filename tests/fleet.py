@@ -25,6 +25,9 @@ class FleetResult:
     failed: int = 0
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: ``time.time()`` when the first call began and the last one ended.
+    started_at: float = 0.0
+    ended_at: float = 0.0
 
 
 def configure_django(redis_url: str, key_prefix: str, wechat: dict[str, Any]) -> None:
@@ -140,5 +143,7 @@ def run_fleet(
         if proc.is_alive():
             proc.kill()
     if spans:
-        outcome.seconds = max(e for _, e in spans) - min(b for b, _ in spans)
+        outcome.started_at = min(b for b, _ in spans)
+        outcome.ended_at = max(e for _, e in spans)
+        outcome.seconds = outcome.ended_at - outcome.started_at
     return outcome

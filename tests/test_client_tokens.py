@@ -205,6 +205,11 @@ def test_a_stale_token_does_not_throw_away_a_newer_one(wechat_emulator: WeChatEm
     assert wechat_emulator.count(TOKEN) == 2
 
 
+def test_token_policy_wait_must_outlive_the_lock() -> None:
+    with pytest.raises(ValueError, match="longer than"):
+        TokenPolicy(lock_ttl=10, wait=10)
+
+
 def test_waiters_give_up_with_token_unavailable(wechat_emulator: WeChatEmulator) -> None:
     client = WeChatClient("default", token_policy=TokenPolicy(lock_ttl=5, wait=5.2))
     client.token_policy = TokenPolicy(lock_ttl=0.2, wait=0.3)
@@ -262,9 +267,10 @@ def test_a_lock_holder_that_dies_mid_fetch_blocks_no_longer_than_the_lock_ttl(
     redis_cache: str, wechat_emulator: WeChatEmulator, redis_server: str
 ) -> None:
     cache = caches[redis_cache]
-    policy = {"lock_ttl": 1.0, "wait": 10.0}
-    # The first fetch hangs for 30 s: the process that made it is killed meanwhile.
-    wechat_emulator.fail("delay", api=TOKEN, delay=30)
+    lock_ttl = 6.0  # longer than it takes to spawn the fleet, so that the fleet must wait
+    policy = {"lock_ttl": lock_ttl, "wait": 30.0}
+    # The first fetch hangs for 60 s: the process that made it is killed meanwhile.
+    wechat_emulator.fail("delay", api=TOKEN, delay=60)
     lock_key = cache_key(get_account(), "access_token") + ":lock"
     ctx = multiprocessing.get_context("spawn")
     doomed = ctx.Process(
@@ -276,17 +282,28 @@ def test_a_lock_holder_that_dies_mid_fetch_blocks_no_longer_than_the_lock_ttl(
     while cache.get(lock_key) is None:
         assert time.monotonic() < deadline, "the worker never took the lock"
         assert doomed.is_alive()
-        time.sleep(0.02)
+        time.sleep(0.01)
+    locked_at = time.time()
     assert doomed.pid is not None
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.join()
-    client = WeChatClient("default", token_policy=TokenPolicy(**policy))
-    started = time.monotonic()
-    token = client.access_token
-    waited = time.monotonic() - started
-    assert token
-    assert waited < 1.0 + 1.0  # the lock's TTL, plus polling
-    assert client.get("cgi-bin/ticket/getticket", params={"type": "jsapi"})["ticket"]
+    # The rest of the fleet (4 processes x 4 threads) waits out the dead holder's lock.
+    result = run_fleet(
+        "tests.client_workers.call_api",
+        processes=4,
+        threads=4,
+        setup=client_workers.setup_client,
+        setup_args=(redis_server, cache.key_prefix, wechat_emulator.settings_override(), policy),
+        call_seconds=30,
+    )
+    assert result.errors == []
+    assert result.ok == 16
+    # Nobody broke the lock early, and nobody waited much past its TTL.
+    assert result.ended_at >= locked_at + lock_ttl - 0.1
+    assert result.ended_at < max(result.started_at, locked_at + lock_ttl) + 3.0
+    # One fetch from the fleet; the dead holder's hung fetch has not even been answered.
+    assert wechat_emulator.count(TOKEN) == 1
+    assert sum(1 for c in wechat_emulator.calls("cgi-bin/user/info") if c.errcode == 0) == 16
 
 
 @pytest.mark.redis
