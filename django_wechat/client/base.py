@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import requests
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
@@ -184,7 +184,7 @@ class WeChatClient:
     # --- credentials ----------------------------------------------------------------
 
     @property
-    def cache(self) -> Any:
+    def cache(self) -> BaseCache:
         """The Django cache that holds tokens and tickets (``WECHAT["CACHE"]``)."""
         return caches[self.cache_alias]
 

@@ -9,6 +9,7 @@ import os
 from typing import IO, Any
 
 import requests
+from django.utils.translation import gettext as _
 
 from .base import APIGroup
 
@@ -27,7 +28,9 @@ class Media(APIGroup):
         the call (after a refused token) sends the whole file again.
         """
         if media_type not in MEDIA_TYPES:
-            raise ValueError(f"media_type must be one of {', '.join(MEDIA_TYPES)}")
+            raise ValueError(
+                _("media_type must be one of %(types)s.") % {"types": ", ".join(MEDIA_TYPES)}
+            )
         if isinstance(media_file, bytes | bytearray):
             content = bytes(media_file)
             name = filename or f"upload.{_EXTENSIONS[media_type]}"

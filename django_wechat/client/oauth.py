@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.utils.translation import gettext as _
+
 from .base import APIGroup
 
 SCOPES = ("snsapi_base", "snsapi_userinfo")
@@ -25,7 +27,7 @@ class OAuth(APIGroup):
         kept in the session, to be checked on return.
         """
         if scope not in SCOPES:
-            raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
+            raise ValueError(_("scope must be one of %(scopes)s.") % {"scopes": ", ".join(SCOPES)})
         return self._url("connect/oauth2/authorize", redirect_uri, scope, state)
 
     def qrconnect_url(self, redirect_uri: str, state: str = "") -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from ..client import get_client
 from ..conf import DEFAULT_ACCOUNT
@@ -50,8 +51,11 @@ def wechat_jssdk_config(
     request: Any = context.get("request")
     if request is None:
         raise template.TemplateSyntaxError(
-            "wechat_jssdk_config needs the request in the template context: add "
-            "'django.template.context_processors.request' to TEMPLATES' context_processors."
+            _(
+                "wechat_jssdk_config needs the request in the template context: add "
+                "'django.template.context_processors.request' to TEMPLATES' "
+                "context_processors."
+            )
         )
     config = get_client(account).jsapi.get_jsapi_config(
         request.build_absolute_uri(), _api_list(js_api_list), debug=bool(debug)
