@@ -299,8 +299,8 @@ def test_a_lock_holder_that_dies_mid_fetch_blocks_no_longer_than_the_lock_ttl(
     assert result.errors == []
     assert result.ok == 16
     # Nobody broke the lock early, and nobody waited much past its TTL.
-    assert result.ended_at >= locked_at + lock_ttl - 0.1
-    assert result.ended_at < max(result.started_at, locked_at + lock_ttl) + 3.0
+    assert result.ended_at >= locked_at + lock_ttl - 0.5
+    assert result.ended_at < max(result.started_at, locked_at + lock_ttl) + 5.0
     # One fetch from the fleet; the dead holder's hung fetch has not even been answered.
     assert wechat_emulator.count(TOKEN) == 1
     assert sum(1 for c in wechat_emulator.calls("cgi-bin/user/info") if c.errcode == 0) == 16
