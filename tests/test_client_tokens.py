@@ -363,3 +363,29 @@ def test_a_refused_fetch_is_not_repeated_by_every_caller(
     with pytest.raises(InvalidCredential):
         client.access_token  # noqa: B018
     assert wechat_emulator.count(TOKEN) == 2
+
+
+def test_a_fetch_that_outlived_its_lock_keeps_the_successors_token() -> None:
+    """The holder's fetch took longer than the lock's TTL; meanwhile a successor took the
+    lock and stored a newer token. The slow holder must not overwrite it."""
+    from django_wechat.client.tokens import SingleFlight, read
+
+    cache = caches["default"]
+    cache.clear()
+    account = get_account()
+
+    def slow_fetch() -> tuple[str, float]:
+        # What happens elsewhere while this fetch hangs: the lock expires, a successor
+        # takes it, fetches and stores its (newer) token.
+        cache.delete(flight.lock_key)
+        assert cache.add(flight.lock_key, "successor", timeout=30)
+        cache.set(flight.key, {"value": "newer", "expires_at": time.time() + 7200})
+        return "older", 7200
+
+    flight = SingleFlight(cache, account, "access_token", slow_fetch, policy=TokenPolicy())
+    assert flight.get().value == "newer"
+    stored = read(cache, flight.key)
+    assert stored is not None
+    assert stored.value == "newer"
+    # And the successor's lock was left alone.
+    assert cache.get(flight.lock_key) == "successor"

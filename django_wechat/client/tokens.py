@@ -161,7 +161,7 @@ class SingleFlight:
             owner = uuid.uuid4().hex
             if self.cache.add(self.lock_key, owner, timeout=policy.lock_ttl):
                 try:
-                    return self._fetch_locked(stale)
+                    return self._fetch_locked(stale, owner)
                 finally:
                     self._release(owner)
             # Someone else holds the lock: wait for the value to appear.
@@ -187,7 +187,7 @@ class SingleFlight:
             if current is not None and current.value != stale:
                 return current
 
-    def _fetch_locked(self, stale: str | None) -> Credential:
+    def _fetch_locked(self, stale: str | None, owner: str) -> Credential:
         # Re-check under the lock: the previous holder may have stored a value between
         # our cache miss and our add(). Without this, each waiter that gets the lock in
         # turn fetches again (and with cgi-bin/token, invalidates the others' tokens).
@@ -212,6 +212,18 @@ class SingleFlight:
                 )
             raise
         credential = Credential(value, started + expires_in)
+        if self.cache.get(self.lock_key) != owner:
+            # Our fetch outlived the lock and a successor took over. If it has stored its
+            # value, that one is newer (with strict rotation ours is already void): keep it.
+            newer = read(self.cache, self.key)
+            if newer is not None and newer.value not in (stale, value):
+                logger.warning(
+                    "A %s fetch for %s took longer than the lock's %s s; kept the newer one",
+                    self.what,
+                    self.app_id,
+                    self.policy.lock_ttl,
+                )
+                return newer
         self.cache.set(
             self.key,
             {"value": credential.value, "expires_at": credential.expires_at},
