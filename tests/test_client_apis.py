@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,6 +14,7 @@ from django_wechat.client import RetryPolicy, WeChatClient
 from django_wechat.client.jsapi import jsapi_signature
 from django_wechat.exceptions import APIError, TransportError
 from django_wechat.testing.emulator import WeChatEmulator
+from tests.client_support import settle
 
 FOLLOWER = "o-demo-follower-1"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
@@ -169,7 +169,7 @@ def test_a_message_is_not_sent_twice_after_a_read_timeout(wechat_emulator: WeCha
     wechat_emulator.fail("delay", api="cgi-bin/message/custom/send", delay=0.8)
     with pytest.raises(TransportError):
         client.message.send_text(FOLLOWER, "只一次")
-    time.sleep(0.8)
+    settle(wechat_emulator, "cgi-bin/message/custom/send")
     assert wechat_emulator.count("cgi-bin/message/custom/send") == 1
     assert [m["text"]["content"] for m in wechat_emulator.sent_messages(FOLLOWER)] == ["只一次"]
 

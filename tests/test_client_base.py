@@ -22,6 +22,7 @@ from django_wechat.exceptions import (
     WeChatError,
 )
 from django_wechat.testing.emulator import WeChatEmulator
+from tests.client_support import settle
 
 TICKET = "cgi-bin/ticket/getticket"
 STABLE = "cgi-bin/stable_token"
@@ -130,7 +131,7 @@ def test_a_post_is_not_sent_again_after_a_read_timeout(
     with pytest.raises(TransportError, match=r"no answer within 0\.5 s") as excinfo:
         client.post(STABLE, json=stable_body(), with_token=False)
     assert_no_secrets(excinfo.value)
-    time.sleep(0.8)  # the emulator answers the delayed call meanwhile
+    settle(wechat_emulator, STABLE)
     assert wechat_emulator.count(STABLE) == 1
 
 

@@ -284,6 +284,9 @@ def test_a_lock_holder_that_dies_mid_fetch_blocks_no_longer_than_the_lock_ttl(
         assert doomed.is_alive()
         time.sleep(0.01)
     locked_at = time.time()
+    # Let its request reach the emulator (and take the staged delay) before the kill;
+    # else the fleet's fetch would get the 60 s delay instead.
+    time.sleep(1.0)
     assert doomed.pid is not None
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.join()

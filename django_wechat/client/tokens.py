@@ -194,6 +194,8 @@ class SingleFlight:
         current = read(self.cache, self.key)
         if current is not None and current.value != stale:
             return current
+        # Likewise the previous holder's failure, recorded just before it let go.
+        self._raise_recent_failure()
         if current is not None:
             # Compare, then delete: it is still the value WeChat refused, and no other
             # process can write it while we hold the lock.
