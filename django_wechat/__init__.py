@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__", "create_reply", "handler", "parse_message"]
+__all__ = ["__version__", "create_reply", "get_client", "handler", "parse_message"]
 
 if TYPE_CHECKING:
+    from .client import get_client
     from .dispatch import handler
     from .messages import parse_message
     from .replies import create_reply
@@ -19,6 +20,7 @@ _LAZY = {
     "parse_message": "django_wechat.messages",
     "create_reply": "django_wechat.replies",
     "handler": "django_wechat.dispatch",
+    "get_client": "django_wechat.client",
 }
 
 

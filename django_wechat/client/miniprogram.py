@@ -1,0 +1,28 @@
+"""Mini-program login (小程序登录): ``client.miniprogram``.
+
+https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/user-login/code2Session.html
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import APIGroup
+
+
+class MiniProgram(APIGroup):
+    """Exchange a ``wx.login()`` code for the user's openid and session_key."""
+
+    def code_to_session(self, js_code: str) -> dict[str, Any]:
+        """``{"openid", "session_key", "unionid"?}`` for a ``wx.login()`` code.
+
+        Keep ``session_key`` on the server: it decrypts the user's data and must never
+        reach the mini program.
+        """
+        result: dict[str, Any] = self._get_as_app(
+            "sns/jscode2session", js_code=js_code, grant_type="authorization_code"
+        )
+        return result
+
+    #: WeChat's name for :meth:`code_to_session`.
+    jscode2session = code_to_session

@@ -1,0 +1,64 @@
+"""``{% load wechat %}``: the signed JS-SDK configuration for the current page.
+
+::
+
+    <script src="https://res.wx.qq.com/open/js/jweixin-1.6.0.js"></script>
+    <script>
+      {% wechat_jssdk_config js_api_list="chooseImage scanQRCode" %}
+      wx.ready(function () { ... });
+    </script>
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from ..client import get_client
+from ..conf import DEFAULT_ACCOUNT
+
+register = template.Library()
+
+# Characters that could end the <script> element or open an HTML comment inside it.
+_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+def _api_list(js_api_list: str | Iterable[str]) -> list[str]:
+    if isinstance(js_api_list, str):
+        return js_api_list.replace(",", " ").split()
+    return [str(api) for api in js_api_list]
+
+
+@register.simple_tag(takes_context=True)
+def wechat_jssdk_config(
+    context: template.Context,
+    js_api_list: str | Iterable[str] = "",
+    account: str = DEFAULT_ACCOUNT,
+    debug: bool = False,
+) -> SafeString:
+    """``wx.config({...});`` signed for the current request's URL (without its fragment).
+
+    ``js_api_list`` is a list or a string of names separated by spaces or commas. The
+    URL is ``request.build_absolute_uri()``: behind a TLS-terminating proxy, set
+    ``SECURE_PROXY_SSL_HEADER`` (and ``USE_X_FORWARDED_HOST`` if needed) so that it is
+    the URL the follower's browser shows, or WeChat rejects the signature (invalid signature).
+    """
+    request: Any = context.get("request")
+    if request is None:
+        raise template.TemplateSyntaxError(
+            _(
+                "wechat_jssdk_config needs the request in the template context: add "
+                "'django.template.context_processors.request' to TEMPLATES' "
+                "context_processors."
+            )
+        )
+    config = get_client(account).jsapi.get_jsapi_config(
+        request.build_absolute_uri(), _api_list(js_api_list), debug=bool(debug)
+    )
+    payload = json.dumps(config, ensure_ascii=False).translate(_SCRIPT_ESCAPES)
+    return mark_safe(f"wx.config({payload});")  # noqa: S308 - JSON with <, >, & escaped
