@@ -179,13 +179,9 @@ def main() -> None:
         from django_wechat.conf import Account
 
         account = Account(name="default", app_id=APP_ID, app_secret=SECRET, token="benchtoken")
-        from django_wechat.testing import emulator as emulator_module
+        from django_wechat.testing.emulator import WeChatEmulator
 
-        # The emulator writes headers and body in two packets; with Nagle's algorithm on
-        # and the client's delayed ACK, every answer then waits ~40 ms. Answer at once,
-        # as WeChat's servers do (reported to the emulator's author).
-        emulator_module._RequestHandler.disable_nagle_algorithm = True
-        with emulator_module.WeChatEmulator([account]) as emulator:
+        with WeChatEmulator([account]) as emulator:
             wechat = {
                 "ACCOUNTS": {
                     "default": {
