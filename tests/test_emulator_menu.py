@@ -113,3 +113,173 @@ def test_body_must_be_json(wechat_emulator: WeChatEmulator, token: str) -> None:
         f"{wechat_emulator.url}/{CREATE}", params={"access_token": token}, data="[1]", timeout=5
     ).json()
     assert answer["errcode"] == 47001
+
+
+# --- conditional menus, trymatch, get_current_selfmenu_info --------------------------------
+
+ADD = "cgi-bin/menu/addconditional"
+DEL = "cgi-bin/menu/delconditional"
+TRYMATCH = "cgi-bin/menu/trymatch"
+DEFAULT = [click("默认菜单", "DEFAULT")]
+
+
+def new_tag(emulator: WeChatEmulator, token: str, name: str, *openids: str) -> int:
+    tag_id = int(post(emulator, "cgi-bin/tags/create", token, {"tag": {"name": name}})["tag"]["id"])
+    if openids:
+        body = {"openid_list": list(openids), "tagid": tag_id}
+        assert errcode(post(emulator, "cgi-bin/tags/members/batchtagging", token, body)) == 0
+    return tag_id
+
+
+def add(emulator: WeChatEmulator, token: str, buttons: Any, rule: Any) -> Any:
+    return post(emulator, ADD, token, {"button": buttons, "matchrule": rule})
+
+
+def seen_by(emulator: WeChatEmulator, token: str, openid: str) -> list[str]:
+    answer = post(emulator, TRYMATCH, token, {"user_id": openid})
+    return [b["name"] for b in answer["button"]]
+
+
+def test_a_conditional_menu_needs_a_default_menu(
+    wechat_emulator: WeChatEmulator, token: str
+) -> None:
+    tag_id = new_tag(wechat_emulator, token, "会员")
+    assert errcode(add(wechat_emulator, token, [click()], {"tag_id": str(tag_id)})) == 65303
+    assert wechat_emulator.state().conditional_menus == []
+
+
+def test_conditional_menu_lifecycle(wechat_emulator: WeChatEmulator, token: str) -> None:
+    assert create(wechat_emulator, token, DEFAULT) == 0
+    vip = new_tag(wechat_emulator, token, "会员", "o-demo-follower-1")
+    answer = add(wechat_emulator, token, [click("会员专区", "VIP")], {"tag_id": str(vip)})
+    menu_id = answer["menuid"]
+    assert isinstance(menu_id, str)
+    assert menu_id.isdigit()
+
+    menus = get(wechat_emulator, "cgi-bin/menu/get", token)
+    assert menus["menu"]["button"][0]["name"] == "默认菜单"
+    assert isinstance(menus["menu"]["menuid"], int)
+    (conditional,) = menus["conditionalmenu"]
+    assert conditional["menuid"] == int(menu_id)
+    assert conditional["matchrule"] == {"tag_id": str(vip)}
+    assert conditional["button"] == [{**click("会员专区", "VIP"), "sub_button": []}]
+
+    assert seen_by(wechat_emulator, token, "o-demo-follower-1") == ["会员专区"]
+    assert seen_by(wechat_emulator, token, "o-demo-follower-2") == ["默认菜单"]
+
+    assert errcode(post(wechat_emulator, DEL, token, {"menuid": menu_id})) == 0
+    assert seen_by(wechat_emulator, token, "o-demo-follower-1") == ["默认菜单"]
+    assert "conditionalmenu" not in get(wechat_emulator, "cgi-bin/menu/get", token)
+    assert errcode(post(wechat_emulator, DEL, token, {"menuid": menu_id})) == 65301
+    assert errcode(post(wechat_emulator, DEL, token, {"menuid": "not-a-number"})) == 65301
+
+
+def test_newest_matching_menu_wins_and_the_last_tag_counts(
+    wechat_emulator: WeChatEmulator, token: str
+) -> None:
+    assert create(wechat_emulator, token, DEFAULT) == 0
+    gold = new_tag(wechat_emulator, token, "金卡", "o-demo-follower-1", "o-demo-follower-2")
+    silver = new_tag(wechat_emulator, token, "银卡", "o-demo-follower-1")
+    # follower 1 was tagged 金卡 then 银卡, follower 2 only 金卡.
+    add(wechat_emulator, token, [click("金卡菜单", "GOLD")], {"tag_id": gold})
+    add(wechat_emulator, token, [click("银卡菜单", "SILVER")], {"tag_id": silver})
+    assert seen_by(wechat_emulator, token, "o-demo-follower-1") == ["银卡菜单"]
+    assert seen_by(wechat_emulator, token, "o-demo-follower-2") == ["金卡菜单"]
+
+    # Tagged 金卡 again last: WeChat matches a follower with several tags by the last one.
+    body = {"openid_list": ["o-demo-follower-1"], "tagid": gold}
+    post(wechat_emulator, "cgi-bin/tags/members/batchuntagging", token, body)
+    post(wechat_emulator, "cgi-bin/tags/members/batchtagging", token, body)
+    assert seen_by(wechat_emulator, token, "o-demo-follower-1") == ["金卡菜单"]
+
+    # Newest first: an iOS-only menu added now beats the tag menus for iOS followers
+    # (demo followers with odd numbers use iOS, even ones Android).
+    add(wechat_emulator, token, [click("苹果用户", "IOS")], {"client_platform_type": "1"})
+    assert seen_by(wechat_emulator, token, "o-demo-follower-1") == ["苹果用户"]
+    assert seen_by(wechat_emulator, token, "o-demo-follower-2") == ["金卡菜单"]
+    assert seen_by(wechat_emulator, token, "o-demo-follower-4") == ["默认菜单"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"button": [click()]}, 65304),
+        ({"button": [click()], "matchrule": {}}, 65304),
+        ({"button": [click()], "matchrule": {"tag_id": "", "unknown": "x"}}, 65304),
+        ({"button": [click()], "matchrule": "tag_id=2"}, 47001),
+        # Since WeChat's privacy adjustment, no rule on sex, region or language.
+        ({"button": [click()], "matchrule": {"sex": "1"}}, 65320),
+        ({"button": [click()], "matchrule": {"country": "中国", "province": "广东"}}, 65320),
+        ({"button": [click()], "matchrule": {"tag_id": "2", "language": "zh_CN"}}, 65320),
+        ({"button": [click()], "matchrule": {"tag_id": "999"}}, 45159),
+        ({"button": [click()], "matchrule": {"tag_id": "星标组"}}, 45159),
+        ({"button": [click()], "matchrule": {"client_platform_type": "4"}}, 40097),
+        ({"matchrule": {"tag_id": "2"}}, 65307),
+        ({"button": [], "matchrule": {"tag_id": "2"}}, 65307),
+        ({"button": [click(key=f"K{i}") for i in range(4)], "matchrule": {"tag_id": "2"}}, 40016),
+        ({"button": [click(name="一二三四五六")], "matchrule": {"tag_id": "2"}}, 40018),
+        ({"button": [view(url="ftp://x/")], "matchrule": {"tag_id": "2"}}, 40055),
+        ({"button": [click()], "matchrule": {"tag_id": 2, "client_platform_type": 3}}, 0),
+    ],
+)
+def test_conditional_menu_limits(
+    wechat_emulator: WeChatEmulator, token: str, body: Any, expected: int
+) -> None:
+    assert create(wechat_emulator, token, DEFAULT) == 0
+    answer = post(wechat_emulator, ADD, token, body)
+    assert errcode(answer) == expected
+    assert len(wechat_emulator.state().conditional_menus) == (1 if expected == 0 else 0)
+
+
+def test_conditional_menus_link_to_at_most_three_domains(
+    wechat_emulator: WeChatEmulator, token: str
+) -> None:
+    assert create(wechat_emulator, token, DEFAULT) == 0
+    rule = {"tag_id": "2"}
+    two = [view("甲", "https://a.example.com/1"), view("乙", "https://b.example.com/")]
+    assert errcode(add(wechat_emulator, token, two, rule)) == 0
+    third = [{"name": "更多", "sub_button": [view("丙", "https://c.example.com/")]}]
+    assert errcode(add(wechat_emulator, token, third, rule)) == 0
+    same = [view("甲二", "https://a.example.com/2")]
+    assert errcode(add(wechat_emulator, token, same, rule)) == 0
+    fourth = [view("丁", "https://d.example.com/")]
+    assert errcode(add(wechat_emulator, token, fourth, rule)) == 65316
+    assert len(wechat_emulator.state().conditional_menus) == 3
+
+
+def test_menu_delete_removes_the_conditional_menus(
+    wechat_emulator: WeChatEmulator, token: str
+) -> None:
+    assert create(wechat_emulator, token, DEFAULT) == 0
+    add(wechat_emulator, token, [click("星标", "STAR")], {"tag_id": "2"})
+    # A new default menu leaves them.
+    assert create(wechat_emulator, token, [click("新默认", "NEW")]) == 0
+    assert len(get(wechat_emulator, "cgi-bin/menu/get", token)["conditionalmenu"]) == 1
+    assert get(wechat_emulator, "cgi-bin/menu/delete", token)["errcode"] == 0
+    assert wechat_emulator.state().conditional_menus == []
+    assert create(wechat_emulator, token, DEFAULT) == 0
+    assert "conditionalmenu" not in get(wechat_emulator, "cgi-bin/menu/get", token)
+
+
+def test_trymatch_errors(wechat_emulator: WeChatEmulator, token: str) -> None:
+    assert errcode(post(wechat_emulator, TRYMATCH, token, {"user_id": "o-demo-follower-1"})) == (
+        46003
+    )
+    assert create(wechat_emulator, token, DEFAULT) == 0
+    assert errcode(post(wechat_emulator, TRYMATCH, token, {"user_id": "o-nobody"})) == 65302
+    assert errcode(post(wechat_emulator, TRYMATCH, token, {"user_id": 42})) == 65302
+    assert errcode(post(wechat_emulator, TRYMATCH, token, {})) == 65302
+    assert seen_by(wechat_emulator, token, "o-demo-follower-3") == ["默认菜单"]
+
+
+def test_current_selfmenu_info(wechat_emulator: WeChatEmulator, token: str) -> None:
+    info = get(wechat_emulator, "cgi-bin/get_current_selfmenu_info", token)
+    assert info == {"is_menu_open": 0, "selfmenu_info": {"button": []}}
+    menu = [click(), {"name": "菜单", "sub_button": [view(), click("赞", "V1001_GOOD")]}]
+    assert create(wechat_emulator, token, menu) == 0
+    info = get(wechat_emulator, "cgi-bin/get_current_selfmenu_info", token)
+    assert info["is_menu_open"] == 1
+    assert info["selfmenu_info"]["button"] == [
+        click(),
+        {"name": "菜单", "sub_button": {"list": [view(), click("赞", "V1001_GOOD")]}},
+    ]

@@ -29,7 +29,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ..conf import Account, get_accounts
-from . import emulator_apis, emulator_oauth, emulator_tokens  # noqa: F401  (register routes)
+from . import (  # noqa: F401  (register routes)
+    emulator_apis,
+    emulator_menus,
+    emulator_oauth,
+    emulator_tokens,
+)
 from .emulator_http import ROUTES, Reply, Request, WeChatFault, error_body
 from .emulator_push import PushResult, push
 from .emulator_state import AccountState, Clock, Code, Token, seed_account

@@ -1,4 +1,4 @@
-"""The emulated Official Account APIs: menus, users, tags, customer-service messages,
+"""The emulated Official Account APIs: users, tags, customer-service messages,
 template messages, temporary media and QR codes, each with WeChat's limits and errcodes.
 
 Every function here is called with the state lock held and a checked access_token.
@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from .emulator import WeChatEmulator
 
 
-def _follower(state: AccountState, openid: Any, *, subscribed: bool = False) -> Follower:
+def find_follower(state: AccountState, openid: Any, *, subscribed: bool = False) -> Follower:
+    """The follower ``openid``: 41009 when missing, 40003 when unknown, 43004 when
+    ``subscribed`` is asked for and they unfollowed."""
     if not openid:
         raise WeChatFault(41009)
     follower = state.followers.get(str(openid))
@@ -32,102 +34,9 @@ def _follower(state: AccountState, openid: Any, *, subscribed: bool = False) -> 
     return follower
 
 
-def _nbytes(value: Any) -> int:
+def nbytes(value: Any) -> int:
+    """The length WeChat checks: UTF-8 bytes, not characters."""
     return len(str(value).encode("utf-8"))
-
-
-# --- menus -------------------------------------------------------------------------------
-# Limits from 创建接口 (api_createcustommenu): 1-3 buttons of at most 16 bytes, 1-5
-# sub-buttons of at most 60 bytes, key at most 128 bytes, url at most 1024 bytes.
-
-MENU_TYPES = {
-    "click": ("key",),
-    "view": ("url",),
-    "scancode_push": ("key",),
-    "scancode_waitmsg": ("key",),
-    "pic_sysphoto": ("key",),
-    "pic_photo_or_album": ("key",),
-    "pic_weixin": ("key",),
-    "location_select": ("key",),
-    "media_id": ("media_id",),
-    "view_limited": ("media_id",),
-    "miniprogram": ("url", "appid", "pagepath"),
-    "article_id": ("article_id",),
-    "article_view_limited": ("article_id",),
-}
-# errcodes for (top-level, sub-button) problems.
-BUTTON_ERRCODES = {
-    "size": (40016, 40023),
-    "type": (40017, 40024),
-    "name": (40018, 40025),
-    "key": (40019, 40026),
-    "url": (40055, 40054),
-    "url_size": (40020, 40027),
-}
-
-
-def _check_button(button: Any, sub: bool) -> dict[str, Any]:
-    level = 1 if sub else 0
-
-    def fault(problem: str, detail: str) -> WeChatFault:
-        code = BUTTON_ERRCODES[problem][level]
-        return WeChatFault(code, None if problem != "url" else f"invalid button url: {detail}")
-
-    if not isinstance(button, dict):
-        raise WeChatFault(47001)
-    name = button.get("name")
-    limit = 60 if sub else 16
-    if not isinstance(name, str) or not name or _nbytes(name) > limit:
-        raise fault("name", "")
-    children = button.get("sub_button")
-    if not sub and isinstance(children, list) and children:
-        if len(children) > 5:
-            raise WeChatFault(40023)
-        return {"name": name, "sub_button": [_check_button(c, True) for c in children]}
-    kind = button.get("type")
-    if kind not in MENU_TYPES:
-        raise fault("type", "")
-    clean: dict[str, Any] = {"type": kind, "name": name}
-    for required in MENU_TYPES[kind]:
-        value = button.get(required)
-        if required == "key":
-            if not isinstance(value, str) or not value or _nbytes(value) > 128:
-                raise fault("key", "")
-        elif required == "url":
-            if not isinstance(value, str) or not re.match(r"https?://[^/\s]+", value):
-                raise fault("url", str(value))
-            if _nbytes(value) > 1024:
-                raise fault("url_size", "")
-        elif not isinstance(value, str) or not value:
-            raise WeChatFault(40097, f"invalid args: {required} missing for {kind} button")
-        clean[required] = value
-    clean["sub_button"] = []
-    return clean
-
-
-@route("cgi-bin/menu/create", method="POST")
-def menu_create(emulator: WeChatEmulator, request: Request, state: AccountState) -> Reply:
-    """``POST cgi-bin/menu/create`` ``{"button": [...]}``."""
-    buttons = request.json().get("button")
-    if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
-        raise WeChatFault(40016)
-    state.menu = {"button": [_check_button(b, False) for b in buttons]}
-    return Reply.ok()
-
-
-@route("cgi-bin/menu/get")
-def menu_get(emulator: WeChatEmulator, request: Request, state: AccountState) -> Reply:
-    """``GET cgi-bin/menu/get``: 46003 when the account has no menu."""
-    if state.menu is None:
-        raise WeChatFault(46003)
-    return Reply.json({"menu": state.menu})
-
-
-@route("cgi-bin/menu/delete")
-def menu_delete(emulator: WeChatEmulator, request: Request, state: AccountState) -> Reply:
-    """``GET cgi-bin/menu/delete``."""
-    state.menu = None
-    return Reply.ok()
 
 
 # --- users -----------------------------------------------------------------------------
@@ -138,7 +47,7 @@ LANGS = ("zh_CN", "zh_TW", "en")
 @route("cgi-bin/user/info")
 def user_info(emulator: WeChatEmulator, request: Request, state: AccountState) -> Reply:
     """``GET cgi-bin/user/info?openid=...&lang=zh_CN``."""
-    follower = _follower(state, request.query.get("openid"))
+    follower = find_follower(state, request.query.get("openid"))
     if request.query.get("lang", "zh_CN") not in LANGS:
         raise WeChatFault(40097, "invalid args: lang")
     return Reply.json(follower.info())
@@ -154,7 +63,7 @@ def user_info_batchget(emulator: WeChatEmulator, request: Request, state: Accoun
     for user in users:
         if not isinstance(user, dict):
             raise WeChatFault(47001)
-        infos.append(_follower(state, user.get("openid")).info())
+        infos.append(find_follower(state, user.get("openid")).info())
     return Reply.json({"user_info_list": infos})
 
 
@@ -186,7 +95,7 @@ def user_get(emulator: WeChatEmulator, request: Request, state: AccountState) ->
 def user_updateremark(emulator: WeChatEmulator, request: Request, state: AccountState) -> Reply:
     """``POST cgi-bin/user/info/updateremark`` ``{"openid", "remark"}`` (remark < 30 chars)."""
     body = request.json()
-    follower = _follower(state, body.get("openid"))
+    follower = find_follower(state, body.get("openid"))
     remark = body.get("remark")
     if not isinstance(remark, str) or len(remark) >= 30:
         raise WeChatFault(45008 if isinstance(remark, str) else 47001, "invalid remark")
@@ -204,14 +113,15 @@ SYSTEM_TAGS = (0, 1, 2)
 def _tag_name(state: AccountState, name: Any, *, own_id: int | None = None) -> str:
     if not isinstance(name, str) or not name.strip():
         raise WeChatFault(45157)
-    if _nbytes(name) > 30:
+    if nbytes(name) > 30:
         raise WeChatFault(45158)
     if any(n == name and i != own_id for i, n in state.tags.items()):
         raise WeChatFault(45157)
     return name
 
 
-def _tag_id(state: AccountState, value: Any, *, editable: bool = False) -> int:
+def find_tag_id(state: AccountState, value: Any, *, editable: bool = False) -> int:
+    """The id of an existing tag (45159 otherwise); 45058 for a system tag when ``editable``."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise WeChatFault(45159)
     try:
@@ -262,7 +172,7 @@ def tags_get(emulator: WeChatEmulator, request: Request, state: AccountState) ->
 def tags_update(emulator: WeChatEmulator, request: Request, state: AccountState) -> Reply:
     """``POST cgi-bin/tags/update`` ``{"tag": {"id": ..., "name": ...}}``."""
     tag = _tag_body(request)
-    tag_id = _tag_id(state, tag.get("id"), editable=True)
+    tag_id = find_tag_id(state, tag.get("id"), editable=True)
     state.tags[tag_id] = _tag_name(state, tag.get("name"), own_id=tag_id)
     return Reply.ok()
 
@@ -270,7 +180,7 @@ def tags_update(emulator: WeChatEmulator, request: Request, state: AccountState)
 @route("cgi-bin/tags/delete", method="POST")
 def tags_delete(emulator: WeChatEmulator, request: Request, state: AccountState) -> Reply:
     """``POST cgi-bin/tags/delete`` ``{"tag": {"id": ...}}``; untags its followers."""
-    tag_id = _tag_id(state, _tag_body(request).get("id"), editable=True)
+    tag_id = find_tag_id(state, _tag_body(request).get("id"), editable=True)
     del state.tags[tag_id]
     for follower in state.followers.values():
         if tag_id in follower.tagid_list:
@@ -283,8 +193,8 @@ def _batch(state: AccountState, request: Request) -> tuple[int, list[Follower]]:
     openids = body.get("openid_list")
     if not isinstance(openids, list) or not 1 <= len(openids) <= 50:
         raise WeChatFault(40032)
-    tag_id = _tag_id(state, body.get("tagid"))
-    followers = [_follower(state, openid) for openid in openids]
+    tag_id = find_tag_id(state, body.get("tagid"))
+    followers = [find_follower(state, openid) for openid in openids]
     return tag_id, followers
 
 
@@ -314,7 +224,7 @@ def tags_batchuntagging(emulator: WeChatEmulator, request: Request, state: Accou
 @route("cgi-bin/tags/getidlist", method="POST")
 def tags_getidlist(emulator: WeChatEmulator, request: Request, state: AccountState) -> Reply:
     """``POST cgi-bin/tags/getidlist`` ``{"openid": ...}``: the follower's tag ids."""
-    follower = _follower(state, request.json().get("openid"))
+    follower = find_follower(state, request.json().get("openid"))
     return Reply.json({"tagid_list": list(follower.tagid_list)})
 
 
@@ -322,7 +232,7 @@ def tags_getidlist(emulator: WeChatEmulator, request: Request, state: AccountSta
 def user_tag_get(emulator: WeChatEmulator, request: Request, state: AccountState) -> Reply:
     """``POST cgi-bin/user/tag/get`` ``{"tagid": n, "next_openid": ""}``: a tag's followers."""
     body = request.json()
-    tag_id = _tag_id(state, body.get("tagid"))
+    tag_id = find_tag_id(state, body.get("tagid"))
     openids = [f.openid for f in state.followers.values() if tag_id in f.tagid_list]
     return Reply.json(_page(openids, str(body.get("next_openid") or ""), emulator.user_page_size))
 
@@ -353,7 +263,7 @@ def custom_send(emulator: WeChatEmulator, request: Request, state: AccountState)
     window, or to a follower who unsubscribed, WeChat answers 45015.
     """
     body = request.json()
-    follower = _follower(state, body.get("touser"))
+    follower = find_follower(state, body.get("touser"))
     msgtype = body.get("msgtype")
     if msgtype not in CUSTOM_TYPES:
         raise WeChatFault(40008)
@@ -480,7 +390,7 @@ def template_send(emulator: WeChatEmulator, request: Request, state: AccountStat
     keyword the template names (present, and within its type's length).
     """
     body = request.json()
-    follower = _follower(state, body.get("touser"), subscribed=True)
+    follower = find_follower(state, body.get("touser"), subscribed=True)
     template = state.templates.get(str(body.get("template_id")))
     if template is None:
         raise WeChatFault(40037)

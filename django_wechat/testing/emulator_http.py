@@ -78,6 +78,17 @@ ERRMSG: dict[int, str] = {
     47003: "argument invalid",
     48001: "api unauthorized",
     49003: "not match openid with appid",
+    # Conditional menus (个性化菜单). WeChat's English errmsg is known for 65304 only
+    # ("match rule empty hint", seen in a WeChat community report); the others are ours,
+    # after the Chinese meanings in the global return code table.
+    65301: "no conditional menu with this menuid",
+    65302: "no such user",
+    65303: "no default menu, create one before a conditional menu",
+    65304: "match rule empty hint",
+    65305: "too many conditional menus",
+    65307: "conditional menu button empty",
+    65316: "too many url domains in conditional menus (at most 3)",
+    65320: "matchrule contains private info (sex, region, language)",
 }
 
 

@@ -128,6 +128,9 @@ class Follower:
     qr_scene_str: str = ""
     #: When the follower last sent the account a message (opens the 48-hour window).
     last_message_at: float | None = None
+    #: The follower's WeChat client: 1 iOS, 2 Android, 3 other (the values of a
+    #: conditional menu's ``client_platform_type``). No API tells it; menu/trymatch uses it.
+    client_platform_type: int = 3
 
     def info(self) -> dict[str, Any]:
         """``cgi-bin/user/info`` for this follower.
@@ -193,7 +196,13 @@ class AccountState:
     current: dict[str, Token] = field(default_factory=dict)
     #: Current tickets by type ("jsapi", "wx_card"): (ticket, expires_at).
     tickets: dict[str, tuple[str, float]] = field(default_factory=dict)
+    #: The default menu (``{"button": [...]}``), as menu/create stored it.
     menu: dict[str, Any] | None = None
+    #: The default menu's menuid (menu/get shows it once there are conditional menus).
+    menu_id: int = 0
+    #: Conditional menus (``{"button", "matchrule", "menuid"}``), oldest first.
+    conditional_menus: list[dict[str, Any]] = field(default_factory=list)
+    next_menu_id: int = 208379533
     tags: dict[int, str] = field(default_factory=lambda: {2: "星标组"})
     next_tag_id: int = 100
     industry: tuple[int, int] | None = None
@@ -233,6 +242,7 @@ def seed_account(account: Account, followers: int, now: float) -> AccountState:
             city=city,
             headimgurl=f"https://thirdwx.qlogo.cn/mmopen/demo-follower-{n}/132",
             last_message_at=now,
+            client_platform_type=1 if n % 2 else 2,  # odd iOS, even Android
         )
         state.followers[follower.openid] = follower
     return state
