@@ -56,6 +56,65 @@ def test_menu_errors_name_the_api(client: WeChatClient) -> None:
     assert excinfo.value.errcode == 40018
 
 
+def test_conditional_menu_is_stored_matched_and_deleted(
+    client: WeChatClient, wechat_emulator: WeChatEmulator
+) -> None:
+    client.menu.create(MENU)
+    vip = client.tag.create("会员")["id"]
+    client.tag.tag_user(vip, FOLLOWER)
+    conditional = {
+        "button": [{"type": "click", "name": "会员专区", "key": "VIP"}],
+        "matchrule": {"tag_id": str(vip)},
+    }
+    menu_id = client.menu.add_conditional(conditional)["menuid"]
+
+    menu = client.menu.get()
+    assert menu is not None
+    (stored,) = menu["conditionalmenu"]
+    assert stored["menuid"] == int(menu_id)
+    assert stored["matchrule"] == {"tag_id": str(vip)}
+    assert stored["button"][0]["key"] == "VIP"
+    # The follower with the tag sees it; the others see the default menu.
+    assert client.menu.try_match(FOLLOWER)["button"][0]["name"] == "会员专区"
+    assert client.menu.try_match("o-demo-follower-2")["button"][0]["name"] == "今日歌曲"
+
+    client.menu.del_conditional(int(menu_id))
+    menu = client.menu.get()
+    assert menu is not None
+    assert "conditionalmenu" not in menu
+    assert client.menu.try_match(FOLLOWER)["button"][0]["name"] == "今日歌曲"
+    with pytest.raises(APIError) as excinfo:
+        client.menu.del_conditional(menu_id)
+    assert excinfo.value.errcode == 65301
+    assert excinfo.value.api == "cgi-bin/menu/delconditional"
+
+
+def test_conditional_menu_errors(client: WeChatClient, wechat_emulator: WeChatEmulator) -> None:
+    members = {"button": [{"type": "click", "name": "会员", "key": "VIP"}]}
+    with pytest.raises(APIError) as excinfo:
+        client.menu.add_conditional({**members, "matchrule": {"tag_id": "2"}})
+    assert excinfo.value.errcode == 65303  # no default menu yet
+    client.menu.create(MENU)
+    with pytest.raises(APIError) as excinfo:
+        client.menu.add_conditional({**members, "matchrule": {"sex": "1"}})
+    assert excinfo.value.errcode == 65320  # no rules on private data any more
+    with pytest.raises(APIError) as excinfo:
+        client.menu.try_match("o-nobody")
+    assert excinfo.value.errcode == 65302
+    assert excinfo.value.api == "cgi-bin/menu/trymatch"
+    assert wechat_emulator.state().conditional_menus == []
+
+
+def test_menu_info(client: WeChatClient) -> None:
+    assert client.menu.get_menu_info()["is_menu_open"] == 0
+    client.menu.create(MENU)
+    info = client.menu.get_menu_info()
+    assert info["is_menu_open"] == 1
+    buttons = info["selfmenu_info"]["button"]
+    assert buttons[0] == {"type": "click", "name": "今日歌曲", "key": "V1001_TODAY_MUSIC"}
+    assert buttons[1]["sub_button"]["list"][0]["url"] == "https://www.soso.com/"
+
+
 # --- user -------------------------------------------------------------------------------
 
 
