@@ -8,4 +8,5 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="demo/index.html"), name="index"),
     path("admin/", admin.site.urls),
     path("wechat/", include("django_wechat.urls")),
+    path("", include("demo.urls")),
 ]

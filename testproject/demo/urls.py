@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "demo"
+
+urlpatterns = [
+    path("account/", views.account, name="account"),
+    path("account/menu/", views.push_menu, name="push_menu"),
+    path("jssdk/", views.jssdk, name="jssdk"),
+]

@@ -1,0 +1,101 @@
+"""The demo's pages: the account (followers and menu) and a JS-SDK page.
+
+Every WeChat call goes through ``get_client()``; when WeChat (or the emulator) fails, the
+page says so in words instead of answering 500.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from django_wechat import get_client
+from django_wechat.conf import wechat_settings
+from django_wechat.exceptions import APIError, TransportError, WeChatError
+
+from .menu import DEFAULT_MENU
+
+#: The account page lists at most this many followers.
+FOLLOWERS_SHOWN = 100
+
+
+def describe(exc: WeChatError) -> str:
+    """What went wrong, for a person (no secret is in any of these texts)."""
+    if isinstance(exc, TransportError):
+        return _(
+            "Could not reach WeChat's API at %(url)s. Is the emulator running? "
+            "“make demo” starts it beside the site."
+        ) % {"url": wechat_settings.API_BASE_URL}
+    if isinstance(exc, APIError):
+        return _("WeChat refused %(api)s: errcode %(errcode)s (%(errmsg)s).") % {
+            "api": exc.api,
+            "errcode": exc.errcode,
+            "errmsg": exc.errmsg,
+        }
+    return _("WeChat's API failed: %(error)s") % {"error": exc}
+
+
+@staff_member_required
+def account(request: HttpRequest) -> HttpResponse:
+    """The account's followers and its current menu."""
+    client = get_client()
+    context: dict[str, Any] = {"followers": [], "menu": None, "error": None}
+    try:
+        openids = list(islice(client.user.iter_followers(), FOLLOWERS_SHOWN))
+        profiles = client.user.get_batch(openids) if openids else []
+        context["followers"] = [
+            {
+                **profile,
+                "subscribed_at": datetime.fromtimestamp(profile.get("subscribe_time", 0), UTC),
+            }
+            for profile in profiles
+        ]
+        menu = client.menu.get()
+        context["menu"] = [_shown(b) for b in menu["menu"]["button"]] if menu else None
+    except WeChatError as exc:
+        context["error"] = describe(exc)
+    return render(request, "demo/account.html", context)
+
+
+def _shown(button: dict[str, Any]) -> dict[str, Any]:
+    """A menu button for the page: its name, type, what it points at, its sub-buttons."""
+    target = next((button[k] for k in ("key", "url", "media_id", "article_id") if k in button), "")
+    return {
+        "name": button["name"],
+        "type": button.get("type", ""),
+        "target": target,
+        "sub_button": [_shown(b) for b in button.get("sub_button") or []],
+    }
+
+
+@require_POST
+@staff_member_required
+def push_menu(request: HttpRequest) -> HttpResponse:
+    """Replace the account's menu with the demo's default menu."""
+    try:
+        get_client().menu.create(DEFAULT_MENU)
+    except WeChatError as exc:
+        messages.error(request, describe(exc))
+    else:
+        messages.success(request, _("The default menu is now the account's menu."))
+    return redirect("demo:account")
+
+
+def jssdk(request: HttpRequest) -> HttpResponse:
+    """A page with ``{% wechat_jssdk_config %}``, signed for its own URL."""
+    error = None
+    try:
+        # The tag fetches the ticket too; fetching it here first turns a failure into a
+        # message on the page rather than an error while rendering the template.
+        get_client().jsapi.get_jsapi_ticket()
+    except WeChatError as exc:
+        error = describe(exc)
+    return render(request, "demo/jssdk.html", {"error": error})

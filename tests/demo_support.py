@@ -1,0 +1,72 @@
+"""Run the demo site (testproject) as `make demo` does: migrate, demo_setup, runserver."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTPROJECT = ROOT / "testproject"
+
+
+def demo_env(db: Path, **extra: str) -> dict[str, str]:
+    """The environment of a demo process with its own SQLite file ``db``."""
+    return {
+        **os.environ,
+        "DEMO_DB": str(db),
+        "DJANGO_SETTINGS_MODULE": "testproject.settings",
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }
+
+
+def manage(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """``manage.py <args>`` of the demo; raises when it fails."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=TESTPROJECT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
+@contextmanager
+def runserver(env: Mapping[str, str]) -> Iterator[str]:
+    """The demo's runserver on a free loopback port; yields its URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=TESTPROJECT,
+        env=dict(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(url + "/admin/login/", timeout=1)
+            break
+        except requests.ConnectionError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError(server.stderr.read().decode() if server.stderr else "") from None
+            time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
