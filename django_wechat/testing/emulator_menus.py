@@ -176,7 +176,11 @@ def _check_matchrule(state: AccountState, rule: Any) -> dict[str, str]:
 
 
 def _domains(buttons: list[dict[str, Any]]) -> set[str]:
-    """The hosts the buttons (and their sub-buttons) link to."""
+    """The hosts the buttons (and their sub-buttons) link to.
+
+    The doc does not say whether a miniprogram button's fallback ``url`` counts towards
+    the three domains; the emulator counts it (the stricter reading).
+    """
     hosts = set()
     for button in buttons:
         if button.get("url"):
@@ -194,6 +198,8 @@ def menu_addconditional(emulator: WeChatEmulator, request: Request, state: Accou
     body = request.json()
     if state.menu is None:
         raise WeChatFault(65303)
+    # 65307 "个性化菜单信息为空" for a body without buttons is our reading of the code
+    # table; WeChat's docs show no example of it.
     buttons = _check_buttons(body.get("button"), missing=65307)
     rule = _check_matchrule(state, body.get("matchrule"))
     domains = _domains(buttons)
