@@ -114,8 +114,11 @@ def test_api_errors_are_shown_not_raised(admin: Client, wechat_emulator: WeChatE
     wechat_emulator.fail("errcode", api="cgi-bin/menu/create", errcode=40018)
     response = admin.post("/account/menu/", follow=True)
     assert response.status_code == 200
-    assert "微信拒绝了 cgi-bin/menu/create：错误码 40018" in response.content.decode()
+    text = response.content.decode()
+    assert "微信拒绝了 cgi-bin/menu/create：错误码 40018" in text
     assert wechat_emulator.state().menu is None
+    (token,) = wechat_emulator.tokens
+    assert token not in text
 
 
 def test_pages_without_the_emulator(admin: Client, wechat_emulator: WeChatEmulator) -> None:
