@@ -284,6 +284,25 @@ ZH_HANS = {
     "%(what)s of %(account)s (%(app_id)s): %(start)s… expires %(expires)s (in %(left)d s)": (
         "%(account)s（%(app_id)s）的 %(what)s：%(start)s…，%(expires)s 过期（还剩 %(left)d 秒）"
     ),
+    "Run a local WeChat API emulator (api.weixin.qq.com and open.weixin.qq.com) for the "
+    "accounts in settings.WECHAT, with demo followers o-demo-follower-1 ... Point "
+    "WECHAT['API_BASE_URL'] and WECHAT['OAUTH_BASE_URL'] at it.": (
+        "为 settings.WECHAT 中的公众号运行本地微信 API 模拟器（代替 api.weixin.qq.com 和 "
+        "open.weixin.qq.com），附带演示粉丝 o-demo-follower-1 ……"
+        "请将 WECHAT['API_BASE_URL'] 和 WECHAT['OAUTH_BASE_URL'] 指向它。"
+    ),
+    "Address to listen on.": "监听的地址。",
+    "Port (0: any free port).": "端口（0：任一空闲端口）。",
+    "Demo followers per account (default 5).": "每个公众号的演示粉丝数（默认 5）。",
+    "WeChat emulator on %(url)s": "微信模拟器运行于 %(url)s",
+    "account %(name)r: appid %(app_id)s": "公众号 %(name)r：appid %(app_id)s",
+    "demo followers: %(followers)s": "演示粉丝：%(followers)s",
+    "OAuth consent page: %(url)s/connect/oauth2/authorize?...": (
+        "网页授权页面：%(url)s/connect/oauth2/authorize?..."
+    ),
+    "call log: %(url)s/_emulator/calls": "调用记录：%(url)s/_emulator/calls",
+    "Quit with CONTROL-C.": "按 CONTROL-C 退出。",
+    "WeChat emulator stopped.": "微信模拟器已停止。",
     # --- testing/emulator_oauth.py: the emulated 网页授权 consent page ----------------------
     "The appid parameter is wrong.": "appid 参数错误。",
     "redirect_uri is not an absolute http(s) URL.": "redirect_uri 不是完整的 http(s) URL。",
