@@ -50,3 +50,10 @@ dist: $(BIN)/.installed
 
 clean:
 	rm -rf $(VENV) .tox dist build docs/_build *.egg-info
+
+# Regenerate the catalogues from the source, fill in the Chinese from scripts/zh_hans.py
+# and compile them; fails while a message has no translation. Needs GNU gettext.
+.PHONY: messages
+messages: $(BIN)/.installed
+	cd django_wechat && ../$(BIN)/django-admin makemessages -l zh_Hans -l en
+	$(BIN)/python scripts/zh_hans.py

@@ -9,7 +9,8 @@ class WeChatConfig(AppConfig):
     """Registers the settings checks and imports each installed app's ``wechat_handlers``."""
 
     name = "django_wechat"
-    label = "wechat"
+    # Not "wechat": sites often have an app of that name already.
+    label = "django_wechat"
     verbose_name = _("WeChat")
     default_auto_field = "django.db.models.BigAutoField"
 

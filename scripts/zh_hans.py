@@ -1,21 +1,35 @@
-"""Simplified Chinese translations of django_wechat's messages, applied to the .po file.
+"""Simplified Chinese translations of django_wechat's messages, and the tool that applies them.
 
-Run ``python scripts/zh_hans.py`` after ``django-admin makemessages -l zh_Hans`` (inside
-django_wechat/); it fills every msgid listed here and compiles the catalogue. Needs polib
-(a development tool only).
+The translations live here, in :data:`ZH_HANS`, so that a regenerated catalogue never
+loses them. After ``django-admin makemessages -l zh_Hans -l en`` (inside django_wechat/;
+``make messages`` does both steps)::
+
+    python scripts/zh_hans.py          # fill django.po from ZH_HANS, compile the .mo files
+    python scripts/zh_hans.py --check  # write nothing; exit 1 if anything needs doing
+
+Both report every msgid that has no translation here, every translation whose
+placeholders differ from its msgid's, and translations here that no msgid uses any
+more; both exit non-zero while a msgid is untranslated. Compiling needs GNU gettext's
+``msgfmt`` (as ``compilemessages`` does); the script itself needs polib, a development
+tool only.
 """
 
 from __future__ import annotations
 
+import argparse
+import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import polib
 
-PO = Path(__file__).resolve().parent.parent / "django_wechat/locale/zh_Hans/LC_MESSAGES/django.po"
+LOCALE = Path(__file__).resolve().parent.parent / "django_wechat/locale"
+PO = LOCALE / "zh_Hans/LC_MESSAGES/django.po"
 
 ZH_HANS = {
+    # --- conf.py: system checks ---------------------------------------------------------------
     "WeChat": "微信",
     "The WECHAT setting is missing.": "缺少 WECHAT 设置。",
     "Add to settings.py:\n%(example)s": "在 settings.py 中添加：\n%(example)s",
@@ -111,31 +125,322 @@ ZH_HANS = {
     ),
     "%(where)s['OPTIONS'] must be a dict.": "%(where)s['OPTIONS'] 必须是 dict。",
     "Remove it or make it a dict of per-account options.": "请删除该项，或将其设为公众号选项字典。",
+    # --- views.py: the callback's refusals --------------------------------------------------
+    "No such WeChat account.": "没有这个公众号。",
+    "The request has no valid timestamp.": "请求中没有有效的时间戳（timestamp）。",
+    "The request's timestamp is more than %(seconds)d s from the server's clock.": (
+        "请求的时间戳与服务器时钟相差超过 %(seconds)d 秒。"
+    ),
+    "The request body is larger than MAX_BODY_SIZE.": "请求体超过了 MAX_BODY_SIZE。",
+    "This account is in plaintext mode but the request is encrypted.": (
+        "该公众号使用明文模式，但请求是加密的。"
+    ),
+    "This account requires encrypted messages (encrypt_type=aes).": (
+        "该公众号要求消息加密（encrypt_type=aes）。"
+    ),
+    "The message lacks FromUserName, MsgType or CreateTime.": (
+        "消息缺少 FromUserName、MsgType 或 CreateTime。"
+    ),
+    # --- crypto.py ---------------------------------------------------------------------------
+    "The request's signature does not match the account's token.": (
+        "请求的签名（signature）与该公众号的令牌(Token)不匹配。"
+    ),
+    "%(setting)s must be exactly 43 letters and digits.": (
+        "%(setting)s 必须恰好是 43 位字母和数字。"
+    ),
+    "The WeChat account %(name)r has no ENCODING_AES_KEY.": (
+        "公众号 %(name)r 没有设置 ENCODING_AES_KEY。"
+    ),
+    "The encrypted message is not valid base64.": "加密消息不是有效的 base64。",
+    "The encrypted message is %(size)d bytes, not a whole number of AES blocks.": (
+        "加密消息长 %(size)d 字节，不是 AES 块长度的整数倍。"
+    ),
+    "The message has invalid padding: wrong EncodingAESKey or corrupted data.": (
+        "消息的填充无效：消息加解密密钥(EncodingAESKey)有误，或数据已损坏。"
+    ),
+    "The decrypted message is too short.": "解密后的消息太短。",
+    "The decrypted message's length points past its end.": "解密后消息的长度字段超出了消息末尾。",
+    "The message is for AppID %(got)r, not this account's %(app_id)r.": (
+        "该消息属于 AppID %(got)r，而不是本公众号的 %(app_id)r。"
+    ),
+    "The decrypted message is not UTF-8.": "解密后的消息不是 UTF-8 编码。",
+    "The request body has no Encrypt element.": "请求体中没有 Encrypt 元素。",
+    "The request's msg_signature does not match its Encrypt element.": (
+        "请求的 msg_signature 与其 Encrypt 元素不匹配。"
+    ),
+    # --- xml.py ------------------------------------------------------------------------------
+    "XML must be bytes or str, not %(type)s.": "XML 必须是 bytes 或 str，而不是 %(type)s。",
+    "The XML body is %(size)d bytes, more than the %(limit)d allowed (MAX_BODY_SIZE).": (
+        "XML 正文有 %(size)d 字节，超过了允许的 %(limit)d 字节（MAX_BODY_SIZE）。"
+    ),
+    "The XML body is not UTF-8 (invalid byte at offset %(offset)d).": (
+        "XML 正文不是 UTF-8 编码（偏移 %(offset)d 处有无效字节）。"
+    ),
+    "The XML body is empty.": "XML 正文为空。",
+    "The XML body must start with its root element; a DOCTYPE, entity declaration or "
+    "processing instruction is refused.": (
+        "XML 正文必须以根元素开头；DOCTYPE、实体声明和处理指令一律拒绝。"
+    ),
+    "Malformed XML: %(error)s": "XML 格式错误：%(error)s",
+    "Processing instructions and entities are refused in XML.": "XML 中不允许出现处理指令和实体。",
+    "The text contains a control character that XML cannot carry: %(text)r": (
+        "文本包含 XML 无法表示的控制字符：%(text)r"
+    ),
+    # --- messages.py, replies.py -------------------------------------------------------------
+    "The field %(tag)s is not an integer: %(value)r": "字段 %(tag)s 不是整数：%(value)r",
+    "The field %(tag)s is not a number: %(value)r": "字段 %(tag)s 不是数字：%(value)r",
+    "CreateTime is not a Unix timestamp: %(value)r": "CreateTime 不是 Unix 时间戳：%(value)r",
+    "%(reply)s has no source or target: build it with message= or pass source= and target=.": (
+        "%(reply)s 缺少 source 或 target：请用 message= 构造，或传入 source= 和 target=。"
+    ),
+    "%(reply)s needs %(field)s.": "%(reply)s 需要 %(field)s。",
+    "A news reply holds 1 to %(max)d articles; this one has %(count)d.": (
+        "图文消息回复须包含 1 到 %(max)d 篇图文，当前为 %(count)d 篇。"
+    ),
+    "Each article must be a dict, not %(type)s.": "每篇图文必须是 dict，而不是 %(type)s。",
+    "Unknown article key %(key)r; use title, description, image and url.": (
+        "未知的图文字段 %(key)r；请使用 title、description、image 和 url。"
+    ),
+    "Cannot make a reply from %(type)s; return a Reply, a str, a list of dicts or None.": (
+        "无法用 %(type)s 生成回复；请返回 Reply、str、dict 列表或 None。"
+    ),
+    # --- client/ -----------------------------------------------------------------------------
+    "could not connect within %(timeout)s s": "%(timeout)s 秒内未能建立连接",
+    "no answer within %(timeout)s s": "%(timeout)s 秒内没有响应",
+    "could not connect": "无法连接",
+    "the connection was lost before the answer": "收到响应前连接已断开",
+    "the request failed (%(type)s)": "请求失败（%(type)s）",
+    "The ticket type must be 'jsapi' or 'wx_card', not %r.": (
+        "ticket 类型必须是 'jsapi' 或 'wx_card'，而不是 %r。"
+    ),
+    "HTTP %(status)s from WeChat": "微信返回 HTTP %(status)s",
+    "the answer is not JSON": "响应不是 JSON",
+    "the answer is not a JSON object": "响应不是 JSON 对象",
+    "the answer has no usable %(field)s and expires_in": (
+        "响应中没有可用的 %(field)s 和 expires_in"
+    ),
+    "media_type must be one of %(types)s.": "media_type 必须是 %(types)s 之一。",
+    "scope must be one of %(scopes)s.": "scope 必须是 %(scopes)s 之一。",
+    "No %(what)s for %(app_id)s after waiting %(wait)s s for another process to fetch it; "
+    "its lock (%(lock)s s) may be held by a process that died.": (
+        "已等待其他进程获取 %(app_id)s 的 %(what)s %(wait)s 秒，仍未取得；"
+        "其锁（%(lock)s 秒）可能被一个已退出的进程持有。"
+    ),
+    "WECHAT['ACCOUNTS'][%(name)r]['ACCESS_TOKEN_FUNC'] cannot be imported: %(error)s": (
+        "无法导入 WECHAT['ACCOUNTS'][%(name)r]['ACCESS_TOKEN_FUNC']：%(error)s"
+    ),
+    "%(func)s must return (access_token, expires_at), not a %(type)s.": (
+        "%(func)s 必须返回 (access_token, expires_at)，而不是 %(type)s。"
+    ),
+    "%(func)s returned no access_token, or one that has already expired.": (
+        "%(func)s 没有返回 access_token，或返回的 access_token 已过期。"
+    ),
+    # --- templatetags/wechat.py --------------------------------------------------------------
+    "wechat_jssdk_config needs the request in the template context: add "
+    "'django.template.context_processors.request' to TEMPLATES' context_processors.": (
+        "wechat_jssdk_config 需要模板上下文中的 request：请将 "
+        "'django.template.context_processors.request' 添加到 TEMPLATES 的 context_processors。"
+    ),
+    # --- management commands -----------------------------------------------------------------
+    "Send a signed (and encrypted, per the account's mode) WeChat callback to a running site "
+    "and print the decrypted reply.": (
+        "向运行中的站点发送一条已签名（并按公众号的加密模式加密）的微信回调，并打印解密后的回复。"
+    ),
+    "The account's name.": "公众号的名称。",
+    "The callback URL (default: http://127.0.0.1:8000 + the wechat:callback path).": (
+        "回调 URL（默认：http://127.0.0.1:8000 + wechat:callback 的路径）。"
+    ),
+    "Send a text message with this content.": "发送一条内容为此文本的文本消息。",
+    "Send an event: subscribe, click, view, scan...": "发送事件：subscribe、click、view、scan……",
+    "Send the message in this XML file.": "发送此 XML 文件中的消息。",
+    "Send the URL verification GET (echostr).": "发送验证 URL 的 GET 请求（echostr）。",
+    "The event's EventKey (a menu key, a QR scene).": (
+        "事件的 EventKey（自定义菜单的 key 或二维码的场景值）。"
+    ),
+    "The follower's openid.": "用户的 openid。",
+    "Seconds to wait (WeChat waits 5).": "等待的秒数（微信等待 5 秒）。",
+    "Could not reach %(url)s: %(error)s": "无法访问 %(url)s：%(error)s",
+    "HTTP %(status)d in %(ms).0f ms": "HTTP %(status)d，耗时 %(ms).0f 毫秒",
+    "The site refused the callback (HTTP %(status)d): %(reason)s": (
+        "站点拒绝了回调（HTTP %(status)d）：%(reason)s"
+    ),
+    "Expected echostr %(expected)r, got %(got)r.": "echostr 应为 %(expected)r，实际为 %(got)r。",
+    "URL verified: echostr %(echostr)s echoed.": "URL 验证通过：echostr %(echostr)s 已原样返回。",
+    "Unreadable reply: %(error)s": "无法读取的回复：%(error)s",
+    "success (no reply)": "success（不回复）",
+    "Reply (decrypted, MsgSignature checked):": "回复（已解密，MsgSignature 已校验）：",
+    "Cannot read %(file)s: %(error)s": "无法读取 %(file)s：%(error)s",
+    "%(file)s is not a WeChat message: %(error)s": "%(file)s 不是微信消息：%(error)s",
+    "Show the start of an account's access_token (or jsapi / wx_card ticket) and its expiry, "
+    "fetching it if the cache has none.": (
+        "显示公众号 access_token（或 jsapi / wx_card ticket）的开头部分及其过期时间；"
+        "缓存中没有时先获取。"
+    ),
+    "Fetch a new one even if the cache holds one.": "即使缓存中已有，也重新获取。",
+    "Show a JS-SDK ticket instead of the access_token.": (
+        "显示 JS-SDK ticket，而不是 access_token。"
+    ),
+    "%(kind)s ticket": "%(kind)s ticket",
+    "%(what)s of %(account)s (%(app_id)s): %(start)s… expires %(expires)s (in %(left)d s)": (
+        "%(account)s（%(app_id)s）的 %(what)s：%(start)s…，%(expires)s 过期（还剩 %(left)d 秒）"
+    ),
+    "Run a local WeChat API emulator (api.weixin.qq.com and open.weixin.qq.com) for the "
+    "accounts in settings.WECHAT, with demo followers o-demo-follower-1 ... Point "
+    "WECHAT['API_BASE_URL'] and WECHAT['OAUTH_BASE_URL'] at it.": (
+        "为 settings.WECHAT 中的公众号运行本地微信 API 模拟器（代替 api.weixin.qq.com 和 "
+        "open.weixin.qq.com），附带演示粉丝 o-demo-follower-1 ……"
+        "请将 WECHAT['API_BASE_URL'] 和 WECHAT['OAUTH_BASE_URL'] 指向它。"
+    ),
+    "Address to listen on.": "监听的地址。",
+    "Port (0: any free port).": "端口（0：任一空闲端口）。",
+    "Demo followers per account (default 5).": "每个公众号的演示粉丝数（默认 5）。",
+    "WeChat emulator on %(url)s": "微信模拟器运行于 %(url)s",
+    "account %(name)r: appid %(app_id)s": "公众号 %(name)r：appid %(app_id)s",
+    "demo followers: %(followers)s": "演示粉丝：%(followers)s",
+    "OAuth consent page: %(url)s/connect/oauth2/authorize?...": (
+        "网页授权页面：%(url)s/connect/oauth2/authorize?..."
+    ),
+    "call log: %(url)s/_emulator/calls": "调用记录：%(url)s/_emulator/calls",
+    "Quit with CONTROL-C.": "按 CONTROL-C 退出。",
+    "WeChat emulator stopped.": "微信模拟器已停止。",
+    # --- testing/emulator_oauth.py: the emulated 网页授权 consent page ----------------------
+    "The appid parameter is wrong.": "appid 参数错误。",
+    "redirect_uri is not an absolute http(s) URL.": "redirect_uri 不是完整的 http(s) URL。",
+    "response_type must be 'code'.": "response_type 必须是 'code'。",
+    "The account has no permission for scope %(scope)s.": "该公众号没有 scope %(scope)s 的权限。",
+    "state is longer than 128 bytes.": "state 超过了 128 字节。",
+    "Choose one of the demo followers.": "请选择一位演示粉丝。",
+    "Error": "错误",
+    "wants your public profile (nickname and avatar).": "申请获得你的公开信息（昵称、头像）。",
+    "wants to know who you are (your openid).": "申请获取你的身份（openid）。",
+    "WeChat authorization (emulator)": "微信网页授权（模拟器）",
+    "This is the django_wechat emulator: choose who you are.": (
+        "这是 django_wechat 的模拟器：请选择你的身份。"
+    ),
+    "Allow": "允许",
+    "Deny": "拒绝",
 }
 
 
-def main() -> None:
-    po = polib.pofile(str(PO))
-    missing = []
-    for entry in po:
-        if entry.msgid in ZH_HANS:
-            entry.msgstr = ZH_HANS[entry.msgid]
-            if "fuzzy" in entry.flags:
-                entry.flags.remove("fuzzy")
-        elif not entry.msgstr:
-            missing.append(entry.msgid)
-    po.metadata["Language"] = "zh_Hans"
-    po.metadata["Content-Type"] = "text/plain; charset=UTF-8"
+# A printf-style placeholder as Python's % operator reads it: %(name)s, %r, %.0f, %%.
+PLACEHOLDER = re.compile(
+    r"%(?:\((?P<name>[^)]*)\))?[#0 +-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxXeEfFgGcrsa%]"
+)
+
+
+def placeholders(text: str) -> Counter[str]:
+    """The placeholders in ``text`` (``%%`` left out), counted: a translation must have the same."""
+    return Counter(match.group() for match in PLACEHOLDER.finditer(text) if match.group() != "%%")
+
+
+def translate(po: polib.POFile) -> list[str]:
+    """Fill ``po`` from :data:`ZH_HANS`, in memory; return the problems, one line each.
+
+    A problem is a msgid with no translation, or a translation whose placeholders differ
+    from its msgid's (``msgfmt --check-format`` would refuse it; Python would raise at
+    run time). Obsolete (``#~``) entries are dropped.
+    """
+    problems = []
+    for entry in list(po):
+        if entry.obsolete:
+            po.remove(entry)
+            continue
+        translation = ZH_HANS.get(entry.msgid)
+        if translation is None:
+            problems.append(f"untranslated: {entry.msgid!r}")
+            continue
+        if placeholders(translation) != placeholders(entry.msgid):
+            problems.append(f"placeholders differ: {entry.msgid!r} -> {translation!r}")
+        entry.msgstr = translation
+        if "fuzzy" in entry.flags:
+            entry.flags.remove("fuzzy")
+        entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
+    set_header(po, "zh_Hans", "Simplified Chinese")
     po.metadata["Plural-Forms"] = "nplurals=1; plural=0;"
-    po.save()
-    subprocess.run(
-        [sys.executable, "-m", "django", "compilemessages"], cwd=PO.parents[3], check=True
+    return problems
+
+
+def set_header(po: polib.POFile, language: str, team: str) -> None:
+    """Our header instead of makemessages' placeholders (which ``msgfmt --check`` warns of)."""
+    po.header = (
+        f"django_wechat's messages ({team}).\n"
+        "Generated: edit the translations in scripts/zh_hans.py, then run `make messages`."
     )
-    if missing:
-        print(f"{len(missing)} messages still untranslated:")
-        for msgid in missing:
-            print("  ", repr(msgid))
+    po.metadata.update(
+        {
+            "Project-Id-Version": "django_wechat",
+            # The catalogue's date, not the clock's, so that running this twice changes nothing.
+            "PO-Revision-Date": po.metadata.get("POT-Creation-Date", ""),
+            "Last-Translator": "django_wechat developers",
+            "Language-Team": team,
+            "Language": language,
+            "Content-Type": "text/plain; charset=UTF-8",
+        }
+    )
+    po.metadata_is_fuzzy = False
+
+
+def unused(po: polib.POFile) -> list[str]:
+    """Translations in :data:`ZH_HANS` that no msgid of ``po`` uses (the source changed)."""
+    msgids = {entry.msgid for entry in po}
+    return [msgid for msgid in ZH_HANS if msgid not in msgids]
+
+
+def source_catalogue(po_path: Path) -> polib.POFile:
+    """The English catalogue beside ``po_path``'s locale: msgids only (English is the source)."""
+    en = polib.pofile(str(po_path.parents[2] / "en/LC_MESSAGES/django.po"))
+    for entry in list(en):
+        if entry.obsolete:
+            en.remove(entry)
+        elif "fuzzy" in entry.flags:
+            entry.flags.remove("fuzzy")
+    set_header(en, "en", "English")
+    return en
+
+
+def compile_mo(po_path: Path) -> None:
+    """``msgfmt --check`` ``po_path`` into the .mo beside it, as ``compilemessages`` does."""
+    command = ["msgfmt", "--check", "-o", str(po_path.with_suffix(".mo")), str(po_path)]
+    # GNU gettext's msgfmt from PATH, on our own files.
+    subprocess.run(command, check=True)  # noqa: S603
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Fill and compile the catalogue (or with ``--check``, only report); 1 on problems."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--check", action="store_true", help="only check the catalogue; write nothing"
+    )
+    parser.add_argument("--po", type=Path, default=PO, help="the zh_Hans django.po (default: ours)")
+    args = parser.parse_args(argv)
+
+    po = polib.pofile(str(args.po))
+    before = str(po)
+    problems = translate(po)
+    stale = unused(po)
+    if args.check:
+        if str(po) != before:
+            problems.append(f"{args.po} differs from ZH_HANS: run scripts/zh_hans.py")
+    else:
+        po.save()
+        en_path = args.po.parents[2] / "en/LC_MESSAGES/django.po"
+        if en_path.exists():
+            source_catalogue(args.po).save(str(en_path))
+            compile_mo(en_path)
+        compile_mo(args.po)
+
+    for msgid in stale:
+        print(f"warning: no msgid uses this translation any more: {msgid!r}")
+    for problem in problems:
+        print(problem)
+    untranslated = sum(problem.startswith("untranslated") for problem in problems)
+    print(
+        f"{len(po)} messages, {untranslated} untranslated, "
+        f"{len(problems) - untranslated} other problems.",
+        file=sys.stderr if problems else sys.stdout,
+    )
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -14,6 +14,8 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from django.http import HttpRequest
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .emulator_http import Reply, Request, WeChatFault, route
@@ -78,10 +80,20 @@ def _approve(
     return _redirect(params["redirect_uri"], code=code, state=params["state"])
 
 
+def _language(request: Request) -> str:
+    """The language a Django site would pick from the browser's ``Accept-Language``."""
+    # WeChat shows its pages in the WeChat app's language; a browser's header stands in.
+    meta = HttpRequest()
+    meta.META["HTTP_ACCEPT_LANGUAGE"] = request.headers.get("accept-language", "")
+    return translation.get_language_from_request(meta)
+
+
 def _error_page(error: _PageError) -> Reply:
     code = f"{escape(error.code)} " if error.code else ""
+    # Translated outside the f-strings: xgettext (makemessages) does not look inside them.
+    title = _("Error")
     body = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(_('Error'))}</title>"
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
         f"</head><body><h1>Oops! Something went wrong:(</h1>"
         f"<p class='error'>{code}{escape(error.message)}</p></body></html>"
     )
@@ -95,27 +107,29 @@ def authorize(emulator: WeChatEmulator, request: Request) -> Reply:
     Shows the consent page, or with ``emulator.oauth_auto_approve`` set to an openid,
     redirects at once as that follower.
     """
-    try:
-        state, params = _params(emulator, request.query)
-        if emulator.oauth_auto_approve:
-            return _approve(emulator, state, params, emulator.oauth_auto_approve)
-    except _PageError as error:
-        return _error_page(error)
-    return Reply.html(_consent_page(state, params))
+    with translation.override(_language(request)):
+        try:
+            state, params = _params(emulator, request.query)
+            if emulator.oauth_auto_approve:
+                return _approve(emulator, state, params, emulator.oauth_auto_approve)
+        except _PageError as error:
+            return _error_page(error)
+        return Reply.html(_consent_page(state, params))
 
 
 @route(CONFIRM, method="POST", needs_token=False)
 def confirm(emulator: WeChatEmulator, request: Request) -> Reply:
     """The consent page's form: approve (as the chosen follower) or deny."""
     form = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
-    try:
-        state, params = _params(emulator, form)
-        if form.get("action") != "approve":
-            # 网页授权 doc: "若用户禁止授权，则重定向后不会带上code参数，仅会带上state参数".
-            return _redirect(params["redirect_uri"], state=params["state"])
-        return _approve(emulator, state, params, form.get("openid", ""))
-    except _PageError as error:
-        return _error_page(error)
+    with translation.override(_language(request)):
+        try:
+            state, params = _params(emulator, form)
+            if form.get("action") != "approve":
+                # 网页授权 doc: "若用户禁止授权，则重定向后不会带上code参数，仅会带上state参数".
+                return _redirect(params["redirect_uri"], state=params["state"])
+            return _approve(emulator, state, params, form.get("openid", ""))
+        except _PageError as error:
+            return _error_page(error)
 
 
 def _consent_page(state: AccountState, params: dict[str, str]) -> str:
@@ -133,19 +147,24 @@ def _consent_page(state: AccountState, params: dict[str, str]) -> str:
         if params["scope"] == "snsapi_userinfo"
         else _("wants to know who you are (your openid).")
     )
+    # Translated outside the f-strings: xgettext (makemessages) does not look inside them.
+    title = _("WeChat authorization (emulator)")
+    intro = _("This is the django_wechat emulator: choose who you are.")
+    allow, deny = _("Allow"), _("Deny")
     return (
-        "<!doctype html><html lang='zh-hans'><head><meta charset='utf-8'>"
+        f"<!doctype html><html lang='{escape(translation.get_language())}'><head>"
+        "<meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{escape(_('WeChat authorization (emulator)'))}</title>"
+        f"<title>{escape(title)}</title>"
         "<style>body{font-family:sans-serif;max-width:28em;margin:2em auto;padding:0 1em}"
         "ul{list-style:none;padding:0}li{margin:.5em 0}button{font-size:1em;margin-right:1em}"
         "code{color:#888}</style></head><body>"
         f"<h1>{escape(state.account.name)}</h1>"
         f"<p>{escape(state.app_id)} {escape(asks)}</p>"
-        f"<p>{escape(_('This is the django_wechat emulator: choose who you are.'))}</p>"
+        f"<p>{escape(intro)}</p>"
         f"<form method='post' action='/{CONFIRM}'>{hidden}<ul>{choices}</ul>"
-        f"<button type='submit' name='action' value='approve'>{escape(_('Allow'))}</button>"
-        f"<button type='submit' name='action' value='deny'>{escape(_('Deny'))}</button>"
+        f"<button type='submit' name='action' value='approve'>{escape(allow)}</button>"
+        f"<button type='submit' name='action' value='deny'>{escape(deny)}</button>"
         "</form></body></html>"
     )
 

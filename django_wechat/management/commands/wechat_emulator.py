@@ -7,6 +7,7 @@ from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext as _
 
 from ...testing.emulator import WeChatEmulator
 
@@ -16,17 +17,17 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 
 class Command(BaseCommand):
-    help = (
+    help = _(
         "Run a local WeChat API emulator (api.weixin.qq.com and open.weixin.qq.com) for the "
         "accounts in settings.WECHAT, with demo followers o-demo-follower-1 ... Point "
         "WECHAT['API_BASE_URL'] and WECHAT['OAUTH_BASE_URL'] at it."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
-        parser.add_argument("--port", type=int, default=8001, help="Port (0: any free port).")
+        parser.add_argument("--host", default="127.0.0.1", help=_("Address to listen on."))
+        parser.add_argument("--port", type=int, default=8001, help=_("Port (0: any free port)."))
         parser.add_argument(
-            "--followers", type=int, default=5, help="Demo followers per account (default 5)."
+            "--followers", type=int, default=5, help=_("Demo followers per account (default 5).")
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -36,16 +37,23 @@ class Command(BaseCommand):
         # `kill` (as `make demo` does when runserver exits) stops it as cleanly as Ctrl-C.
         signal.signal(signal.SIGTERM, _stop)
         emulator.start()
-        self.stdout.write(self.style.SUCCESS(f"WeChat emulator on {emulator.url}"))
-        for account in emulator.accounts:
-            self.stdout.write(f"  account {account.name!r}: appid {account.app_id}")
-        followers = ", ".join(emulator.state().followers)
-        self.stdout.write(f"  demo followers: {followers}")
         self.stdout.write(
-            f"  OAuth consent page: {emulator.url}/connect/oauth2/authorize?...\n"
-            f"  call log: {emulator.url}/_emulator/calls\n"
-            "Quit with CONTROL-C."
+            self.style.SUCCESS(_("WeChat emulator on %(url)s") % {"url": emulator.url})
         )
+        for account in emulator.accounts:
+            self.stdout.write(
+                "  "
+                + _("account %(name)r: appid %(app_id)s")
+                % {"name": account.name, "app_id": account.app_id}
+            )
+        followers = ", ".join(emulator.state().followers)
+        self.stdout.write("  " + _("demo followers: %(followers)s") % {"followers": followers})
+        url = {"url": emulator.url}
+        self.stdout.write(
+            "  " + _("OAuth consent page: %(url)s/connect/oauth2/authorize?...") % url
+        )
+        self.stdout.write("  " + _("call log: %(url)s/_emulator/calls") % url)
+        self.stdout.write(_("Quit with CONTROL-C."))
         self.stdout.flush()
         try:
             emulator.serve_forever()
@@ -53,4 +61,4 @@ class Command(BaseCommand):
             pass
         finally:
             emulator.stop()
-            self.stdout.write("WeChat emulator stopped.")
+            self.stdout.write(_("WeChat emulator stopped."))
