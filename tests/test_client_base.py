@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from types import FunctionType, ModuleType
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
@@ -48,9 +49,43 @@ def client(wechat_emulator: WeChatEmulator) -> WeChatClient:
     return WeChatClient("default", retry=RetryPolicy(attempts=3, backoff=0.01), timeout=0.5)
 
 
+def reachable(obj: object, depth: int = 0, seen: set[int] | None = None) -> Iterator[str]:
+    """``repr()`` and ``str()`` of ``obj`` and of everything reachable from it: an
+    exception's args, attributes (``response`` ...), cause and context; containers'
+    items; objects' ``__dict__`` and slots (a requests.Response's url, request, body)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen or depth > 12 or isinstance(obj, type | ModuleType | FunctionType):
+        return
+    seen.add(id(obj))
+    for show in (repr, str):
+        try:
+            yield show(obj)
+        except Exception as exc:  # noqa: BLE001 - a broken repr is no reason to stop looking
+            yield f"<unprintable {type(obj).__name__}: {exc}>"
+    if isinstance(obj, str | bytes | int | float | bool | None):
+        if isinstance(obj, bytes):
+            yield obj.decode("utf-8", "replace")
+        return
+    children: list[object] = []
+    if isinstance(obj, BaseException):
+        children += [obj.args, obj.__cause__, obj.__context__, getattr(obj, "__notes__", None)]
+    if isinstance(obj, dict):
+        children += [*obj.keys(), *obj.values()]
+    elif isinstance(obj, list | tuple | set | frozenset):
+        children += list(obj)
+    children += list(getattr(obj, "__dict__", {}).values())
+    for slot in getattr(type(obj), "__slots__", ()):
+        children.append(getattr(obj, slot, None))
+    for child in children:
+        yield from reachable(child, depth + 1, seen)
+
+
 def assert_no_secrets(exc: BaseException, *secrets: str) -> None:
-    text = f"{exc} {exc!r} {exc.args!r}"
+    """Neither the AppSecret nor any of ``secrets`` is anywhere in ``exc`` or reachable
+    from it (its message, args, ``response``, chained exceptions ...)."""
+    text = "\n".join(reachable(exc))
     for secret in (SECRET, *secrets):
+        assert secret
         assert secret not in text
     # No chained requests exception carrying the URL (and its query string) either.
     assert exc.__cause__ is None

@@ -24,6 +24,7 @@ from django_wechat.exceptions import InvalidCredential, TokenUnavailable
 from django_wechat.testing.emulator import WeChatEmulator
 from tests import client_workers
 from tests.fleet import run_fleet
+from tests.test_client_base import assert_no_secrets
 
 TOKEN = "cgi-bin/token"
 
@@ -88,7 +89,12 @@ def test_a_rotated_secret_starts_with_a_fresh_token(
         get_client().access_token  # noqa: B018
     assert excinfo.value.errcode == 40125
     assert "rotated-secret" not in str(excinfo.value)
-    assert excinfo.value.response is None  # its URL would carry the secret
+    # What is kept of the answer is the status and the JSON, not the requests.Response
+    # (whose URL would carry the secret).
+    assert excinfo.value.response is not None
+    assert excinfo.value.response.status_code == 200
+    assert excinfo.value.response.json()["errcode"] == 40125
+    assert_no_secrets(excinfo.value, "rotated-secret")
 
 
 def test_stable_token_source(wechat_emulator: WeChatEmulator, settings: Any) -> None:
@@ -230,6 +236,12 @@ def test_lock_is_released_when_the_fetch_fails(wechat_emulator: WeChatEmulator) 
     with pytest.raises(Exception, match="HTTP 500"):
         client.access_token  # noqa: B018
     assert caches["default"].get(client._token_flight().lock_key) is None
+    # cgi-bin/token is not repeated after a 5xx (WeChat may have issued a token behind
+    # the gateway): each caller's fetch is one call.
+    assert wechat_emulator.count(TOKEN) == 1
+    for _ in range(2):
+        with pytest.raises(Exception, match="HTTP 500"):
+            client.access_token  # noqa: B018
     assert client.access_token
     assert wechat_emulator.count(TOKEN) == 4
 

@@ -30,12 +30,13 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import BaseCache
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from ..conf import Account
 from ..exceptions import APIError, ImproperlyConfigured, TokenUnavailable
@@ -104,7 +105,7 @@ def cache_key(account: Account, kind: str) -> str:
 class Credential:
     """What the cache holds: the value and when WeChat says it expires (epoch seconds)."""
 
-    value: str
+    value: str = field(repr=False)  # a token or ticket: kept out of reprs and reports
     expires_at: float
 
     def remaining(self) -> float:
@@ -141,6 +142,7 @@ class SingleFlight:
         self.policy = policy
         self.what = kind.replace("ticket:", "") + (" ticket" if kind.startswith("ticket:") else "")
 
+    @sensitive_variables()
     def get(self, *, stale: str | None = None, force: bool = False) -> Credential:
         """The current credential, fetching it (once across processes) when missing.
 
@@ -187,6 +189,7 @@ class SingleFlight:
             if current is not None and current.value != stale:
                 return current
 
+    @sensitive_variables()
     def _fetch_locked(self, stale: str | None, owner: str) -> Credential:
         # Re-check under the lock: the previous holder may have stored a value between
         # our cache miss and our add(). Without this, each waiter that gets the lock in
@@ -249,6 +252,7 @@ class SingleFlight:
             self.cache.delete(self.lock_key)
 
 
+@sensitive_variables()
 def call_access_token_func(account: Account) -> Fetched:
     """Ask the account's ``ACCESS_TOKEN_FUNC`` for the token another service owns.
 
