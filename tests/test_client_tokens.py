@@ -14,10 +14,11 @@ import time
 from typing import Any
 
 import pytest
+import requests
 from django.core.cache import caches
 
 from django_wechat import get_client
-from django_wechat.client import TokenPolicy, WeChatClient
+from django_wechat.client import RetryPolicy, TokenPolicy, WeChatClient
 from django_wechat.client.tokens import cache_key, cache_ttl
 from django_wechat.conf import get_account
 from django_wechat.exceptions import InvalidCredential, TokenUnavailable
@@ -47,12 +48,49 @@ def test_get_client_is_one_per_account_and_follows_settings(
     assert get_client("plain") is not client
     assert client.api_base_url == wechat_emulator.url
     # The refresh lock outlives the slowest fetch the timeout allows.
-    assert client.token_policy.lock_ttl >= client.timeout * client.retry.attempts
+    assert client.token_policy.lock_ttl >= client.retry.longest(client.timeout)
     assert client.token_policy.wait > client.token_policy.lock_ttl
     settings.WECHAT = {**settings.WECHAT, "TIMEOUT": 1.5}
     moved = get_client()
     assert moved is not client
     assert moved.timeout == 1.5
+
+
+class RecordingSession(requests.Session):
+    """A real session that notes the timeout of each request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timeouts: list[Any] = []
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self.timeouts.append(kwargs.get("timeout"))
+        return super().request(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("timeout", "policy"),
+    [
+        (5.0, RetryPolicy()),
+        (10.0, RetryPolicy(attempts=4, backoff=0.5, backoff_max=5.0)),
+        (1.0, RetryPolicy(attempts=1)),
+    ],
+)
+def test_the_lock_outlives_the_slowest_fetch(
+    wechat_emulator: WeChatEmulator, timeout: float, policy: RetryPolicy
+) -> None:
+    session = RecordingSession()
+    client = WeChatClient("default", timeout=timeout, retry=policy, session=session)
+    client.access_token  # noqa: B018
+    # requests bounds the connection and the answer separately: one attempt can take
+    # connect + read; then come the pauses (each at most backoff_max) between attempts.
+    ((connect, read),) = session.timeouts
+    slowest = policy.attempts * (connect + read) + (policy.attempts - 1) * policy.backoff_max
+    assert policy.longest(timeout) == slowest
+    assert client.token_policy.lock_ttl >= slowest
+    assert client.token_policy.wait > client.token_policy.lock_ttl
+    # The defaults: 3 attempts of 5 + 5 s, two pauses of up to 2 s.
+    assert RetryPolicy().longest(5.0) == 34.0
 
 
 def test_token_is_stored_shorter_than_it_lives(wechat_emulator: WeChatEmulator) -> None:
@@ -281,8 +319,9 @@ def test_a_lock_holder_that_dies_mid_fetch_blocks_no_longer_than_the_lock_ttl(
     cache = caches[redis_cache]
     lock_ttl = 6.0  # longer than it takes to spawn the fleet, so that the fleet must wait
     policy = {"lock_ttl": lock_ttl, "wait": 30.0}
-    # The first fetch hangs for 60 s: the process that made it is killed meanwhile.
-    wechat_emulator.fail("delay", api=TOKEN, delay=60)
+    # The first fetch is carried out, then its answer hangs for 60 s: the process that
+    # made it is killed meanwhile.
+    wechat_emulator.fail("lost_answer", api=TOKEN, delay=60)
     lock_key = cache_key(get_account(), "access_token") + ":lock"
     ctx = multiprocessing.get_context("spawn")
     doomed = ctx.Process(
@@ -296,9 +335,13 @@ def test_a_lock_holder_that_dies_mid_fetch_blocks_no_longer_than_the_lock_ttl(
         assert doomed.is_alive()
         time.sleep(0.01)
     locked_at = time.time()
-    # Let its request reach the emulator (and take the staged delay) before the kill;
-    # else the fleet's fetch would get the 60 s delay instead.
-    time.sleep(1.0)
+    # Wait for its request to reach the emulator (and take the staged fault) before the
+    # kill; else the fleet's fetch would get the 60 s hang instead. The emulator logs a
+    # lost_answer call as soon as it has carried it out.
+    while wechat_emulator.count(TOKEN) == 0:
+        assert time.monotonic() < deadline, "the worker's fetch never reached the emulator"
+        assert doomed.is_alive()
+        time.sleep(0.01)
     assert doomed.pid is not None
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.join()
@@ -316,8 +359,8 @@ def test_a_lock_holder_that_dies_mid_fetch_blocks_no_longer_than_the_lock_ttl(
     # Nobody broke the lock early, and nobody waited much past its TTL.
     assert result.ended_at >= locked_at + lock_ttl - 0.5
     assert result.ended_at < max(result.started_at, locked_at + lock_ttl) + 5.0
-    # One fetch from the fleet; the dead holder's hung fetch has not even been answered.
-    assert wechat_emulator.count(TOKEN) == 1
+    # One fetch from the fleet, after the dead holder's, whose answer never came.
+    assert [c.fault for c in wechat_emulator.calls(TOKEN)] == ["lost_answer", None]
     assert sum(1 for c in wechat_emulator.calls("cgi-bin/user/info") if c.errcode == 0) == 16
 
 
