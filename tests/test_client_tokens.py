@@ -447,3 +447,44 @@ def test_a_fetch_that_outlived_its_lock_keeps_the_successors_token() -> None:
     assert stored.value == "newer"
     # And the successor's lock was left alone.
     assert cache.get(flight.lock_key) == "successor"
+
+
+# --- releasing the lock ----------------------------------------------------------
+
+
+def eval_calls(cache: Any) -> int:
+    stats = cache.client.get_client(write=True).info("commandstats")
+    return int(stats.get("cmdstat_eval", {}).get("calls", 0))
+
+
+@pytest.mark.redis
+def test_the_lock_is_released_atomically_on_redis(
+    redis_cache: str, wechat_emulator: WeChatEmulator
+) -> None:
+    cache = caches[redis_cache]
+    flight = get_client()._token_flight()
+    assert cache.add(flight.lock_key, "ours", timeout=30)
+    before = eval_calls(cache)
+    # Someone else's lock (ours expired and a successor took it) is left alone ...
+    flight._release("an-expired-holder")
+    assert cache.get(flight.lock_key) == "ours"
+    # ... our own is deleted, each time in one script on the server.
+    flight._release("ours")
+    assert cache.get(flight.lock_key) is None
+    assert eval_calls(cache) == before + 2
+    # And the whole fetch path still works (and releases) through it.
+    assert get_client().access_token
+    assert cache.get(flight.lock_key) is None
+    assert eval_calls(cache) == before + 3
+
+
+def test_the_lock_is_released_by_get_then_delete_elsewhere(
+    wechat_emulator: WeChatEmulator,
+) -> None:
+    cache = caches["default"]  # local memory
+    flight = get_client()._token_flight()
+    assert cache.add(flight.lock_key, "ours", timeout=30)
+    flight._release("an-expired-holder")
+    assert cache.get(flight.lock_key) == "ours"
+    flight._release("ours")
+    assert cache.get(flight.lock_key) is None

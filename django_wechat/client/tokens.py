@@ -248,8 +248,44 @@ class SingleFlight:
     def _release(self, owner: str) -> None:
         # Delete the lock only if it is still ours: a holder slower than the lock's TTL
         # must not free the lock a successor has since taken.
+        if compare_and_delete(self.cache, self.lock_key, owner):
+            return
+        # Elsewhere, get then delete: not atomic, so the lock could expire and be taken
+        # between the two, and the successor's lock freed. That needs a fetch as long
+        # as the lock's TTL, which the client's default policy rules out.
         if self.cache.get(self.lock_key) == owner:
             self.cache.delete(self.lock_key)
+
+
+#: Delete KEYS[1] if it holds ARGV[1], in one step on the redis server.
+_COMPARE_AND_DELETE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('del', KEYS[1])
+end
+return 0
+"""
+#: django-redis clients that store a value as ``encode(value)`` under ``make_key(key)``
+#: on one server (the herd client wraps values, the shard client spreads keys).
+_PLAIN_REDIS_CLIENTS = frozenset({"DefaultClient", "SentinelClient"})
+
+
+def compare_and_delete(cache: BaseCache, key: str, value: str) -> bool:
+    """Atomically delete ``key`` if it holds ``value``, when ``cache`` is django-redis.
+
+    Returns False, having done nothing, on any other backend (the caller falls back to
+    get-then-delete); True when it ran (whether or not the key was deleted).
+    """
+    client: Any = getattr(cache, "client", None)
+    kind = type(client)
+    if not kind.__module__.startswith("django_redis.") or kind.__name__ not in _PLAIN_REDIS_CLIENTS:
+        return False
+    try:
+        connection = client.get_client(write=True)
+        connection.eval(_COMPARE_AND_DELETE, 1, client.make_key(key), client.encode(value))
+    except Exception:  # noqa: BLE001 - redis down or a changed django-redis: fall back
+        logger.debug("Compare-and-delete failed on %s; falling back", key, exc_info=True)
+        return False
+    return True
 
 
 @sensitive_variables()
