@@ -7,8 +7,8 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from types import FunctionType, ModuleType
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FunctionType, ModuleType
 from typing import Any, ClassVar
 
 import pytest
@@ -23,7 +23,7 @@ from django_wechat.exceptions import (
     WeChatError,
 )
 from django_wechat.testing.emulator import WeChatEmulator
-from tests.client_support import settle
+from tests.client_support import settle, with_account
 
 TICKET = "cgi-bin/ticket/getticket"
 STABLE = "cgi-bin/stable_token"
@@ -60,7 +60,7 @@ def reachable(obj: object, depth: int = 0, seen: set[int] | None = None) -> Iter
     for show in (repr, str):
         try:
             yield show(obj)
-        except Exception as exc:  # noqa: BLE001 - a broken repr is no reason to stop looking
+        except Exception as exc:  # a broken repr is no reason to stop looking
             yield f"<unprintable {type(obj).__name__}: {exc}>"
     if isinstance(obj, str | bytes | int | float | bool | None):
         if isinstance(obj, bytes):
@@ -390,7 +390,7 @@ def test_an_oauth_code_exchange_is_not_sent_again_after_a_gateway_error(
     client: WeChatClient, wechat_emulator: WeChatEmulator
 ) -> None:
     wechat_emulator.fail("http502", api="sns/oauth2/access_token")
-    with pytest.raises(TransportError, match="HTTP 502.*not sent again") as excinfo:
+    with pytest.raises(TransportError, match=r"HTTP 502.*not sent again") as excinfo:
         client.oauth.fetch_access_token("any-code")
     assert "authorization again" in str(excinfo.value)
     assert wechat_emulator.count("sns/oauth2/access_token") == 1
@@ -426,10 +426,7 @@ def test_a_stable_token_fetch_is_safe_to_repeat(
     wechat_emulator: WeChatEmulator, settings: Any
 ) -> None:
     # Without force_refresh, stable_token hands out the same token again.
-    wechat = settings.WECHAT
-    accounts = {**wechat["ACCOUNTS"]}
-    accounts["default"] = {**accounts["default"], "TOKEN_SOURCE": "stable_token"}
-    settings.WECHAT = {**wechat, "ACCOUNTS": accounts}
+    with_account(settings, TOKEN_SOURCE="stable_token")
     client = WeChatClient("default", retry=RetryPolicy(attempts=3, backoff=0.01), timeout=0.5)
     wechat_emulator.fail("lost_answer", api=STABLE)
     assert client.access_token

@@ -23,6 +23,7 @@ from django_wechat import get_client
 from django_wechat.client import RetryPolicy, WeChatClient
 from django_wechat.exceptions import APIError, TokenUnavailable, TransportError, WeChatError
 from django_wechat.testing.emulator import WeChatEmulator
+from tests.client_support import with_account
 from tests.test_client_base import SECRET, assert_no_secrets, closed_port
 
 TICKET = "cgi-bin/ticket/getticket"
@@ -72,13 +73,6 @@ def assert_reports_hide(exc: BaseException, *secrets: str, frame: str = "_send")
         # ... and no secret anywhere.
         for secret in (SECRET, *secrets):
             assert secret not in report
-
-
-def with_account(settings: Any, **changes: Any) -> None:
-    wechat = settings.WECHAT
-    accounts = {**wechat["ACCOUNTS"]}
-    accounts["default"] = {**accounts["default"], **changes}
-    settings.WECHAT = {**wechat, "ACCOUNTS": accounts}
 
 
 def test_a_token_fetch_that_cannot_connect() -> None:

@@ -24,6 +24,7 @@ from django_wechat.conf import get_account
 from django_wechat.exceptions import InvalidCredential, TokenUnavailable
 from django_wechat.testing.emulator import WeChatEmulator
 from tests import client_workers
+from tests.client_support import with_account
 from tests.fleet import run_fleet
 from tests.test_client_base import assert_no_secrets
 
@@ -116,10 +117,7 @@ def test_a_rotated_secret_starts_with_a_fresh_token(
     account = get_account()
     old_key = cache_key(account, "access_token")
     get_client().access_token  # noqa: B018
-    wechat = settings.WECHAT
-    accounts = {**wechat["ACCOUNTS"]}
-    accounts["default"] = {**accounts["default"], "APP_SECRET": "rotated-secret"}
-    settings.WECHAT = {**wechat, "ACCOUNTS": accounts}
+    with_account(settings, APP_SECRET="rotated-secret")
     assert cache_key(get_account(), "access_token") != old_key
     assert "rotated-secret" not in cache_key(get_account(), "access_token")
     # The emulator knows the old secret only: the new client fetches and is refused.
@@ -136,10 +134,7 @@ def test_a_rotated_secret_starts_with_a_fresh_token(
 
 
 def test_stable_token_source(wechat_emulator: WeChatEmulator, settings: Any) -> None:
-    wechat = settings.WECHAT
-    accounts = {**wechat["ACCOUNTS"]}
-    accounts["default"] = {**accounts["default"], "TOKEN_SOURCE": "stable_token"}
-    settings.WECHAT = {**wechat, "ACCOUNTS": accounts}
+    with_account(settings, TOKEN_SOURCE="stable_token")
     client = get_client()
     token = client.access_token
     assert wechat_emulator.count("cgi-bin/stable_token") == 1
@@ -192,14 +187,10 @@ def test_access_token_func_owns_the_token(wechat_emulator: WeChatEmulator, setti
 def test_access_token_func_returning_garbage(
     wechat_emulator: WeChatEmulator, settings: Any
 ) -> None:
-    wechat = settings.WECHAT
-    accounts = {**wechat["ACCOUNTS"]}
-    accounts["default"] = {**accounts["default"], "ACCESS_TOKEN_FUNC": "os.getcwd"}
-    settings.WECHAT = {**wechat, "ACCOUNTS": accounts}
+    with_account(settings, ACCESS_TOKEN_FUNC="os.getcwd")
     with pytest.raises(TokenUnavailable, match=r"must return \(access_token, expires_at\)"):
         get_client().access_token  # noqa: B018
-    accounts["default"]["ACCESS_TOKEN_FUNC"] = "tests.test_client_tokens.expired_token"
-    settings.WECHAT = {**wechat, "ACCOUNTS": accounts}
+    with_account(settings, ACCESS_TOKEN_FUNC="tests.test_client_tokens.expired_token")
     with pytest.raises(TokenUnavailable, match="already expired"):
         get_client().access_token  # noqa: B018
 
@@ -394,10 +385,7 @@ def test_a_token_invalidated_upstream_under_load_is_replaced_once_for_the_fleet(
 def test_a_refused_fetch_is_not_repeated_by_every_caller(
     wechat_emulator: WeChatEmulator, settings: Any
 ) -> None:
-    wechat = settings.WECHAT
-    accounts = {**wechat["ACCOUNTS"]}
-    accounts["default"] = {**accounts["default"], "APP_SECRET": "a-wrong-secret"}
-    settings.WECHAT = {**wechat, "ACCOUNTS": accounts}
+    with_account(settings, APP_SECRET="a-wrong-secret")
     client = WeChatClient("default", token_policy=TokenPolicy(failure_ttl=1.0))
     errors: list[BaseException] = []
 

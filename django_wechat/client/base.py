@@ -427,6 +427,7 @@ class WeChatClient:
             idempotent = method == "GET" and api not in NOT_REPEATABLE
         retry = 0
         while True:
+            failure: str | None = None
             try:
                 response = self.session.request(
                     method,
@@ -448,8 +449,6 @@ class WeChatClient:
                 failure = _describe(exc, self.timeout)
                 if not idempotent and not _not_sent(exc):
                     failure = _not_repeated(failure, api)
-            else:
-                failure = None
             if failure is not None:
                 # Raised out of the except block, so that the requests exception (whose
                 # message quotes the URL with its secrets) is not even its __context__.

@@ -51,8 +51,9 @@ Fetched = tuple[str, float]
 class TokenPolicy:
     """How long the refresh lock lives and how long a caller waits for another's refresh.
 
-    ``lock_ttl`` must exceed the longest fetch (the client's timeout times its
-    connection attempts); ``wait`` must exceed ``lock_ttl`` so that waiters outlive a
+    ``lock_ttl`` must exceed the longest fetch (the client's
+    :meth:`~django_wechat.client.RetryPolicy.longest`: each attempt's connect and read
+    timeouts, plus the pauses); ``wait`` must exceed ``lock_ttl`` so that waiters outlive a
     dead lock holder and one of them takes over. Waiters poll the cache every
     ``poll_min`` to ``poll_max`` seconds.
     """
@@ -282,7 +283,7 @@ def compare_and_delete(cache: BaseCache, key: str, value: str) -> bool:
     try:
         connection = client.get_client(write=True)
         connection.eval(_COMPARE_AND_DELETE, 1, client.make_key(key), client.encode(value))
-    except Exception:  # noqa: BLE001 - redis down or a changed django-redis: fall back
+    except Exception:  # redis down, or a django-redis that changed: fall back
         logger.debug("Compare-and-delete failed on %s; falling back", key, exc_info=True)
         return False
     return True
