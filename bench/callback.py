@@ -7,10 +7,16 @@ In-process (the default), through Django's WSGI handler with the test settings' 
 - ``empty``: an empty Django view receiving the same POST (what Django itself costs);
 - ``view``: the callback view doing it all: the same work plus the de-duplication claim
   and stored reply in the cache, the signal and the handler lookup;
-- ``retry``: the view answering a retry from the stored reply.
+- ``retry``: the view answering a retry from the stored reply;
+- ``interleaved``: the empty view then the bare path for each request in turn, each half
+  timed apart: the same code as ``bare`` and ``empty``, but alternating as it does inside
+  the view, so the cost of the alternation itself (CPU caches, branch predictors) shows.
 
 The view's own overhead is ``view / (bare + empty)`` in time per request; the aim is 1.3x
-at most. Every message has its own MsgId, so the view really runs the handler each time.
+at most. Every message has its own MsgId, so the view really runs the handler each time,
+and the benchmark's cache is big enough that a retry is really answered from the cache.
+``--stages`` adds the time of each stage inside the view; ``--no-gc`` turns the garbage
+collector off while timing (a control for the alternation figures).
 
 With ``--wrk``: the same view under gunicorn (2 workers) on loopback with a real
 redis-server as the cache, loaded by wrk for ``--duration`` seconds; prints requests/s and
@@ -18,13 +24,14 @@ p50/p99 latency. Needs ``pip install -e ".[bench]"`` and ``apt-get install wrk``
 
 Run from the repository root::
 
-    .venv/bin/python bench/callback.py [-n 4000] [--rounds 5]
+    .venv/bin/python bench/callback.py [-n 500] [--rounds 20] [--stages] [--no-gc]
     .venv/bin/python bench/callback.py --wrk [--duration 30] [--connections 8]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import itertools
 import os
@@ -126,7 +133,7 @@ def through_django(
     prepared = [(environ(request, path), request.body) for request in requests]
     statuses: list[str] = []
 
-    def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
         statuses.append(status)
 
     def run() -> None:
@@ -184,9 +191,13 @@ def in_process(n: int, rounds: int, stages: bool) -> None:
     through_django(app, build(50, EMPTY), EMPTY)()
     bare(build(50))()
     statuses: list[str] = []
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        statuses.append(status)
+
     sample = callback_request(text="check")
     env = {**environ(sample), "wsgi.input": io.BytesIO(sample.body)}
-    body = b"".join(app(env, lambda status, headers, exc_info=None: statuses.append(status)))
+    body = b"".join(app(env, start_response))
     reply = read_reply(body, account="default")
     assert reply.encrypted, reply
     assert reply.content == "echo: check", reply
@@ -217,7 +228,8 @@ def in_process(n: int, rounds: int, stages: bool) -> None:
         cache.clear()
 
     print(f"callback benchmark, in process: {n} requests x {rounds} rounds (best round)")
-    print(f"  cache: {cache.__class__.__name__}; Python {sys.version.split()[0]}")
+    gc_state = "on" if gc.isenabled() else "off"
+    print(f"  cache: {cache.__class__.__name__}; Python {sys.version.split()[0]}; gc {gc_state}")
     labels = {
         "bare": "bare protocol path (verify, decrypt, parse, reply, encrypt)",
         "empty": "empty Django view, same POST",
@@ -250,6 +262,7 @@ def _stage_targets() -> list[tuple[Any, str, str]]:
 
     from django_wechat import dispatch, views
     from django_wechat import xml as wxml
+    from django_wechat.signals import message_received
 
     cache = caches[wechat_settings.CACHE]
     return [
@@ -263,9 +276,10 @@ def _stage_targets() -> list[tuple[Any, str, str]]:
         (views, "parse_message", "    message object"),
         (views, "dispatch", "    dispatch (de-duplication, handler, reply)"),
         (dispatch, "dedup_key", "      de-duplication key"),
+        (type(caches), "__getitem__", "      caches[alias]"),
         (type(cache), "add", "      cache.add (claim)"),
         (type(cache), "set", "      cache.set (store reply)"),
-        (dispatch.message_received, "send_robust", "      message_received signal"),
+        (message_received, "send_robust", "      message_received signal"),
         (dispatch.Registry, "match", "      handler lookup"),
         (dispatch, "create_reply", "      handler's reply rendered"),
         (crypto.WeChatCrypto, "encrypt_message", "    encrypt reply"),
@@ -463,6 +477,9 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=500, help="requests per round")
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--stages", action="store_true", help="also time each stage")
+    parser.add_argument(
+        "--no-gc", action="store_true", help="garbage collector off while timing (a control)"
+    )
     parser.add_argument("--wrk", action="store_true", help="gunicorn + redis + wrk instead")
     parser.add_argument("--duration", type=int, default=30)
     parser.add_argument("--connections", type=int, default=8)
@@ -471,6 +488,8 @@ def main() -> None:
     if args.wrk:
         with_wrk(args.duration, args.connections, args.pool)
     else:
+        if args.no_gc:
+            gc.disable()
         in_process(args.n, args.rounds, args.stages)
 
 
