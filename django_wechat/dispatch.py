@@ -37,8 +37,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack, overload
 
 from django.core.cache import caches
+from django.utils.translation import gettext as _
 
 from .conf import Account, wechat_settings
+from .exceptions import InvalidSignature
 from .replies import create_reply
 from .signals import message_received
 
@@ -52,6 +54,7 @@ __all__ = [
     "Dispatcher",
     "Handler",
     "Registry",
+    "bind_signature",
     "dedup_key",
     "dispatch",
     "handler",
@@ -306,7 +309,11 @@ def dedup_key(message: BaseMessage, account: Account) -> str:
     """
     msg_id = getattr(message, "id", None)
     if msg_id:
-        identity = f"id\x00{msg_id}"
+        # Job-finish events carry a MsgID of their own numbering: with the type and event
+        # in the key, it can't collide with a message's MsgId.
+        identity = "\x00".join(
+            ("id", str(message.type), str(getattr(message, "event", "") or ""), str(msg_id))
+        )
     else:
         identity = "\x00".join(
             (
@@ -319,6 +326,36 @@ def dedup_key(message: BaseMessage, account: Account) -> str:
         )
     digest = hashlib.blake2b(identity.encode(), digest_size=16).hexdigest()
     return f"wechat:callback:{account.app_id}:{digest}"
+
+
+def bind_signature(account: Account, signature: str, body: bytes) -> None:
+    """Plain mode: refuse a signed query string that comes back with another body.
+
+    In plain mode ``signature`` covers the token, timestamp and nonce but not the body, so
+    whoever sees one callback URL (an access log, a proxy) could post any message with it
+    while its timestamp is fresh. The first body seen with a signature is remembered for
+    the timestamp window; the same signature with a different body is refused, while
+    WeChat's retries (the same body) pass. Encrypted modes need none of this: their
+    ``msg_signature`` covers the encrypted body.
+    """
+    key = f"wechat:signature:{account.app_id}:{signature}"
+    digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+    try:
+        cache = caches[wechat_settings.CACHE]
+        # Both sides of the tolerance: a timestamp may be early or late by that much.
+        timeout = 2 * wechat_settings.TIMESTAMP_TOLERANCE + 60
+        if _cache_call(cache.add, key, digest, timeout=timeout):
+            return
+        stored = _cache_call(cache.get, key)
+    except _CacheDown as exc:
+        logger.error(
+            "The WeChat cache %r failed (%s); a plain-mode body was not bound to its signature.",
+            wechat_settings.CACHE,
+            type(exc.__cause__).__name__,
+        )
+        return
+    if stored is not None and stored != digest:
+        raise InvalidSignature(_("This signature was already used with a different message body."))
 
 
 _REPLY = "reply:"
@@ -438,7 +475,7 @@ class Dispatcher:
                 )
         entry = self.registry.match(message, account.name)
         try:
-            rendered = self._run(entry, message, account, request)
+            result = self._run(entry, message, account, request)
         except Exception:
             logger.exception(
                 "WeChat handler %s raised on a %r message for account %r; answered "
@@ -450,6 +487,19 @@ class Dispatcher:
             if cache is not None and key is not None:
                 self._release(cache, key, token)
             return SUCCESS
+        try:
+            rendered = create_reply(result, message).render()
+        except Exception:
+            # The handler did its work (its side effects happened): keep the claim and
+            # store "success", so WeChat's retries don't run it again.
+            logger.exception(
+                "The reply of WeChat handler %s to a %r message for account %r could not be "
+                "rendered; answered 'success'.",
+                entry.name if entry else "?",
+                message.type,
+                account.name,
+            )
+            rendered = SUCCESS
         if cache is not None and key is not None:
             try:
                 _cache_call(cache.set, key, _REPLY + rendered, timeout=self.reply_timeout())
@@ -465,13 +515,11 @@ class Dispatcher:
     @staticmethod
     def _run(
         entry: Handler | None, message: BaseMessage, account: Account, request: HttpRequest
-    ) -> str:
+    ) -> Any:
         if entry is None:
             logger.debug("No WeChat handler for a %r message to %r.", message.type, account.name)
-            result = None
-        else:
-            result = entry.func(message, account=account, request=request)
-        return create_reply(result, message).render()
+            return None
+        return entry.func(message, account=account, request=request)
 
     @staticmethod
     def _release(cache: BaseCache, key: str, token: str) -> None:

@@ -18,7 +18,7 @@ from django.views import View
 from . import crypto
 from . import xml as wxml
 from .conf import Account, EncryptMode, get_account, wechat_settings
-from .dispatch import SUCCESS, dispatch
+from .dispatch import SUCCESS, bind_signature, dispatch
 from .exceptions import (
     BodyTooLarge,
     DecryptError,
@@ -164,6 +164,7 @@ class CallbackView(View):
                 raise EncryptionMismatch(
                     _("This account is in plaintext mode but the request is encrypted.")
                 )
+            bind_signature(account, query.get("signature", ""), body)
             plaintext: str | bytes = body
         else:
             # Safe mode sends only Encrypt; compatible mode sends the plaintext fields

@@ -330,6 +330,9 @@ ZH_HANS = {
         "code 只能使用一次：请让小程序重新调用 wx.login()"
     ),
     "not sent again, since WeChat may have carried it out": "微信可能已执行该请求，因此不再重发",
+    "This signature was already used with a different message body.": (
+        "该签名已用于另一条不同的消息内容。"
+    ),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import Any
@@ -403,3 +404,22 @@ def test_escaped_query_values_are_decoded(
     request = callback_request(text="x", account=account, nonce=nonce)
     assert read_reply(request.send(client)).content == "echo: x"
     assert verification_request("42", account=account, nonce=nonce).send(client).content == b"42"
+
+
+def test_compatible_mode_reads_only_the_signed_encrypted_copy(
+    client: Client, echo: list[Any]
+) -> None:
+    # Compatible mode sends the fields twice: in plaintext and inside Encrypt. Only the
+    # encrypted copy is covered by msg_signature, so a tampered plaintext copy is ignored.
+    from django_wechat.xml import parse
+
+    request = callback_request(text="signed words", account="compatible")
+    fields = parse(request.body)
+    assert fields["Content"] == "signed words"
+    fields["Content"] = "tampered words"
+    fields["FromUserName"] = "o-someone-else"
+    tampered = dataclasses.replace(request, body=render(fields).encode())
+    reply = read_reply(tampered.send(client))
+    assert [message.content for message, _kwargs in echo] == ["signed words"]
+    assert [message.source for message, _kwargs in echo] == [request.message["FromUserName"]]
+    assert reply.fields["ToUserName"] == request.message["FromUserName"]

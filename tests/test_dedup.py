@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ import pytest
 from django.core.cache import caches
 from django.test import Client
 
+from django_wechat import dispatch as dispatch_module
 from django_wechat import handler
 from django_wechat.dispatch import Registry, dispatcher
 from django_wechat.signals import message_received
@@ -145,7 +147,7 @@ def test_each_delivery_costs_two_redis_commands(redis_cache: str, counted: list[
 
 
 def test_concurrent_deliveries_in_two_threads_run_the_handler_once(
-    cache_alias: str, handlers: Registry
+    cache_alias: str, handlers: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started = threading.Event()
     release = threading.Event()
@@ -158,12 +160,25 @@ def test_concurrent_deliveries_in_two_threads_run_the_handler_once(
         assert release.wait(10)
         return "slow answer"
 
+    # The retry's waiting loop sleeps between looks at the cache: seeing it sleep proves
+    # the retry found the claim taken before the first delivery answered.
+    sleepers: set[int | None] = set()
+    real_sleep = time.sleep
+
+    def noting_sleep(seconds: float) -> None:
+        sleepers.add(threading.get_ident())
+        real_sleep(seconds)
+
+    monkeypatch.setattr(dispatch_module.time, "sleep", noting_sleep)
     first = callback_request(text="concurrent")
     first_thread, first_result = in_background(first)
     assert started.wait(10)
-    # The retry finds the claim taken and waits for the reply.
     retry_thread, retry_result = in_background(callback_request(first.message))
-    time.sleep(0.1)
+    deadline = time.monotonic() + 10
+    while retry_thread.ident not in sleepers:
+        assert time.monotonic() < deadline, "the retry never waited for the reply"
+        real_sleep(0.005)
+    assert "response" not in retry_result
     release.set()
     first_thread.join(10)
     retry_thread.join(10)
@@ -305,3 +320,54 @@ def test_a_waiting_retry_takes_over_when_the_first_attempt_fails(
     assert result["response"].content == b"success"
     assert read_reply(retry).content == "retried"
     assert len(runs) == 2
+
+
+def test_plain_mode_refuses_a_signature_reused_with_another_body(
+    cache_alias: str, counted: list[str]
+) -> None:
+    # In plain mode the signature does not cover the body: whoever saw one callback URL
+    # must not be able to post another message with it.
+    legit = callback_request(text="legit", account="plain")
+    assert read_reply(legit.send(Client())).content == "run 1: legit"
+    other = callback_request(text="forged", account="plain")
+    forged = dataclasses.replace(legit, body=other.body, message=other.message)
+    response = forged.send(Client())
+    assert response.status_code == 403
+    assert "different message body" in response.content.decode()
+    # WeChat's own retry (the same query and body) still gets the stored reply.
+    assert read_reply(legit.send(Client())).content == "run 1: legit"
+    assert counted == ["legit"]
+
+
+def test_a_reply_that_cannot_be_rendered_does_not_rerun_the_handler(
+    cache_alias: str, handlers: Registry, caplog: pytest.LogCaptureFixture
+) -> None:
+    runs: list[str] = []
+
+    @handler(type="text")
+    def too_many_articles(message: Any, **kwargs: Any) -> list[dict[str, str]]:
+        runs.append(message.content)  # a side effect, such as a coupon sent
+        return [{"title": f"article {n}", "url": "https://example.com/"} for n in range(9)]
+
+    first = callback_request(text="coupon")
+    for request in (first, callback_request(first.message), callback_request(first.message)):
+        response = request.send(Client())
+        assert response.status_code == 200
+        assert read_reply(response).empty
+    assert runs == ["coupon"]
+    assert "could not be rendered" in caplog.text
+
+
+def test_job_finish_events_do_not_collide_with_messages(
+    cache_alias: str, handlers: Registry
+) -> None:
+    # TEMPLATESENDJOBFINISH numbers its MsgID separately from messages' MsgId.
+    seen: list[str] = []
+
+    @handler()
+    def record(message: Any, **kwargs: Any) -> None:
+        seen.append(message.type)
+
+    callback_request(text="x", MsgId="123").send(Client())
+    callback_request(event="TEMPLATESENDJOBFINISH", MsgID="123", Status="success").send(Client())
+    assert seen == ["text", "event"]
