@@ -74,15 +74,19 @@ class BaseReply:
         cls._allowed = frozenset({"source", "target", "time", *cls.fields})
 
     def __init__(self, message: BaseMessage | None = None, **fields: Any) -> None:
-        unknown = fields.keys() - self._allowed
-        if unknown:
+        if not fields.keys() <= self._allowed:
+            unknown = fields.keys() - self._allowed
             raise TypeError(
                 f"{type(self).__name__} got unknown field(s) {', '.join(sorted(unknown))}; "
                 f"it takes {', '.join(['source', 'target', 'time', *self.fields])}."
             )
         get = fields.get
-        self.source = get("source") or (message.target if message else "")
-        self.target = get("target") or (message.source if message else "")
+        if message is None:
+            self.source = get("source") or ""
+            self.target = get("target") or ""
+        else:
+            self.source = get("source") or message.target
+            self.target = get("target") or message.source
         stamp = get("time")
         self.time = int(time.time()) if stamp is None else int(stamp)
         for name, default in self.fields.items():
@@ -140,15 +144,22 @@ class TextReply(BaseReply):
     content: str
 
     def render(self) -> str:
-        # The hot path: one format call, nothing else.
+        # The hot path: one f-string (the template, spelled out), nothing else.
         if not self.target or not self.source:
             self._check()
-        return self._template.format(
-            target=escape_cdata(self.target),
-            source=escape_cdata(self.source),
-            time=self.time,
-            content=escape_cdata(str(self.content)),
+        if self._template is not _TEXT_TEMPLATE:  # a subclass with its own body
+            return super().render()
+        content = self.content
+        return (
+            f"<xml><ToUserName><![CDATA[{escape_cdata(self.target)}]]></ToUserName>"
+            f"<FromUserName><![CDATA[{escape_cdata(self.source)}]]></FromUserName>"
+            f"<CreateTime>{self.time}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+            f"<Content><![CDATA[{escape_cdata(content if type(content) is str else str(content))}"
+            "]]></Content></xml>"
         )
+
+
+_TEXT_TEMPLATE = TextReply._template
 
 
 class _MediaReply(BaseReply):

@@ -61,7 +61,6 @@ _TEXT = r"([^<&\]]*+)"
 # marks the document as not flat; so the items found are contiguous.
 _FLAT_ITEMS = re.compile(rf"[ \t\n]*+(?:<({_NAME})>(?:{_CDATA}|{_TEXT})</\1>|(?s:(.+)))")
 _WS = " \t\n"
-_FLAT_START = re.compile(rb"[ \t\n]*+<xml>")
 # Bytes XML 1.0 forbids, and CR; with none of them present the regexes need not check.
 _CONTROL = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0D, 0x20)])
 
@@ -144,9 +143,9 @@ def parse(data: bytes | str, *, max_size: int | None = None) -> dict[str, Any]:
                 _("The XML body is not UTF-8 (invalid byte at offset %(offset)d).")
                 % {"offset": exc.start}
             ) from None
+    # _flat checks that the document starts with <xml>.
     if (
-        _FLAT_START.match(raw)
-        and len(raw.translate(None, _CONTROL)) == len(raw)
+        len(raw.translate(None, _CONTROL)) == len(raw)
         and "\ufffe" not in text
         and "\uffff" not in text
     ):
