@@ -176,3 +176,19 @@ def test_create_reply_binds_a_reply_object(message: BaseMessage) -> None:
 def test_create_reply_refuses_other_types(message: BaseMessage) -> None:
     with pytest.raises(ReplyError, match="int"):
         django_wechat.create_reply(42, message)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("content", ["你好", "a]]>b", "", 42, "tab\there\nline"])
+def test_text_reply_fast_render_matches_the_template(content: object) -> None:
+    """TextReply spells its template out for speed; it must say what the template says."""
+    reply = r.TextReply(source="gh_1", target="o_2", time=1700000000, content=content)
+    assert reply.render() == r.BaseReply.render(reply)
+    assert parse(reply.render())["Content"] == str(content)
+
+
+def test_text_reply_subclass_with_its_own_body_renders_it() -> None:
+    class Signed(r.TextReply):
+        body = "<Content><![CDATA[{content} -- the bot]]></Content>"
+
+    reply = Signed(source="gh_1", target="o_2", time=1, content="hi")
+    assert parse(reply.render())["Content"] == "hi -- the bot"
