@@ -195,10 +195,8 @@ def encrypt_field(data: bytes | str) -> str | None:
     if isinstance(data, str):
         match = _ENVELOPE_STR.fullmatch(data)
         return None if match is None else match[1]
-    if isinstance(data, bytes):
-        found = _ENVELOPE_BYTES.fullmatch(data)
-        return None if found is None else found[1].decode("ascii")
-    return None
+    found = _ENVELOPE_BYTES.fullmatch(data)
+    return None if found is None else found[1].decode("ascii")
 
 
 def _parse_lxml(data: bytes) -> dict[str, Any]:
