@@ -57,9 +57,12 @@ _NAME = r"[A-Za-z_][A-Za-z0-9_.-]*+"
 _CDATA = r"<!\[CDATA\[([^\]]*+(?:\](?!\]>)[^\]]*+)*+)\]\]>"
 _TEXT = r"([^<&\]]*+)"
 # One findall reads every item between <xml> and </xml>. Whatever is not an item is
-# swallowed, with the rest of the document, by the last alternative (group 4), which
-# marks the document as not flat; so the items found are contiguous.
-_FLAT_ITEMS = re.compile(rf"[ \t\n]*+(?:<({_NAME})>(?:{_CDATA}|{_TEXT})</\1>|(?s:(.+)))")
+# swallowed, with the rest of the document, by the second alternative (group 4), which
+# marks the document as not flat; so the items found are contiguous. The third ends the
+# scan on trailing whitespace in one step: without it findall would retry at every
+# position of a whitespace run, quadratic in its length.
+_FLAT_ITEMS = re.compile(rf"[ \t\n]*+(?:<({_NAME})>(?:{_CDATA}|{_TEXT})</\1>|(?s:(.+))|\Z)")
+_FLAT_START = re.compile(rb"[ \t\n]*+<xml>")
 _WS = " \t\n"
 # Bytes XML 1.0 forbids, and CR; with none of them present the regexes need not check.
 _CONTROL = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0D, 0x20)])
@@ -143,9 +146,10 @@ def parse(data: bytes | str, *, max_size: int | None = None) -> dict[str, Any]:
                 _("The XML body is not UTF-8 (invalid byte at offset %(offset)d).")
                 % {"offset": exc.start}
             ) from None
-    # _flat checks that the document starts with <xml>.
+    # _FLAT_START first: it turns away a hostile prolog without scanning the body.
     if (
-        len(raw.translate(None, _CONTROL)) == len(raw)
+        _FLAT_START.match(raw)
+        and len(raw.translate(None, _CONTROL)) == len(raw)
         and "\ufffe" not in text
         and "\uffff" not in text
     ):
@@ -162,8 +166,11 @@ def _flat(text: str) -> dict[str, Any] | None:
     if start < 0 or end < start + 5 or text[:start].strip(_WS) or text[end + 6 :].strip(_WS):
         return None
     items = _FLAT_ITEMS.findall(text, start + 5, end)
-    if items and items[-1][3]:
-        return None
+    # Only the end of the scan has no tag: the empty match at the end, and before it
+    # trailing whitespace or the rest of a document that is not flat.
+    while items and not items[-1][0]:
+        if items.pop()[3]:
+            return None
     # Of the CDATA and text groups, the one that did not take part is "".
     result = {tag: cdata or plain for tag, cdata, plain, _ in items}
     if len(result) != len(items):
