@@ -240,7 +240,7 @@ def _envelopes(draw: st.DrawFn) -> str:
     value = draw(
         st.one_of(
             st.text(alphabet=_B64, min_size=1, max_size=16),
-            st.text(alphabet=_B64 + "]<&\n", max_size=16),
+            st.text(alphabet=_B64 + "]<&\n\r\t\x00 é你", max_size=16),
         )
     )
     if draw(st.integers(0, 3)):
