@@ -37,6 +37,8 @@ __all__ = [
 #: (PROTOCOL.md B6); we refuse more rather than lose them silently.
 MAX_ARTICLES = 8
 
+_UNSET: Any = object()
+
 _HEAD = (
     "<xml><ToUserName><![CDATA[{target}]]></ToUserName>"
     "<FromUserName><![CDATA[{source}]]></FromUserName>"
@@ -143,6 +145,24 @@ class TextReply(BaseReply):
 
     content: str
 
+    def __init__(
+        self, message: BaseMessage | None = None, *, content: Any = _UNSET, **fields: Any
+    ) -> None:
+        if fields or self.fields is not _TEXT_FIELDS:
+            # source=, target=, time=, a misspelt name, or a subclass's own fields.
+            if content is not _UNSET:
+                fields["content"] = content
+            super().__init__(message, **fields)
+            return
+        # The hot path (a handler returning a str): BaseReply.__init__ spelled out.
+        if message is None:
+            self.source = self.target = ""
+        else:
+            self.source = message.target
+            self.target = message.source
+        self.time = int(time.time())
+        self.content = "" if content is _UNSET else content
+
     def render(self) -> str:
         # The hot path: one f-string (the template, spelled out), nothing else.
         if not self.target or not self.source:
@@ -160,6 +180,7 @@ class TextReply(BaseReply):
 
 
 _TEXT_TEMPLATE = TextReply._template
+_TEXT_FIELDS = TextReply.fields
 
 
 class _MediaReply(BaseReply):
