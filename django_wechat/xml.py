@@ -190,18 +190,20 @@ _ENVELOPE_STR = re.compile(_ENVELOPE)
 _ENVELOPE_BYTES = re.compile(_ENVELOPE.encode())
 
 
-def encrypt_field(data: bytes | str) -> str | None:
+def encrypt_field(data: object) -> str | None:
     """The ``Encrypt`` value of a safe-mode callback body of the usual shape, or None.
 
     The usual shape is ``<xml><ToUserName>`` (optional) and ``<Encrypt>`` in CDATA, in
     ASCII, within the size limit: a document :func:`parse` reads through its flat path
     to the same value. For anything else this returns None and the caller parses.
     """
-    if len(data) > _default_max_size():
-        return None
     if isinstance(data, str):
+        if len(data) > _default_max_size():
+            return None
         match = _ENVELOPE_STR.fullmatch(data)
         return None if match is None else match[1]
+    if not isinstance(data, bytes | bytearray | memoryview) or len(data) > _default_max_size():
+        return None
     found = _ENVELOPE_BYTES.fullmatch(data)
     return None if found is None else found[1].decode("ascii")
 

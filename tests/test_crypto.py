@@ -16,6 +16,7 @@ from django_wechat.exceptions import (
     ImproperlyConfigured,
     InvalidAppId,
     InvalidSignature,
+    XMLError,
 )
 from django_wechat.xml import parse
 from tests.protocol_vectors import (
@@ -525,3 +526,11 @@ def test_rotation_under_threads_alternating_keys() -> None:
 def test_base64_is_strict(crypto: WeChatCrypto, encrypted: str) -> None:
     with pytest.raises(DecryptError):
         crypto.decrypt(encrypted)
+
+
+@pytest.mark.parametrize("body", [None, 42, ["<xml/>"]])
+def test_decrypt_message_refuses_a_body_of_the_wrong_type(
+    crypto: WeChatCrypto, body: object
+) -> None:
+    with pytest.raises(XMLError, match="bytes or str"):
+        crypto.decrypt_message(body, C1_MSG_SIGNATURE, C1_TIMESTAMP, C1_NONCE)  # type: ignore[arg-type]
