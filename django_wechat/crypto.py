@@ -238,17 +238,14 @@ class WeChatCrypto:
         plain = self._cbc.decryptor.update(data)
         pad = plain[-1]
         end = size - pad
-        # A wrong key decrypts to noise, which almost never ends in valid padding.
-        if not 1 <= pad <= BLOCK_SIZE:
+        # A wrong key decrypts to noise, which almost never ends in valid padding. The
+        # padding is only read when it starts at byte 20 or later (else: too short).
+        if not 1 <= pad <= BLOCK_SIZE or (end >= 20 and not plain.endswith(_PADS[pad])):
             raise DecryptError(
                 _("The message has invalid padding: wrong EncodingAESKey or corrupted data.")
             )
         if end < 20:
             raise DecryptError(_("The decrypted message is too short."))
-        if not plain.endswith(_PADS[pad]):
-            raise DecryptError(
-                _("The message has invalid padding: wrong EncodingAESKey or corrupted data.")
-            )
         # The 16-byte prefix is opaque random bytes, never text (PROTOCOL.md D4).
         (length,) = _LENGTH.unpack_from(plain, 16)
         if 20 + length > end:
