@@ -46,12 +46,6 @@ BLOCK_SIZE = 32
 _PADS = [bytes([n]) * n for n in range(BLOCK_SIZE + 1)]
 _AES_KEY_RE = re.compile(r"[A-Za-z0-9]{43}")
 _LENGTH = struct.Struct(">I")
-_ENVELOPE = (
-    "<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt>"
-    "<MsgSignature><![CDATA[{signature}]]></MsgSignature>"
-    "<TimeStamp>{timestamp}</TimeStamp>"
-    "<Nonce><![CDATA[{nonce}]]></Nonce></xml>"
-)
 
 
 def make_signature(*parts: str) -> str:
@@ -97,33 +91,28 @@ class _CBC(threading.local):
     changes only the first plaintext block of the next message -- and in WeChat's format
     that block is the 16 random bytes nobody reads:
 
-    - decrypting, the first 16 bytes come out wrong and are ignored;
+    - decrypting, the first 16 bytes come out wrong and are never looked at (the checks
+      in ``_decrypt_bytes`` read only bytes 16 and on, so their outcome cannot depend on
+      earlier traffic);
     - encrypting a fresh random prefix P, the receiver reads P ^ chain ^ IV instead:
-      just as random. Only a caller-chosen prefix (the fixed test vectors) needs the
-      first block corrected, which ``exact=True`` does.
+      just as random, since P is independent of the chain. A caller-chosen prefix (the
+      fixed test vectors) takes a fresh context instead, so it comes out exact.
 
-    Inputs are always whole blocks, so nothing is ever buffered inside a context.
-    ``threading.local``: each thread has its own pair.
+    Inputs are always whole blocks, so nothing is ever buffered inside a context and an
+    exception can never leave one half-way through a block. No state besides the
+    contexts is kept. ``threading.local`` re-runs ``__init__`` with the same key in each
+    thread that uses the object, so each thread has its own pair.
     """
 
     def __init__(self, key: bytes) -> None:
-        cipher = Cipher(algorithms.AES(key), modes.CBC(key[:16]))
-        self.iv = key[:16]
-        self.encryptor = cipher.encryptor()
-        self.decryptor = cipher.decryptor()
-        self.last = self.iv
+        self.cipher = Cipher(algorithms.AES(key), modes.CBC(key[:16]))
+        self.encryptor = self.cipher.encryptor()
+        self.decryptor = self.cipher.decryptor()
 
-    def encrypt(self, plain: bytes, *, exact: bool = False) -> bytes:
-        if exact:
-            fix = int.from_bytes(self.last) ^ int.from_bytes(self.iv)
-            plain = (int.from_bytes(plain[:16]) ^ fix).to_bytes(16) + plain[16:]
-        out = self.encryptor.update(plain)
-        self.last = out[-16:]
-        return out
-
-    def decrypt_after_first_block(self, data: bytes) -> bytes:
-        """Decrypt ``data``; the first 16 bytes of the result are not meaningful."""
-        return self.decryptor.update(data)
+    def encrypt_from_iv(self, plain: bytes) -> bytes:
+        """Encrypt ``plain`` from the IV, exactly as a fresh context would."""
+        encryptor = self.cipher.encryptor()
+        return encryptor.update(plain) + encryptor.finalize()
 
 
 class Decrypted(NamedTuple):
@@ -197,15 +186,17 @@ class WeChatCrypto:
         with fixed vectors need it.
         """
         body = text.encode()
-        exact = prefix is not None
+        app_id = self._app_id_bytes
+        pad = _PADS[BLOCK_SIZE - (20 + len(body) + len(app_id)) % BLOCK_SIZE]
         if prefix is None:
-            prefix = os.urandom(16)
+            plain = b"".join((os.urandom(16), _LENGTH.pack(len(body)), body, app_id, pad))
+            out = self._cbc.encryptor.update(plain)
         elif len(prefix) != 16:
             raise ValueError("prefix must be 16 bytes")
-        size = 20 + len(body) + len(self._app_id_bytes)
-        pad = _PADS[BLOCK_SIZE - size % BLOCK_SIZE]
-        plain = b"".join((prefix, _LENGTH.pack(len(body)), body, self._app_id_bytes, pad))
-        return base64.b64encode(self._cbc.encrypt(plain, exact=exact)).decode()
+        else:
+            plain = b"".join((prefix, _LENGTH.pack(len(body)), body, app_id, pad))
+            out = self._cbc.encrypt_from_iv(plain)
+        return binascii.b2a_base64(out, newline=False).decode("ascii")
 
     def decrypt(self, encrypted_b64: str | bytes) -> str:
         """Decrypt the base64 ``Encrypt`` value and return the message it holds.
@@ -219,8 +210,9 @@ class WeChatCrypto:
 
     def _decrypt_any(self, encrypted_b64: str | bytes) -> tuple[str, WeChatCrypto]:
         try:
-            data = base64.b64decode(encrypted_b64, validate=True)
-        except (binascii.Error, ValueError):
+            # strict_mode: only the base64 alphabet, correct padding, nothing after it.
+            data = binascii.a2b_base64(encrypted_b64, strict_mode=True)
+        except (binascii.Error, ValueError, TypeError):
             raise DecryptError(_("The encrypted message is not valid base64.")) from None
         try:
             return self._decrypt_bytes(data), self
@@ -234,27 +226,31 @@ class WeChatCrypto:
             raise
 
     def _decrypt_bytes(self, data: bytes) -> str:
-        if not data or len(data) % 16:
+        size = len(data)
+        if not size or size % 16:
             raise DecryptError(
                 _("The encrypted message is %(size)d bytes, not a whole number of AES blocks.")
-                % {"size": len(data)}
+                % {"size": size}
             )
-        # The first block (the random prefix) is never read: see _CBC.
-        plain = self._cbc.decrypt_after_first_block(data)
+        # The first block (the random prefix) comes out wrong and is never read: see _CBC.
+        # Every check below reads bytes 16 and on only, so a message is accepted or
+        # refused (and with which error) whatever the context decrypted before.
+        plain = self._cbc.decryptor.update(data)
         pad = plain[-1]
-        # A wrong key decrypts to noise, which almost never ends in valid padding.
-        if not 1 <= pad <= BLOCK_SIZE or not plain.endswith(_PADS[pad]):
+        end = size - pad
+        # A wrong key decrypts to noise, which almost never ends in valid padding. The
+        # padding is only read when it starts at byte 20 or later (else: too short).
+        if not 1 <= pad <= BLOCK_SIZE or (end >= 20 and not plain.endswith(_PADS[pad])):
             raise DecryptError(
                 _("The message has invalid padding: wrong EncodingAESKey or corrupted data.")
             )
-        end = len(plain) - pad
         if end < 20:
             raise DecryptError(_("The decrypted message is too short."))
         # The 16-byte prefix is opaque random bytes, never text (PROTOCOL.md D4).
-        (size,) = _LENGTH.unpack_from(plain, 16)
-        if 20 + size > end:
+        (length,) = _LENGTH.unpack_from(plain, 16)
+        if 20 + length > end:
             raise DecryptError(_("The decrypted message's length points past its end."))
-        app_id = plain[20 + size : end]
+        app_id = plain[20 + length : end]
         if app_id != self._app_id_bytes:
             # Checked, unlike some SDKs (PROTOCOL.md D5): a message for another account.
             raise InvalidAppId(
@@ -262,7 +258,7 @@ class WeChatCrypto:
                 % {"got": app_id.decode("utf-8", "replace"), "app_id": self.app_id}
             )
         try:
-            return plain[20 : 20 + size].decode()
+            return plain[20 : 20 + length].decode()
         except UnicodeDecodeError:
             raise DecryptError(_("The decrypted message is not UTF-8.")) from None
 
@@ -276,15 +272,20 @@ class WeChatCrypto:
         ``msg_signature`` is checked over the body's ``Encrypt`` value before anything is
         decrypted (PROTOCOL.md D6).
         """
-        encrypted = wxml.parse(xml).get("Encrypt")
-        if not isinstance(encrypted, str) or not encrypted:
-            raise DecryptError(_("The request body has no Encrypt element."))
-        if not _same(make_signature(self.token, timestamp, nonce, encrypted), msg_signature or ""):
+        encrypted = wxml.encrypt_field(xml)
+        if encrypted is None:
+            encrypted = wxml.parse(xml).get("Encrypt")
+            if not isinstance(encrypted, str) or not encrypted:
+                raise DecryptError(_("The request body has no Encrypt element."))
+        expected = hashlib.sha1(
+            "".join(sorted((self.token, timestamp, nonce, encrypted))).encode()
+        ).hexdigest()
+        if not _same(expected, msg_signature or ""):
             raise InvalidSignature(
                 _("The request's msg_signature does not match its Encrypt element.")
             )
-        text, crypto = self._decrypt_any(encrypted)
-        return Decrypted(text, crypto)
+        # tuple.__new__ skips NamedTuple's Python-level __new__ on every callback.
+        return tuple.__new__(Decrypted, self._decrypt_any(encrypted))
 
     def decrypt_message(
         self, xml: str | bytes, msg_signature: str, timestamp: str, nonce: str
@@ -306,11 +307,14 @@ class WeChatCrypto:
         """
         stamp = str(int(time.time()) if timestamp is None else int(timestamp))
         encrypted = self.encrypt(reply_xml)
-        return _ENVELOPE.format(
-            encrypt=encrypted,
-            signature=make_signature(self.token, stamp, nonce, encrypted),
-            timestamp=stamp,
-            nonce=wxml.escape_cdata(nonce),
+        signature = hashlib.sha1(
+            "".join(sorted((self.token, stamp, nonce, encrypted))).encode()
+        ).hexdigest()
+        return (
+            f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt>"
+            f"<MsgSignature><![CDATA[{signature}]]></MsgSignature>"
+            f"<TimeStamp>{stamp}</TimeStamp>"
+            f"<Nonce><![CDATA[{wxml.escape_cdata(nonce)}]]></Nonce></xml>"
         )
 
 

@@ -190,11 +190,15 @@ class BaseMessage:
     def __init__(self, raw: dict[str, Any]) -> None:
         self.raw = raw
         get = raw.get
+        # Spelled out rather than through _text(): this runs for every callback.
         msg_id = get("MsgId") or get("MsgID")
         self.id = msg_id if isinstance(msg_id, str) and msg_id else None
-        self.source = _text(get("FromUserName"))
-        self.target = _text(get("ToUserName"))
-        self.type = _text(get("MsgType")).lower()
+        value = get("FromUserName")
+        self.source = value if isinstance(value, str) else ""
+        value = get("ToUserName")
+        self.target = value if isinstance(value, str) else ""
+        value = get("MsgType")
+        self.type = value.lower() if isinstance(value, str) else ""
         stamp = get("CreateTime")
         try:
             self.timestamp = int(stamp) if stamp else 0
@@ -634,7 +638,12 @@ def parse_message(xml: str | bytes | Mapping[str, Any]) -> BaseMessage:
 
     Raises :class:`~django_wechat.exceptions.XMLError` for XML the hardened parser refuses.
     """
-    raw = dict(xml) if isinstance(xml, Mapping) else wxml.parse(xml)
+    # str first: the abstract Mapping check is the slow one.
+    raw = (
+        wxml.parse(xml)
+        if isinstance(xml, str | bytes) or not isinstance(xml, Mapping)
+        else dict(xml)
+    )
     msg_type = raw.get("MsgType")
     msg_type = msg_type.lower() if isinstance(msg_type, str) else ""
     if msg_type != "event":

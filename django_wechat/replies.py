@@ -37,6 +37,8 @@ __all__ = [
 #: (PROTOCOL.md B6); we refuse more rather than lose them silently.
 MAX_ARTICLES = 8
 
+_UNSET: Any = object()
+
 _HEAD = (
     "<xml><ToUserName><![CDATA[{target}]]></ToUserName>"
     "<FromUserName><![CDATA[{source}]]></FromUserName>"
@@ -74,15 +76,19 @@ class BaseReply:
         cls._allowed = frozenset({"source", "target", "time", *cls.fields})
 
     def __init__(self, message: BaseMessage | None = None, **fields: Any) -> None:
-        unknown = fields.keys() - self._allowed
-        if unknown:
+        if not fields.keys() <= self._allowed:
+            unknown = fields.keys() - self._allowed
             raise TypeError(
                 f"{type(self).__name__} got unknown field(s) {', '.join(sorted(unknown))}; "
                 f"it takes {', '.join(['source', 'target', 'time', *self.fields])}."
             )
         get = fields.get
-        self.source = get("source") or (message.target if message else "")
-        self.target = get("target") or (message.source if message else "")
+        if message is None:
+            self.source = get("source") or ""
+            self.target = get("target") or ""
+        else:
+            self.source = get("source") or message.target
+            self.target = get("target") or message.source
         stamp = get("time")
         self.time = int(time.time()) if stamp is None else int(stamp)
         for name, default in self.fields.items():
@@ -139,16 +145,42 @@ class TextReply(BaseReply):
 
     content: str
 
+    def __init__(
+        self, message: BaseMessage | None = None, *, content: Any = _UNSET, **fields: Any
+    ) -> None:
+        if fields or self.fields is not _TEXT_FIELDS:
+            # source=, target=, time=, a misspelt name, or a subclass's own fields.
+            if content is not _UNSET:
+                fields["content"] = content
+            super().__init__(message, **fields)
+            return
+        # The hot path (a handler returning a str): BaseReply.__init__ spelled out.
+        if message is None:
+            self.source = self.target = ""
+        else:
+            self.source = message.target
+            self.target = message.source
+        self.time = int(time.time())
+        self.content = "" if content is _UNSET else content
+
     def render(self) -> str:
-        # The hot path: one format call, nothing else.
+        # The hot path: one f-string (the template, spelled out), nothing else.
         if not self.target or not self.source:
             self._check()
-        return self._template.format(
-            target=escape_cdata(self.target),
-            source=escape_cdata(self.source),
-            time=self.time,
-            content=escape_cdata(str(self.content)),
+        if self._template is not _TEXT_TEMPLATE:  # a subclass with its own body
+            return super().render()
+        content = self.content
+        return (
+            f"<xml><ToUserName><![CDATA[{escape_cdata(self.target)}]]></ToUserName>"
+            f"<FromUserName><![CDATA[{escape_cdata(self.source)}]]></FromUserName>"
+            f"<CreateTime>{self.time}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+            f"<Content><![CDATA[{escape_cdata(content if type(content) is str else str(content))}"
+            "]]></Content></xml>"
         )
+
+
+_TEXT_TEMPLATE = TextReply._template
+_TEXT_FIELDS = TextReply.fields
 
 
 class _MediaReply(BaseReply):

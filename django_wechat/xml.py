@@ -56,9 +56,14 @@ _NAME = r"[A-Za-z_][A-Za-z0-9_.-]*+"
 # not match fails in one linear pass instead of backtracking through every character.
 _CDATA = r"<!\[CDATA\[([^\]]*+(?:\](?!\]>)[^\]]*+)*+)\]\]>"
 _TEXT = r"([^<&\]]*+)"
-_FLAT_ITEM = re.compile(rf"[ \t\n]*+<({_NAME})>(?:{_CDATA}|{_TEXT})</\1>")
-_FLAT_TAIL = re.compile(r"[ \t\n]*+</xml>[ \t\n]*+")
+# One findall reads every item between <xml> and </xml>. Whatever is not an item is
+# swallowed, with the rest of the document, by the second alternative (group 4), which
+# marks the document as not flat; so the items found are contiguous. The third ends the
+# scan on trailing whitespace in one step: without it findall would retry at every
+# position of a whitespace run, quadratic in its length.
+_FLAT_ITEMS = re.compile(rf"[ \t\n]*+(?:<({_NAME})>(?:{_CDATA}|{_TEXT})</\1>|(?s:(.+))|\Z)")
 _FLAT_START = re.compile(rb"[ \t\n]*+<xml>")
+_WS = " \t\n"
 # Bytes XML 1.0 forbids, and CR; with none of them present the regexes need not check.
 _CONTROL = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0D, 0x20)])
 
@@ -141,6 +146,7 @@ def parse(data: bytes | str, *, max_size: int | None = None) -> dict[str, Any]:
                 _("The XML body is not UTF-8 (invalid byte at offset %(offset)d).")
                 % {"offset": exc.start}
             ) from None
+    # _FLAT_START first: it turns away a hostile prolog without scanning the body.
     if (
         _FLAT_START.match(raw)
         and len(raw.translate(None, _CONTROL)) == len(raw)
@@ -156,18 +162,50 @@ def parse(data: bytes | str, *, max_size: int | None = None) -> dict[str, Any]:
 def _flat(text: str) -> dict[str, Any] | None:
     """The fields of a flat WeChat document, or None when ``text`` is not one."""
     start = text.find("<xml>")
-    if start < 0 or text[:start].strip(" \t\n") or not text.rstrip(" \t\n").endswith("</xml>"):
+    end = text.rfind("</xml>")
+    if start < 0 or end < start + 5 or text[:start].strip(_WS) or text[end + 6 :].strip(_WS):
         return None
-    pos = start + 5
-    result: dict[str, Any] = {}
-    match = _FLAT_ITEM.match
-    while (item := match(text, pos)) is not None:
-        tag, cdata, plain = item.groups()
-        _add(result, tag, plain if cdata is None else cdata)
-        pos = item.end()
-    if _FLAT_TAIL.fullmatch(text, pos) is None:
-        return None
+    items = _FLAT_ITEMS.findall(text, start + 5, end)
+    # Only the end of the scan has no tag: the empty match at the end, and before it
+    # trailing whitespace or the rest of a document that is not flat.
+    while items and not items[-1][0]:
+        if items.pop()[3]:
+            return None
+    # Of the CDATA and text groups, the one that did not take part is "".
+    result = {tag: cdata or plain for tag, cdata, plain, _ in items}
+    if len(result) != len(items):
+        # A repeated element: rebuild, making it a list.
+        result = {}
+        for tag, cdata, plain, _ in items:
+            _add(result, tag, cdata or plain)
     return result
+
+
+_ENVELOPE = (
+    r"[ \t\n]*+<xml>[ \t\n]*+"
+    r"(?:<ToUserName><!\[CDATA\[[A-Za-z0-9_-]*+\]\]></ToUserName>[ \t\n]*+)?"
+    r"<Encrypt><!\[CDATA\[([A-Za-z0-9+/=]++)\]\]></Encrypt>[ \t\n]*+</xml>[ \t\n]*+"
+)
+_ENVELOPE_STR = re.compile(_ENVELOPE)
+_ENVELOPE_BYTES = re.compile(_ENVELOPE.encode())
+
+
+def encrypt_field(data: object) -> str | None:
+    """The ``Encrypt`` value of a safe-mode callback body of the usual shape, or None.
+
+    The usual shape is ``<xml><ToUserName>`` (optional) and ``<Encrypt>`` in CDATA, in
+    ASCII, within the size limit: a document :func:`parse` reads through its flat path
+    to the same value. For anything else this returns None and the caller parses.
+    """
+    if isinstance(data, str):
+        if len(data) > _default_max_size():
+            return None
+        match = _ENVELOPE_STR.fullmatch(data)
+        return None if match is None else match[1]
+    if not isinstance(data, bytes | bytearray | memoryview) or len(data) > _default_max_size():
+        return None
+    found = _ENVELOPE_BYTES.fullmatch(data)
+    return None if found is None else found[1].decode("ascii")
 
 
 def _parse_lxml(data: bytes) -> dict[str, Any]:

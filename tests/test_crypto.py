@@ -16,6 +16,7 @@ from django_wechat.exceptions import (
     ImproperlyConfigured,
     InvalidAppId,
     InvalidSignature,
+    XMLError,
 )
 from django_wechat.xml import parse
 from tests.protocol_vectors import (
@@ -443,3 +444,93 @@ def test_a_failed_decryption_does_not_disturb_the_next() -> None:
             crypto.decrypt(encrypted)
         assert crypto.decrypt(C1_ENCRYPT) == C1_PLAINTEXT, name
         assert crypto.decrypt(crypto.encrypt("ok")) == "ok", name
+
+
+# --- the reused cipher contexts (see crypto._CBC) -----------------------------------------
+
+
+def test_refusal_does_not_depend_on_earlier_traffic() -> None:
+    """A one-message-long forgery is refused with the same error, whatever came before.
+
+    The reused decryptor gets the first block wrong; a check reading that block (here a
+    32-byte padding run covering the whole message) would answer differently after
+    other traffic than on a fresh context.
+    """
+    forged = raw_encrypt(C1_KEY, b"\x20" * 32)
+    fresh = WeChatCrypto(C1_TOKEN, C1_KEY, C1_APP_ID)
+    with pytest.raises(DecryptError) as first:
+        fresh.decrypt(forged)
+    used = WeChatCrypto(C1_TOKEN, C1_KEY, C1_APP_ID)
+    for _ in range(3):
+        used.decrypt(used.encrypt("warm-up"))
+        with pytest.raises(DecryptError) as again:
+            used.decrypt(forged)
+        assert str(again.value) == str(first.value)
+    assert "too short" in str(first.value)
+
+
+def test_exact_prefix_leaves_random_prefix_encryption_intact(crypto: WeChatCrypto) -> None:
+    """Encrypting a fixed vector in between does not disturb the chained context."""
+    for i in range(4):
+        random_one = crypto.encrypt(f"<xml>{i}</xml>")
+        assert crypto.encrypt(C1_PLAINTEXT, prefix=C1_RANDOM) == C1_ENCRYPT
+        assert f"<xml>{i}</xml>".encode() in raw_decrypt(C1_KEY, random_one)
+        assert crypto.decrypt(random_one) == f"<xml>{i}</xml>"
+
+
+def test_rotation_under_threads_alternating_keys() -> None:
+    """Both keys' contexts chain per thread; the fallback never mixes them up."""
+    from tests.protocol_vectors import run_in_threads
+
+    old = WeChatCrypto(C1_TOKEN, OTHER_KEY, C1_APP_ID)
+    new = WeChatCrypto(C1_TOKEN, C1_KEY, C1_APP_ID)
+    rotating = WeChatCrypto(C1_TOKEN, C1_KEY, C1_APP_ID, previous_encoding_aes_key=OTHER_KEY)
+    stranger = WeChatCrypto(C1_TOKEN, THIRD_KEY, C1_APP_ID)
+    errors: list[str] = []
+
+    def work(n: int) -> None:
+        for i in range(150):
+            sender = (old, new, stranger)[(n + i) % 3]
+            text = f"<xml>{n}-{i}</xml>" + "y" * (i % 37)
+            envelope, signature = _envelope_for(sender, text)
+            try:
+                result = rotating.decrypt_envelope(envelope, signature, "1700000000", "nonce")
+            except DecryptError:
+                if sender is not stranger:
+                    errors.append(f"refused {n}/{i}")
+                continue
+            if sender is stranger or result.xml != text:
+                errors.append(f"wrong {n}/{i}")
+                continue
+            # The reply, under the key that worked, opens with that key alone.
+            reply = result.crypto.encrypt(text)
+            if (sender.decrypt(reply), result.crypto is rotating) != (text, sender is new):
+                errors.append(f"reply {n}/{i}")
+
+    run_in_threads(work)
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    "encrypted",
+    [
+        C1_ENCRYPT[:-2] + "\n" + C1_ENCRYPT[-2:],  # a newline inside
+        " " + C1_ENCRYPT,
+        C1_ENCRYPT + "AAAA",  # data after the padding
+        C1_ENCRYPT.rstrip("=") if C1_ENCRYPT.endswith("=") else C1_ENCRYPT[:-1],
+        "=" + C1_ENCRYPT,
+        C1_ENCRYPT[:-1] + "-",  # URL-safe alphabet
+        C1_ENCRYPT[:-1] + "é",
+    ],
+)
+def test_base64_is_strict(crypto: WeChatCrypto, encrypted: str) -> None:
+    with pytest.raises(DecryptError):
+        crypto.decrypt(encrypted)
+
+
+@pytest.mark.parametrize("body", [None, 42, ["<xml/>"]])
+def test_decrypt_message_refuses_a_body_of_the_wrong_type(
+    crypto: WeChatCrypto, body: object
+) -> None:
+    with pytest.raises(XMLError, match="bytes or str"):
+        crypto.decrypt_message(body, C1_MSG_SIGNATURE, C1_TIMESTAMP, C1_NONCE)  # type: ignore[arg-type]

@@ -10,6 +10,8 @@ import base64
 import http.server
 import os
 import resource
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -295,3 +297,29 @@ def test_hostile_envelope_xml() -> None:
     crypto = WeChatCrypto(C1_TOKEN, C1_KEY, C1_APP_ID)
     with pytest.raises(XMLError, match=PRE_PARSE):
         crypto.decrypt_message(BILLION_LAUGHS, "x", "1", "2")
+
+
+_BLANK_RUNS = """
+from django_wechat.exceptions import XMLError
+from django_wechat.xml import parse
+for body in (
+    "<xml>" + " \\n\\t" * 80_000 + "</xml>",
+    "<xml><A>1</A>" + " " * 250_000 + "</xml>",
+    "<xml>" + " " * 250_000 + "<A>1</xml>",
+):
+    try:
+        print(parse(body))
+    except XMLError:
+        print("XMLError")
+"""
+
+
+def test_long_blank_runs_are_read_in_one_pass() -> None:
+    """A run of blanks costs one pass, not one pass per character (minutes of CPU, with
+    the GIL held, for a body under MAX_BODY_SIZE). A hang guard, not a speed test: the
+    bound is thousands of times what one pass takes, and a subprocess because a regex
+    holding the GIL cannot be interrupted from a thread."""
+    done = subprocess.run(
+        [sys.executable, "-c", _BLANK_RUNS], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.split("\n") == ["{}", "{'A': '1'}", "XMLError", ""], done.stderr

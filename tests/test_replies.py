@@ -176,3 +176,46 @@ def test_create_reply_binds_a_reply_object(message: BaseMessage) -> None:
 def test_create_reply_refuses_other_types(message: BaseMessage) -> None:
     with pytest.raises(ReplyError, match="int"):
         django_wechat.create_reply(42, message)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("content", ["你好", "a]]>b", "", 42, "tab\there\nline"])
+def test_text_reply_fast_render_matches_the_template(content: object) -> None:
+    """TextReply spells its template out for speed; it must say what the template says."""
+    reply = r.TextReply(source="gh_1", target="o_2", time=1700000000, content=content)
+    assert reply.render() == r.BaseReply.render(reply)
+    assert parse(reply.render())["Content"] == str(content)
+
+
+def test_text_reply_subclass_with_its_own_body_renders_it() -> None:
+    class Signed(r.TextReply):
+        body = "<Content><![CDATA[{content} -- the bot]]></Content>"
+
+    reply = Signed(source="gh_1", target="o_2", time=1, content="hi")
+    assert parse(reply.render())["Content"] == "hi -- the bot"
+
+
+@pytest.mark.parametrize("with_message", [True, False])
+def test_text_reply_fast_init_matches_the_general_one(
+    message: BaseMessage, with_message: bool
+) -> None:
+    """TextReply spells BaseReply.__init__ out for speed; it must build the same reply."""
+    given = message if with_message else None
+    fast = r.TextReply(message=given, content="嗨")
+    general = r.TextReply.__new__(r.TextReply)
+    r.BaseReply.__init__(general, given, content="嗨")
+    assert abs(fast.time - general.time) <= 1
+    fast.time = general.time
+    assert vars(fast) == vars(general)
+    assert (fast.source, fast.target) == (
+        ("gh_account", "o-follower") if with_message else ("", "")
+    )
+
+
+def test_text_reply_subclass_keeps_its_own_defaults(message: BaseMessage) -> None:
+    class Greeting(r.TextReply):
+        fields = {"content": "欢迎"}  # noqa: RUF012
+
+    assert Greeting(message=message).content == "欢迎"
+    assert r.TextReply(message=message).content == ""
+    with pytest.raises(TypeError, match="contents"):
+        r.TextReply(message=message, contents="typo")

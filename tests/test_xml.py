@@ -222,3 +222,77 @@ def test_parser_is_safe_across_threads() -> None:
 
     run_in_threads(work)
     assert errors == []
+
+
+# --- the envelope fast path agrees with parse ----------------------------------------------
+
+_B64 = "ABCxyz019+/="
+
+
+@st.composite
+def _envelopes(draw: st.DrawFn) -> str:
+    """Safe-mode bodies, mostly of the usual shape, sometimes bent out of it."""
+    space = st.sampled_from(["", "", "\n", " \t", "\r\n"])
+    items = []
+    if draw(st.booleans()):
+        name = draw(st.sampled_from(["gh_10f6c3c3ac5a", "", "gh-x", "a]b", "名", "a<b"]))
+        items.append(f"<ToUserName><![CDATA[{name}]]></ToUserName>")
+    value = draw(
+        st.one_of(
+            st.text(alphabet=_B64, min_size=1, max_size=16),
+            st.text(alphabet=_B64 + "]<&\n\r\t\x00 é你", max_size=16),
+        )
+    )
+    if draw(st.integers(0, 3)):
+        encrypt = f"<Encrypt><![CDATA[{value}]]></Encrypt>"
+    else:
+        encrypt = draw(st.sampled_from([f"<Encrypt>{value}</Encrypt>", ""]))
+    items.append(encrypt)
+    if not draw(st.integers(0, 3)):
+        items.insert(draw(st.integers(0, len(items))), draw(st.sampled_from(_EXTRA)))
+    parts = [draw(space), "<xml>"]
+    for item in items:
+        parts += [draw(space), item]
+    parts += [draw(space), "</xml>", draw(space)]
+    return "".join(parts)
+
+
+_EXTRA = [
+    "<Encrypt><![CDATA[QUFB]]></Encrypt>",
+    "<AgentID>1</AgentID>",
+    "<!-- c -->",
+    "<A><B>1</B></A>",
+]
+
+
+@given(_envelopes(), st.booleans())
+def test_encrypt_field_agrees_with_parse(doc: str, as_bytes: bool) -> None:
+    from django_wechat.xml import encrypt_field
+
+    data: str | bytes = doc.encode() if as_bytes else doc
+    fast = encrypt_field(data)
+    if fast is None:
+        return
+    assert type(fast) is str
+    assert parse(data)["Encrypt"] == fast
+
+
+def test_encrypt_field_takes_the_usual_envelope_only(settings: pytest.FixtureRequest) -> None:
+    from django_wechat.xml import encrypt_field
+
+    usual = (
+        "<xml><ToUserName><![CDATA[gh_1]]></ToUserName>\n<Encrypt><![CDATA[QUFB]]></Encrypt></xml>"
+    )
+    assert encrypt_field(usual) == encrypt_field(usual.encode()) == "QUFB"
+    assert encrypt_field("<xml><Encrypt><![CDATA[QUFB]]></Encrypt></xml>") == "QUFB"
+    # Compatible mode, a second Encrypt, a DOCTYPE: left to parse().
+    assert encrypt_field(usual.replace("</xml>", "<MsgType>text</MsgType></xml>")) is None
+    assert (
+        encrypt_field(usual.replace("</xml>", "<Encrypt><![CDATA[QQ==]]></Encrypt></xml>")) is None
+    )
+    assert encrypt_field("<!DOCTYPE x>" + usual) is None
+    # Over MAX_BODY_SIZE: left to parse(), which refuses it.
+    settings.WECHAT = {**settings.WECHAT, "MAX_BODY_SIZE": len(usual) - 1}
+    assert encrypt_field(usual) is None
+    with pytest.raises(XMLError, match="MAX_BODY_SIZE"):
+        parse(usual)
