@@ -62,7 +62,9 @@ def leave_state_behind(emulator: WeChatEmulator, runs: list[str]) -> Any:
     return message
 
 
-def assert_forgotten(cache_alias: str, emulator: WeChatEmulator, runs: list[str], message: Any) -> None:
+def assert_forgotten(
+    cache_alias: str, emulator: WeChatEmulator, runs: list[str], message: Any
+) -> None:
     cache = caches[cache_alias]
     for key, value in THEIRS.items():
         assert cache.get(key) == value, key

@@ -322,9 +322,7 @@ def test_the_default_domains_are_loopback_and_the_test_client() -> None:
             assert page.status_code == 302, uri
             assert page.headers["Location"].startswith(uri + "?"), uri
         refused_redirect(authorize(emulator), "shop.example.com")
-        refused_redirect(
-            authorize(emulator, redirect_uri="http://127.0.0.2:8000/cb"), "127.0.0.2"
-        )
+        refused_redirect(authorize(emulator, redirect_uri="http://127.0.0.2:8000/cb"), "127.0.0.2")
 
 
 def test_oauth_domains_given_to_the_emulator_survive_reset() -> None:

@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-import requests
 
 from django_wechat import xml as wxml
 from django_wechat.conf import get_account
@@ -345,9 +344,8 @@ def test_allow_remote_push_lifts_the_restriction(callback: Callback) -> None:
     # loopback server: a stand-in for a remote host that needs no network.
     callback.behaviour = echo_server("default")
     url = callback.url.replace("127.0.0.1", "0.0.0.0")  # noqa: S104
-    with WeChatEmulator() as emulator:
-        with pytest.raises(ValueError):
-            emulator.push_text(url, "远程", timeout=2)
+    with WeChatEmulator() as emulator, pytest.raises(ValueError):
+        emulator.push_text(url, "远程", timeout=2)
     with WeChatEmulator(allow_remote_push=True) as emulator:
         result = emulator.push_text(url, "远程", timeout=2)
     assert result.ok, result.error

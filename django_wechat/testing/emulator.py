@@ -36,7 +36,7 @@ from . import (  # noqa: F401  (register routes)
     emulator_oauth,
     emulator_tokens,
 )
-from .emulator_http import ROUTES, Reply, Request, WeChatFault, error_body, is_loopback
+from .emulator_http import ROUTES, Reply, Request, WeChatFault, error_body
 from .emulator_push import PushResult, push
 from .emulator_state import AccountState, Clock, Code, Token, seed_account
 
@@ -629,7 +629,9 @@ class WeChatEmulator:
         ``POST _emulator/strict_token_rotation`` ``{"enabled": true}``,
         ``POST _emulator/js_code`` ``{"openid": ..., "app_id": ...}``,
         ``POST _emulator/push`` ``{"url": ..., "message": {...}, "timeout": 5}``,
-        ``GET _emulator/calls?api=...``, ``GET _emulator/sent?openid=...``.
+        ``GET _emulator/calls?api=...``, ``GET _emulator/sent?openid=...``. Each needs
+        :attr:`control_token` in the ``X-Emulator-Token`` header (a GET may pass it as
+        ``?token=``), and each POST a JSON body.
         """
         action = request.api[len(CONTROL_PREFIX) :]
         if action.startswith("media/") and request.method in ("GET", "HEAD"):

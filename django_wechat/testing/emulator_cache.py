@@ -85,9 +85,10 @@ def _delete_prefixed(cache: BaseCache, prefixes: list[str]) -> bool:
     if isinstance(cache, LocMemCache):
         # No public way to list a local-memory cache's keys; its dict and lock have been
         # the same since Django 2.1. Full keys go to _delete(), as delete() would.
-        with cache._lock:
-            for key in [k for k in cache._cache if k.startswith(starts) and k.endswith(tail)]:
-                cache._delete(key)
+        store: Any = cache  # the private attributes are not in django-stubs
+        with store._lock:
+            for key in [k for k in store._cache if k.startswith(starts) and k.endswith(tail)]:
+                store._delete(key)
         return True
     redis_client = _django_redis_client(cache)
     if redis_client is not None:

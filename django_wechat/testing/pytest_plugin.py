@@ -38,7 +38,7 @@ def _django_settings(request: pytest.FixtureRequest) -> Any:
         ) from None
 
 
-def _point_settings_at(emulator: WeChatEmulator, settings: Any) -> Callable[[], None]:
+def _point_settings_at(emulator: WeChatEmulator, settings: Any) -> Callable[[], object]:
     """Point ``settings.WECHAT`` at the emulator, clear django_wechat's keys from its
     cache, and return the function that clears them again after the test."""
     settings.WECHAT = emulator.settings_override()
