@@ -51,3 +51,13 @@ def control(emulator: WeChatEmulator, action: str, data: Any = None) -> requests
         headers={"X-Emulator-Token": emulator.control_token},
         timeout=10,
     )
+
+
+def control_get(emulator: WeChatEmulator, action: str, **params: Any) -> requests.Response:
+    """``GET /_emulator/<action>`` with the emulator's control token."""
+    return requests.get(
+        f"{emulator.url}/_emulator/{action}",
+        params=params,
+        headers={"X-Emulator-Token": emulator.control_token},
+        timeout=10,
+    )
