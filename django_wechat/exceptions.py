@@ -74,6 +74,10 @@ class APIError(WeChatError):
 
     ``str()`` names the API path, the errcode and WeChat's errmsg; it never contains the
     access_token, the AppSecret or the request's query string.
+
+    ``response``, when set, is a :class:`django_wechat.client.base.ErrorAnswer`: the HTTP
+    status and the JSON answer (``.status_code``, ``.json()``) with its secrets redacted,
+    never the :class:`requests.Response`, whose URL carries the access_token.
     """
 
     def __init__(

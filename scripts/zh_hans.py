@@ -358,6 +358,17 @@ ZH_HANS = {
     ),
     "Allow": "允许",
     "Deny": "拒绝",
+    # client/base.py: calls that are never sent twice
+    "a second fetch would void the first one's access_token": (
+        "再次获取会使前一次获取的 access_token 失效"
+    ),
+    "the code can be used only once: send the user through the authorization again": (
+        "code 只能使用一次：请让用户重新进行网页授权"
+    ),
+    "the code can be used only once: have the mini program call wx.login() again": (
+        "code 只能使用一次：请让小程序重新调用 wx.login()"
+    ),
+    "not sent again, since WeChat may have carried it out": "微信可能已执行该请求，因此不再重发",
 }
 
 

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FunctionType, ModuleType
 from typing import Any, ClassVar
 
 import pytest
@@ -22,7 +23,7 @@ from django_wechat.exceptions import (
     WeChatError,
 )
 from django_wechat.testing.emulator import WeChatEmulator
-from tests.client_support import settle
+from tests.client_support import settle, with_account
 
 TICKET = "cgi-bin/ticket/getticket"
 STABLE = "cgi-bin/stable_token"
@@ -48,9 +49,43 @@ def client(wechat_emulator: WeChatEmulator) -> WeChatClient:
     return WeChatClient("default", retry=RetryPolicy(attempts=3, backoff=0.01), timeout=0.5)
 
 
+def reachable(obj: object, depth: int = 0, seen: set[int] | None = None) -> Iterator[str]:
+    """``repr()`` and ``str()`` of ``obj`` and of everything reachable from it: an
+    exception's args, attributes (``response`` ...), cause and context; containers'
+    items; objects' ``__dict__`` and slots (a requests.Response's url, request, body)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen or depth > 12 or isinstance(obj, type | ModuleType | FunctionType):
+        return
+    seen.add(id(obj))
+    for show in (repr, str):
+        try:
+            yield show(obj)
+        except Exception as exc:  # a broken repr is no reason to stop looking
+            yield f"<unprintable {type(obj).__name__}: {exc}>"
+    if isinstance(obj, str | bytes | int | float | bool | None):
+        if isinstance(obj, bytes):
+            yield obj.decode("utf-8", "replace")
+        return
+    children: list[object] = []
+    if isinstance(obj, BaseException):
+        children += [obj.args, obj.__cause__, obj.__context__, getattr(obj, "__notes__", None)]
+    if isinstance(obj, dict):
+        children += [*obj.keys(), *obj.values()]
+    elif isinstance(obj, list | tuple | set | frozenset):
+        children += list(obj)
+    children += list(getattr(obj, "__dict__", {}).values())
+    for slot in getattr(type(obj), "__slots__", ()):
+        children.append(getattr(obj, slot, None))
+    for child in children:
+        yield from reachable(child, depth + 1, seen)
+
+
 def assert_no_secrets(exc: BaseException, *secrets: str) -> None:
-    text = f"{exc} {exc!r} {exc.args!r}"
+    """Neither the AppSecret nor any of ``secrets`` is anywhere in ``exc`` or reachable
+    from it (its message, args, ``response``, chained exceptions ...)."""
+    text = "\n".join(reachable(exc))
     for secret in (SECRET, *secrets):
+        assert secret
         assert secret not in text
     # No chained requests exception carrying the URL (and its query string) either.
     assert exc.__cause__ is None
@@ -293,3 +328,119 @@ def test_repr_has_no_secret(wechat_emulator: WeChatEmulator) -> None:
 def test_an_unknown_api_says_so(client: WeChatClient) -> None:
     with pytest.raises(TransportError, match=r"HTTP 404 .*no API 'cgi-bin/no/such/api'"):
         client.get("cgi-bin/no/such/api")
+
+
+# --- calls that must not be sent twice ---------------------------------------------
+
+FOLLOWER = "o-demo-follower-1"
+SESSION = "sns/jscode2session"
+
+
+@pytest.mark.parametrize("delay", [0, 0.8], ids=["connection-lost", "read-timeout"])
+def test_a_mini_program_code_exchange_whose_answer_is_lost_is_not_sent_again(
+    client: WeChatClient, wechat_emulator: WeChatEmulator, delay: float
+) -> None:
+    code = wechat_emulator.js_code(FOLLOWER)
+    wechat_emulator.fail("lost_answer", api=SESSION, delay=delay)
+    with pytest.raises(TransportError, match="not sent again") as excinfo:
+        client.miniprogram.code_to_session(code)
+    assert "wx.login()" in str(excinfo.value)
+    assert_no_secrets(excinfo.value, code)
+    settle(wechat_emulator, SESSION)
+    # WeChat did exchange the code: a retry would only have got 40163 "code been used".
+    assert [(c.fault, c.errcode) for c in wechat_emulator.calls(SESSION)] == [("lost_answer", 0)]
+
+
+def test_an_oauth_code_exchange_is_not_sent_again_after_a_gateway_error(
+    client: WeChatClient, wechat_emulator: WeChatEmulator
+) -> None:
+    wechat_emulator.fail("http502", api="sns/oauth2/access_token")
+    with pytest.raises(TransportError, match=r"HTTP 502.*not sent again") as excinfo:
+        client.oauth.fetch_access_token("any-code")
+    assert "authorization again" in str(excinfo.value)
+    assert wechat_emulator.count("sns/oauth2/access_token") == 1
+
+
+def test_a_token_fetch_whose_answer_is_lost_is_not_sent_again(
+    client: WeChatClient, wechat_emulator: WeChatEmulator
+) -> None:
+    wechat_emulator.fail("lost_answer", api="cgi-bin/token")
+    with pytest.raises(TransportError, match="not sent again") as excinfo:
+        client.access_token  # noqa: B018
+    assert "void the first" in str(excinfo.value)
+    assert_no_secrets(excinfo.value)
+    assert wechat_emulator.count("cgi-bin/token") == 1
+    assert client.access_token  # the next caller fetches again
+
+
+def test_an_idempotent_get_whose_answer_is_lost_is_retried(
+    client: WeChatClient, wechat_emulator: WeChatEmulator
+) -> None:
+    client.access_token  # noqa: B018
+    wechat_emulator.fail("lost_answer", api=TICKET)
+    assert ticket(client)["ticket"]
+    assert [c.fault for c in wechat_emulator.calls(TICKET)] == ["lost_answer", None]
+    # ... unless the caller says it is not.
+    wechat_emulator.fail("lost_answer", api=TICKET)
+    with pytest.raises(TransportError, match="not sent again"):
+        client.get(TICKET, params={"type": "jsapi"}, idempotent=False)
+    assert wechat_emulator.count(TICKET) == 3
+
+
+def test_a_stable_token_fetch_is_safe_to_repeat(
+    wechat_emulator: WeChatEmulator, settings: Any
+) -> None:
+    # Without force_refresh, stable_token hands out the same token again.
+    with_account(settings, TOKEN_SOURCE="stable_token")
+    client = WeChatClient("default", retry=RetryPolicy(attempts=3, backoff=0.01), timeout=0.5)
+    wechat_emulator.fail("lost_answer", api=STABLE)
+    assert client.access_token
+    assert [c.fault for c in wechat_emulator.calls(STABLE)] == ["lost_answer", None]
+
+
+def test_a_code_exchange_that_never_connected_says_only_that(
+    wechat_emulator: WeChatEmulator,
+) -> None:
+    port = closed_port()
+    client = WeChatClient(
+        "default", api_base_url=f"http://127.0.0.1:{port}", retry=RetryPolicy(attempts=2)
+    )
+    with pytest.raises(TransportError, match="could not connect") as excinfo:
+        client.miniprogram.code_to_session("any-code")
+    assert "not sent again" not in str(excinfo.value)
+
+
+# --- what an APIError keeps of the answer ------------------------------------------
+
+
+def test_a_stable_token_error_keeps_no_request_body(
+    client: WeChatClient, wechat_emulator: WeChatEmulator
+) -> None:
+    wechat_emulator.fail("errcode", api=STABLE, errcode=40013)
+    with pytest.raises(APIError) as excinfo:
+        client.post(STABLE, json=stable_body(), with_token=False)
+    response = excinfo.value.response
+    assert response is not None
+    assert (response.status_code, response.json()["errcode"]) == (200, 40013)
+    assert_no_secrets(excinfo.value)
+
+
+def test_a_follower_token_error_keeps_no_url(
+    client: WeChatClient, wechat_emulator: WeChatEmulator
+) -> None:
+    follower_token = "follower-token-" + "x" * 20
+    with pytest.raises(APIError) as excinfo:
+        client.oauth.get_user_info(FOLLOWER, follower_token)
+    assert excinfo.value.response is not None
+    assert excinfo.value.response.json()["errcode"] == excinfo.value.errcode
+    assert_no_secrets(excinfo.value, follower_token)
+
+
+def test_secrets_in_an_error_answer_are_redacted(fixed_server: str) -> None:
+    _Fixed.answer = b'{"errcode":40001,"errmsg":"bad","access_token":"leaked-token-123"}'
+    client = WeChatClient("default", api_base_url=fixed_server)
+    with pytest.raises(APIError) as excinfo:
+        client.get("sns/auth", with_token=False)
+    assert excinfo.value.response is not None
+    assert excinfo.value.response.json()["access_token"] == "********"
+    assert_no_secrets(excinfo.value, "leaked-token-123")

@@ -14,16 +14,19 @@ import time
 from typing import Any
 
 import pytest
+import requests
 from django.core.cache import caches
 
 from django_wechat import get_client
-from django_wechat.client import TokenPolicy, WeChatClient
+from django_wechat.client import RetryPolicy, TokenPolicy, WeChatClient
 from django_wechat.client.tokens import cache_key, cache_ttl
 from django_wechat.conf import get_account
 from django_wechat.exceptions import InvalidCredential, TokenUnavailable
 from django_wechat.testing.emulator import WeChatEmulator
 from tests import client_workers
+from tests.client_support import with_account
 from tests.fleet import run_fleet
+from tests.test_client_base import assert_no_secrets
 
 TOKEN = "cgi-bin/token"
 
@@ -46,12 +49,49 @@ def test_get_client_is_one_per_account_and_follows_settings(
     assert get_client("plain") is not client
     assert client.api_base_url == wechat_emulator.url
     # The refresh lock outlives the slowest fetch the timeout allows.
-    assert client.token_policy.lock_ttl >= client.timeout * client.retry.attempts
+    assert client.token_policy.lock_ttl >= client.retry.longest(client.timeout)
     assert client.token_policy.wait > client.token_policy.lock_ttl
     settings.WECHAT = {**settings.WECHAT, "TIMEOUT": 1.5}
     moved = get_client()
     assert moved is not client
     assert moved.timeout == 1.5
+
+
+class RecordingSession(requests.Session):
+    """A real session that notes the timeout of each request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timeouts: list[Any] = []
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self.timeouts.append(kwargs.get("timeout"))
+        return super().request(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("timeout", "policy"),
+    [
+        (5.0, RetryPolicy()),
+        (10.0, RetryPolicy(attempts=4, backoff=0.5, backoff_max=5.0)),
+        (1.0, RetryPolicy(attempts=1)),
+    ],
+)
+def test_the_lock_outlives_the_slowest_fetch(
+    wechat_emulator: WeChatEmulator, timeout: float, policy: RetryPolicy
+) -> None:
+    session = RecordingSession()
+    client = WeChatClient("default", timeout=timeout, retry=policy, session=session)
+    client.access_token  # noqa: B018
+    # requests bounds the connection and the answer separately: one attempt can take
+    # connect + read; then come the pauses (each at most backoff_max) between attempts.
+    ((connect, read),) = session.timeouts
+    slowest = policy.attempts * (connect + read) + (policy.attempts - 1) * policy.backoff_max
+    assert policy.longest(timeout) == slowest
+    assert client.token_policy.lock_ttl >= slowest
+    assert client.token_policy.wait > client.token_policy.lock_ttl
+    # The defaults: 3 attempts of 5 + 5 s, two pauses of up to 2 s.
+    assert RetryPolicy().longest(5.0) == 34.0
 
 
 def test_token_is_stored_shorter_than_it_lives(wechat_emulator: WeChatEmulator) -> None:
@@ -77,10 +117,7 @@ def test_a_rotated_secret_starts_with_a_fresh_token(
     account = get_account()
     old_key = cache_key(account, "access_token")
     get_client().access_token  # noqa: B018
-    wechat = settings.WECHAT
-    accounts = {**wechat["ACCOUNTS"]}
-    accounts["default"] = {**accounts["default"], "APP_SECRET": "rotated-secret"}
-    settings.WECHAT = {**wechat, "ACCOUNTS": accounts}
+    with_account(settings, APP_SECRET="rotated-secret")
     assert cache_key(get_account(), "access_token") != old_key
     assert "rotated-secret" not in cache_key(get_account(), "access_token")
     # The emulator knows the old secret only: the new client fetches and is refused.
@@ -88,14 +125,16 @@ def test_a_rotated_secret_starts_with_a_fresh_token(
         get_client().access_token  # noqa: B018
     assert excinfo.value.errcode == 40125
     assert "rotated-secret" not in str(excinfo.value)
-    assert excinfo.value.response is None  # its URL would carry the secret
+    # What is kept of the answer is the status and the JSON, not the requests.Response
+    # (whose URL would carry the secret).
+    assert excinfo.value.response is not None
+    assert excinfo.value.response.status_code == 200
+    assert excinfo.value.response.json()["errcode"] == 40125
+    assert_no_secrets(excinfo.value, "rotated-secret")
 
 
 def test_stable_token_source(wechat_emulator: WeChatEmulator, settings: Any) -> None:
-    wechat = settings.WECHAT
-    accounts = {**wechat["ACCOUNTS"]}
-    accounts["default"] = {**accounts["default"], "TOKEN_SOURCE": "stable_token"}
-    settings.WECHAT = {**wechat, "ACCOUNTS": accounts}
+    with_account(settings, TOKEN_SOURCE="stable_token")
     client = get_client()
     token = client.access_token
     assert wechat_emulator.count("cgi-bin/stable_token") == 1
@@ -148,14 +187,10 @@ def test_access_token_func_owns_the_token(wechat_emulator: WeChatEmulator, setti
 def test_access_token_func_returning_garbage(
     wechat_emulator: WeChatEmulator, settings: Any
 ) -> None:
-    wechat = settings.WECHAT
-    accounts = {**wechat["ACCOUNTS"]}
-    accounts["default"] = {**accounts["default"], "ACCESS_TOKEN_FUNC": "os.getcwd"}
-    settings.WECHAT = {**wechat, "ACCOUNTS": accounts}
+    with_account(settings, ACCESS_TOKEN_FUNC="os.getcwd")
     with pytest.raises(TokenUnavailable, match=r"must return \(access_token, expires_at\)"):
         get_client().access_token  # noqa: B018
-    accounts["default"]["ACCESS_TOKEN_FUNC"] = "tests.test_client_tokens.expired_token"
-    settings.WECHAT = {**wechat, "ACCOUNTS": accounts}
+    with_account(settings, ACCESS_TOKEN_FUNC="tests.test_client_tokens.expired_token")
     with pytest.raises(TokenUnavailable, match="already expired"):
         get_client().access_token  # noqa: B018
 
@@ -230,6 +265,12 @@ def test_lock_is_released_when_the_fetch_fails(wechat_emulator: WeChatEmulator) 
     with pytest.raises(Exception, match="HTTP 500"):
         client.access_token  # noqa: B018
     assert caches["default"].get(client._token_flight().lock_key) is None
+    # cgi-bin/token is not repeated after a 5xx (WeChat may have issued a token behind
+    # the gateway): each caller's fetch is one call.
+    assert wechat_emulator.count(TOKEN) == 1
+    for _ in range(2):
+        with pytest.raises(Exception, match="HTTP 500"):
+            client.access_token  # noqa: B018
     assert client.access_token
     assert wechat_emulator.count(TOKEN) == 4
 
@@ -269,8 +310,9 @@ def test_a_lock_holder_that_dies_mid_fetch_blocks_no_longer_than_the_lock_ttl(
     cache = caches[redis_cache]
     lock_ttl = 6.0  # longer than it takes to spawn the fleet, so that the fleet must wait
     policy = {"lock_ttl": lock_ttl, "wait": 30.0}
-    # The first fetch hangs for 60 s: the process that made it is killed meanwhile.
-    wechat_emulator.fail("delay", api=TOKEN, delay=60)
+    # The first fetch is carried out, then its answer hangs for 60 s: the process that
+    # made it is killed meanwhile.
+    wechat_emulator.fail("lost_answer", api=TOKEN, delay=60)
     lock_key = cache_key(get_account(), "access_token") + ":lock"
     ctx = multiprocessing.get_context("spawn")
     doomed = ctx.Process(
@@ -284,9 +326,13 @@ def test_a_lock_holder_that_dies_mid_fetch_blocks_no_longer_than_the_lock_ttl(
         assert doomed.is_alive()
         time.sleep(0.01)
     locked_at = time.time()
-    # Let its request reach the emulator (and take the staged delay) before the kill;
-    # else the fleet's fetch would get the 60 s delay instead.
-    time.sleep(1.0)
+    # Wait for its request to reach the emulator (and take the staged fault) before the
+    # kill; else the fleet's fetch would get the 60 s hang instead. The emulator logs a
+    # lost_answer call as soon as it has carried it out.
+    while wechat_emulator.count(TOKEN) == 0:
+        assert time.monotonic() < deadline, "the worker's fetch never reached the emulator"
+        assert doomed.is_alive()
+        time.sleep(0.01)
     assert doomed.pid is not None
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.join()
@@ -304,8 +350,8 @@ def test_a_lock_holder_that_dies_mid_fetch_blocks_no_longer_than_the_lock_ttl(
     # Nobody broke the lock early, and nobody waited much past its TTL.
     assert result.ended_at >= locked_at + lock_ttl - 0.5
     assert result.ended_at < max(result.started_at, locked_at + lock_ttl) + 5.0
-    # One fetch from the fleet; the dead holder's hung fetch has not even been answered.
-    assert wechat_emulator.count(TOKEN) == 1
+    # One fetch from the fleet, after the dead holder's, whose answer never came.
+    assert [c.fault for c in wechat_emulator.calls(TOKEN)] == ["lost_answer", None]
     assert sum(1 for c in wechat_emulator.calls("cgi-bin/user/info") if c.errcode == 0) == 16
 
 
@@ -339,10 +385,7 @@ def test_a_token_invalidated_upstream_under_load_is_replaced_once_for_the_fleet(
 def test_a_refused_fetch_is_not_repeated_by_every_caller(
     wechat_emulator: WeChatEmulator, settings: Any
 ) -> None:
-    wechat = settings.WECHAT
-    accounts = {**wechat["ACCOUNTS"]}
-    accounts["default"] = {**accounts["default"], "APP_SECRET": "a-wrong-secret"}
-    settings.WECHAT = {**wechat, "ACCOUNTS": accounts}
+    with_account(settings, APP_SECRET="a-wrong-secret")
     client = WeChatClient("default", token_policy=TokenPolicy(failure_ttl=1.0))
     errors: list[BaseException] = []
 
@@ -392,3 +435,44 @@ def test_a_fetch_that_outlived_its_lock_keeps_the_successors_token() -> None:
     assert stored.value == "newer"
     # And the successor's lock was left alone.
     assert cache.get(flight.lock_key) == "successor"
+
+
+# --- releasing the lock ----------------------------------------------------------
+
+
+def eval_calls(cache: Any) -> int:
+    stats = cache.client.get_client(write=True).info("commandstats")
+    return int(stats.get("cmdstat_eval", {}).get("calls", 0))
+
+
+@pytest.mark.redis
+def test_the_lock_is_released_atomically_on_redis(
+    redis_cache: str, wechat_emulator: WeChatEmulator
+) -> None:
+    cache = caches[redis_cache]
+    flight = get_client()._token_flight()
+    assert cache.add(flight.lock_key, "ours", timeout=30)
+    before = eval_calls(cache)
+    # Someone else's lock (ours expired and a successor took it) is left alone ...
+    flight._release("an-expired-holder")
+    assert cache.get(flight.lock_key) == "ours"
+    # ... our own is deleted, each time in one script on the server.
+    flight._release("ours")
+    assert cache.get(flight.lock_key) is None
+    assert eval_calls(cache) == before + 2
+    # And the whole fetch path still works (and releases) through it.
+    assert get_client().access_token
+    assert cache.get(flight.lock_key) is None
+    assert eval_calls(cache) == before + 3
+
+
+def test_the_lock_is_released_by_get_then_delete_elsewhere(
+    wechat_emulator: WeChatEmulator,
+) -> None:
+    cache = caches["default"]  # local memory
+    flight = get_client()._token_flight()
+    assert cache.add(flight.lock_key, "ours", timeout=30)
+    flight._release("an-expired-holder")
+    assert cache.get(flight.lock_key) == "ours"
+    flight._release("ours")
+    assert cache.get(flight.lock_key) is None

@@ -18,10 +18,9 @@ from .emulator_support import control, errcode, get
 REDIRECT = "https://shop.example.com/wechat/oauth/callback?next=%2Forders%2F"
 
 
-def authorize(
-    emulator: WeChatEmulator, scope: str = "snsapi_userinfo", **extra: str
-) -> requests.Response:
-    params = {
+def authorize_params(scope: str = "snsapi_userinfo", **extra: str) -> dict[str, str]:
+    """The parameters of ``connect/oauth2/authorize`` (the consent form posts them back)."""
+    return {
         "appid": get_account().app_id,
         "redirect_uri": REDIRECT,
         "response_type": "code",
@@ -29,8 +28,16 @@ def authorize(
         "state": "xyzABC123",
         **extra,
     }
+
+
+def authorize(
+    emulator: WeChatEmulator, scope: str = "snsapi_userinfo", **extra: str
+) -> requests.Response:
     return requests.get(
-        f"{emulator.url}/connect/oauth2/authorize", params=params, allow_redirects=False, timeout=5
+        f"{emulator.url}/connect/oauth2/authorize",
+        params=authorize_params(scope, **extra),
+        allow_redirects=False,
+        timeout=5,
     )
 
 
@@ -266,15 +273,9 @@ def test_authorize_redirects_only_to_the_accounts_domains(
 
 def test_a_forged_consent_form_cannot_redirect_elsewhere(wechat_emulator: WeChatEmulator) -> None:
     """The form posts redirect_uri back: the domain is checked again on submit."""
-    form = {
-        "appid": get_account().app_id,
-        "redirect_uri": "https://evil.example.net/steal",
-        "response_type": "code",
-        "scope": "snsapi_userinfo",
-        "state": "s",
-        "openid": "o-demo-follower-1",
-        "action": "approve",
-    }
+    form = authorize_params(
+        redirect_uri="https://evil.example.net/steal", openid="o-demo-follower-1", action="approve"
+    )
     page = requests.post(
         f"{wechat_emulator.url}/connect/oauth2/authorize/confirm",
         data=form,

@@ -7,10 +7,18 @@ import os
 import threading
 
 from ..conf import DEFAULT_ACCOUNT, get_account, wechat_settings
-from .base import APIGroup, RetryPolicy, WeChatClient
+from .base import APIGroup, ErrorAnswer, RetryPolicy, WeChatClient
 from .tokens import Credential, TokenPolicy
 
-__all__ = ["APIGroup", "Credential", "RetryPolicy", "TokenPolicy", "WeChatClient", "get_client"]
+__all__ = [
+    "APIGroup",
+    "Credential",
+    "ErrorAnswer",
+    "RetryPolicy",
+    "TokenPolicy",
+    "WeChatClient",
+    "get_client",
+]
 
 _clients: dict[tuple[object, ...], WeChatClient] = {}
 _clients_lock = threading.Lock()

@@ -13,13 +13,15 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import requests
 from django.core.cache import BaseCache, caches
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_variables
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
@@ -52,6 +54,57 @@ CREDENTIAL_ERRCODES = TOKEN_ERRCODES | {40013, 40125}
 #: -1: "system busy, retry later" (全局返回码说明).
 BUSY_ERRCODE = -1
 
+#: GET APIs that must not be sent twice, with the reason an error gives. They are
+#: retried only when the request certainly never left, like a POST.
+NOT_REPEATABLE: Mapping[str, Any] = {
+    # Each fetch starts the previous token's five-minute countdown: a retry after a lost
+    # answer would void the token the first fetch got.
+    "cgi-bin/token": gettext_lazy("a second fetch would void the first one's access_token"),
+    # Codes are single use: the retry of a code exchange whose answer was lost gets
+    # 40163 "code been used" (网页授权, 小程序登录 code2Session).
+    "sns/oauth2/access_token": gettext_lazy(
+        "the code can be used only once: send the user through the authorization again"
+    ),
+    "sns/jscode2session": gettext_lazy(
+        "the code can be used only once: have the mini program call wx.login() again"
+    ),
+}
+
+#: Keys whose values an :class:`ErrorAnswer` does not keep.
+SECRET_FIELDS = frozenset(
+    {"access_token", "refresh_token", "secret", "appsecret", "session_key", "ticket", "code"}
+)
+
+# The frames of the calls below hold the AppSecret, access_tokens, tickets or codes in
+# their locals (a query string, a JSON body, an answer). Django's error reports (the
+# 500 e-mails of AdminEmailHandler, Sentry's Django integration) print every frame's
+# locals; sensitive_variables() with no names hides all of a frame's locals, and those
+# of the undecorated helpers it calls. Note that Django applies it only when
+# settings.DEBUG is False: the DEBUG page shows everything.
+_hide_locals = sensitive_variables()
+
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """What an :class:`~django_wechat.exceptions.APIError` keeps of WeChat's answer.
+
+    Not the :class:`requests.Response`, whose URL and request carry the access_token,
+    the AppSecret or a follower's tokens: the HTTP status and the JSON answer, with the
+    values of :data:`SECRET_FIELDS` replaced by ``"********"``. ``json()`` returns the
+    answer, like a response's.
+    """
+
+    status_code: int
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def json(self) -> dict[str, Any]:
+        """The (redacted) JSON answer."""
+        return dict(self.data)
+
+
+def _redacted(result: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: ("********" if k in SECRET_FIELDS else v) for k, v in result.items()}
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -70,6 +123,15 @@ class RetryPolicy:
         """Seconds to sleep before retry number ``retry`` (1-based)."""
         ceiling = min(self.backoff_max, self.backoff * 2 ** (retry - 1))
         return random.uniform(0, ceiling)  # noqa: S311
+
+    def longest(self, timeout: float) -> float:
+        """The most seconds one call can take with this policy and ``timeout``.
+
+        ``timeout`` bounds the connection and the wait for the answer separately (it is
+        passed to requests as ``(connect, read)``), so one attempt may take twice as long;
+        then come the pauses between attempts.
+        """
+        return self.attempts * 2 * timeout + (self.attempts - 1) * self.backoff_max
 
 
 def _not_sent(exc: requests.RequestException) -> bool:
@@ -96,7 +158,7 @@ def _describe(exc: requests.RequestException, timeout: float) -> str:
     return _("the request failed (%(type)s)") % {"type": type(exc).__name__}
 
 
-def error_for(errcode: int, errmsg: str, api: str, response: Any = None) -> APIError:
+def error_for(errcode: int, errmsg: str, api: str, response: ErrorAnswer | None = None) -> APIError:
     """The exception for WeChat's ``errcode`` on ``api``."""
     cls: type[APIError] = APIError
     if errcode in QUOTA_ERRCODES:
@@ -166,8 +228,9 @@ class WeChatClient:
         self.cache_alias = cache_alias or wechat_settings.CACHE
         self.retry = retry or RetryPolicy()
         if token_policy is None:
-            # The lock must outlive the slowest fetch: every attempt timing out, plus pauses.
-            lock_ttl = max(20.0, self.timeout * self.retry.attempts + self.retry.backoff_max * 2)
+            # The lock must outlive the slowest fetch: every attempt timing out (connect
+            # and read each), plus the pauses.
+            lock_ttl = max(20.0, self.retry.longest(self.timeout))
             token_policy = tokens.TokenPolicy(lock_ttl=lock_ttl, wait=lock_ttl + 10)
         self.token_policy = token_policy
         if session is None:
@@ -193,6 +256,7 @@ class WeChatClient:
         if self.account.access_token_func:
             account = self.account
 
+            @_hide_locals
             def fetch() -> tokens.Fetched:
                 return tokens.call_access_token_func(account)
         else:
@@ -202,6 +266,7 @@ class WeChatClient:
         )
 
     def _ticket_flight(self, kind: str) -> tokens.SingleFlight:
+        @_hide_locals
         def fetch() -> tokens.Fetched:
             result = self.get("cgi-bin/ticket/getticket", params={"type": kind})
             return _credential(result, "ticket", "cgi-bin/ticket/getticket")
@@ -225,6 +290,7 @@ class WeChatClient:
             raise ValueError(_("The ticket type must be 'jsapi' or 'wx_card', not %r.") % kind)
         return self._ticket_flight(kind).get(force=refresh)
 
+    @_hide_locals
     def fetch_access_token(self) -> tokens.Fetched:
         """Ask WeChat for a new access_token; ``(token, expires_in)``.
 
@@ -236,6 +302,7 @@ class WeChatClient:
             api = "cgi-bin/stable_token"
             # force_refresh is limited to 20 a day: never set it from here
             # (https://developers.weixin.qq.com/doc/service/api/base/api_getstableaccesstoken).
+            # Without it, asking again returns the same token: safe to retry.
             result = self._send(
                 "POST",
                 api,
@@ -245,6 +312,7 @@ class WeChatClient:
                     "secret": account.app_secret,
                     "force_refresh": False,
                 },
+                idempotent=True,
             )
         else:
             api = "cgi-bin/token"
@@ -269,6 +337,7 @@ class WeChatClient:
         """``request("POST", api, ...)``."""
         return self.request("POST", api, **kwargs)
 
+    @_hide_locals
     def request(
         self,
         method: str,
@@ -280,6 +349,7 @@ class WeChatClient:
         with_token: bool = True,
         base_url: str | None = None,
         raw: bool = False,
+        idempotent: bool | None = None,
     ) -> Any:
         """Call ``api`` (a path such as ``"cgi-bin/menu/create"``) and return its JSON.
 
@@ -291,8 +361,14 @@ class WeChatClient:
         (:class:`~django_wechat.exceptions.QuotaExceeded` for 45009/45011),
         :class:`~django_wechat.exceptions.TransportError` when no usable answer came back.
         A refused access_token (40001/40014/42001) is replaced and the call retried once;
-        errcode -1 and connections that never reached WeChat are retried with backoff;
-        a POST is never sent twice once it may have reached WeChat.
+        errcode -1 and connections that never reached WeChat are retried with backoff.
+        A call that is not ``idempotent`` is never sent twice once it may have reached
+        WeChat; by default a GET is idempotent, except the code exchanges and
+        ``cgi-bin/token`` (:data:`NOT_REPEATABLE`), and a POST is not.
+
+        A :class:`~django_wechat.exceptions.APIError`'s ``response`` is an
+        :class:`ErrorAnswer` (status and redacted JSON), never the
+        :class:`requests.Response`.
         """
         kwargs: dict[str, Any] = {
             "params": params,
@@ -300,6 +376,7 @@ class WeChatClient:
             "files": files,
             "base_url": base_url,
             "raw": raw,
+            "idempotent": idempotent,
         }
         if not with_token:
             return self._send(method, api, **kwargs)
@@ -320,6 +397,7 @@ class WeChatClient:
         token = flight.get(stale=token).value
         return self._send(method, api, access_token=token, **kwargs)
 
+    @_hide_locals
     def _send(
         self,
         method: str,
@@ -331,6 +409,7 @@ class WeChatClient:
         access_token: str | None = None,
         base_url: str | None = None,
         raw: bool = False,
+        idempotent: bool | None = None,
     ) -> Any:
         url = f"{base_url or self.api_base_url}/{api}"
         query = dict(params or {})
@@ -344,8 +423,11 @@ class WeChatClient:
             body = _dumps(json)
             headers["Content-Type"] = "application/json; charset=utf-8"
         method = method.upper()
+        if idempotent is None:
+            idempotent = method == "GET" and api not in NOT_REPEATABLE
         retry = 0
         while True:
+            failure: str | None = None
             try:
                 response = self.session.request(
                     method,
@@ -354,25 +436,36 @@ class WeChatClient:
                     data=body,
                     files=files,
                     headers=headers,
-                    timeout=self.timeout,
+                    # Explicit: requests applies a single number to each separately.
+                    timeout=(self.timeout, self.timeout),
                 )
             except requests.RequestException as exc:
-                # A GET may be repeated; a POST only if it never left (a customer-service
-                # message must not reach a follower twice).
-                if retry + 1 < self.retry.attempts and (method == "GET" or _not_sent(exc)):
+                # An idempotent call may be repeated; any other only if it never left (a
+                # customer-service message must not reach a follower twice).
+                if retry + 1 < self.retry.attempts and (idempotent or _not_sent(exc)):
                     retry += 1
                     self._pause(api, retry, type(exc).__name__)
                     continue
-                raise TransportError(_describe(exc, self.timeout), api) from None
-            # A GET answered 5xx by a gateway may be repeated; a POST may have been done.
-            if response.status_code >= 500 and method == "GET" and retry + 1 < self.retry.attempts:
+                failure = _describe(exc, self.timeout)
+                if not idempotent and not _not_sent(exc):
+                    failure = _not_repeated(failure, api)
+            if failure is not None:
+                # Raised out of the except block, so that the requests exception (whose
+                # message quotes the URL with its secrets) is not even its __context__.
+                raise TransportError(failure, api)
+            # An idempotent call answered 5xx by a gateway may be repeated; any other
+            # may have been carried out behind the gateway.
+            if response.status_code >= 500 and idempotent and retry + 1 < self.retry.attempts:
                 retry += 1
                 self._pause(api, retry, f"HTTP {response.status_code}")
                 continue
             if response.status_code != 200:
                 message = _("HTTP %(status)s from WeChat") % {"status": response.status_code}
                 detail = _errmsg_of(response)
-                raise TransportError(f"{message}: {detail}" if detail else message, api)
+                message = f"{message}: {detail}" if detail else message
+                if response.status_code >= 500 and not idempotent:
+                    message = _not_repeated(message, api)
+                raise TransportError(message, api)
             if raw and not _looks_like_json(response):
                 return response
             result = _decode(response, api)
@@ -382,9 +475,10 @@ class WeChatClient:
                 self._pause(api, retry, "errcode -1")
                 continue
             if errcode:
-                # The response's URL holds the AppSecret on cgi-bin/token and the OAuth
-                # calls: keep it off the exception, which error reporters serialise.
-                kept = None if "secret" in query else response
+                # Not the response: its URL holds the access_token (or the AppSecret, a
+                # follower's tokens), its request the JSON body with stable_token's
+                # secret, and error reporters serialise exceptions.
+                kept = ErrorAnswer(response.status_code, _redacted(result))
                 raise error_for(errcode, str(result.get("errmsg", "")), api, kept)
             return response if raw else result
 
@@ -419,11 +513,18 @@ class APIGroup:
     def _post(self, api: str, **kwargs: Any) -> Any:
         return self.client.request("POST", api, **kwargs)
 
+    @_hide_locals
     def _get_as_app(self, api: str, *, secret: bool = True, **params: Any) -> Any:
         """GET an API that takes the AppID (and AppSecret) instead of the access_token."""
         account = self.client.account
         query = {"appid": account.app_id, **({"secret": account.app_secret} if secret else {})}
         return self.client.request("GET", api, params={**query, **params}, with_token=False)
+
+
+def _not_repeated(message: str, api: str) -> str:
+    reason = NOT_REPEATABLE.get(api)
+    note = _("not sent again, since WeChat may have carried it out")
+    return f"{message}; {note}" + (f" ({reason})" if reason else "")
 
 
 def _dumps(data: Any) -> bytes:
@@ -465,6 +566,7 @@ def _errcode(result: Mapping[str, Any]) -> int:
         return 0
 
 
+@_hide_locals
 def _credential(result: Mapping[str, Any], field: str, api: str) -> tokens.Fetched:
     value = result.get(field)
     try:

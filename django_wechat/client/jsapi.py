@@ -11,9 +11,12 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from django.views.decorators.debug import sensitive_variables
+
 from .base import APIGroup
 
 
+@sensitive_variables()
 def jsapi_signature(noncestr: str, ticket: str, timestamp: int | str, url: str) -> str:
     """The ``wx.config`` signature: sha1 of ``jsapi_ticket=…&noncestr=…&timestamp=…&url=…``.
 
@@ -29,6 +32,7 @@ class JSAPI(APIGroup):
     """The ``jsapi`` and ``wx_card`` tickets (shared through the cache like the token)
     and the signed configuration ``wx.config`` takes."""
 
+    @sensitive_variables()
     def get_ticket(self, type: str = "jsapi") -> dict[str, Any]:
         """``{"ticket", "expires_in"}`` for ``jsapi`` or ``wx_card``, from the shared cache."""
         credential = self.client.get_ticket(type)
@@ -42,12 +46,14 @@ class JSAPI(APIGroup):
         """The ``wx_card`` ticket (the card api_ticket)."""
         return self.client.get_ticket("wx_card").value
 
+    @sensitive_variables()
     def get_jsapi_signature(
         self, noncestr: str, ticket: str, timestamp: int | str, url: str
     ) -> str:
         """The signature of a ``wx.config``: see :func:`jsapi_signature`."""
         return jsapi_signature(noncestr, ticket, timestamp, url)
 
+    @sensitive_variables()
     def get_jsapi_config(
         self,
         url: str,

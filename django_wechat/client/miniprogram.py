@@ -7,17 +7,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.views.decorators.debug import sensitive_variables
+
 from .base import APIGroup
 
 
 class MiniProgram(APIGroup):
     """Exchange a ``wx.login()`` code for the user's openid and session_key."""
 
+    @sensitive_variables()
     def code_to_session(self, js_code: str) -> dict[str, Any]:
         """``{"openid", "session_key", "unionid"?}`` for a ``wx.login()`` code.
 
         Keep ``session_key`` on the server: it decrypts the user's data and must never
-        reach the mini program.
+        reach the mini program. The exchange is never sent twice: when its answer is
+        lost, the code may be used up, and a
+        :class:`~django_wechat.exceptions.TransportError` says so.
         """
         result: dict[str, Any] = self._get_as_app(
             "sns/jscode2session", js_code=js_code, grant_type="authorization_code"

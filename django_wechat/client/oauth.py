@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from .base import APIGroup
 
@@ -47,14 +48,19 @@ class OAuth(APIGroup):
         # "#wechat_redirect" is mandatory: without it WeChat shows an error page.
         return f"{self.client.oauth_base_url}/{path}?{query}#wechat_redirect"
 
+    @sensitive_variables()
     def fetch_access_token(self, code: str) -> dict[str, Any]:
         """Exchange the ``code`` WeChat sent back (single use, 5 minutes) for the follower's
-        ``access_token``, ``refresh_token``, ``openid``, ``scope`` (and ``unionid``)."""
+        ``access_token``, ``refresh_token``, ``openid``, ``scope`` (and ``unionid``).
+
+        The exchange is never sent twice: when its answer is lost, the code may be used
+        up, and a :class:`~django_wechat.exceptions.TransportError` says so."""
         result: dict[str, Any] = self._get_as_app(
             "sns/oauth2/access_token", code=code, grant_type="authorization_code"
         )
         return result
 
+    @sensitive_variables()
     def refresh_access_token(self, refresh_token: str) -> dict[str, Any]:
         """A new follower access_token for a ``refresh_token`` (valid 30 days)."""
         result: dict[str, Any] = self._get_as_app(
@@ -65,6 +71,7 @@ class OAuth(APIGroup):
         )
         return result
 
+    @sensitive_variables()
     def get_user_info(self, openid: str, access_token: str, lang: str = "zh_CN") -> dict[str, Any]:
         """The follower's profile (scope ``snsapi_userinfo`` only)."""
         result: dict[str, Any] = self.client.get(
@@ -74,6 +81,7 @@ class OAuth(APIGroup):
         )
         return result
 
+    @sensitive_variables()
     def check_access_token(self, openid: str, access_token: str) -> bool:
         """True when WeChat still accepts the follower's access_token."""
         from ..exceptions import APIError

@@ -30,12 +30,13 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import BaseCache
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from ..conf import Account, TokenSource
 from ..exceptions import APIError, ImproperlyConfigured, TokenUnavailable
@@ -50,8 +51,9 @@ Fetched = tuple[str, float]
 class TokenPolicy:
     """How long the refresh lock lives and how long a caller waits for another's refresh.
 
-    ``lock_ttl`` must exceed the longest fetch (the client's timeout times its
-    connection attempts); ``wait`` must exceed ``lock_ttl`` so that waiters outlive a
+    ``lock_ttl`` must exceed the longest fetch (the client's
+    :meth:`~django_wechat.client.RetryPolicy.longest`: each attempt's connect and read
+    timeouts, plus the pauses); ``wait`` must exceed ``lock_ttl`` so that waiters outlive a
     dead lock holder and one of them takes over. Waiters poll the cache every
     ``poll_min`` to ``poll_max`` seconds.
     """
@@ -122,7 +124,7 @@ def cache_keys(account: Account) -> list[str]:
 class Credential:
     """What the cache holds: the value and when WeChat says it expires (epoch seconds)."""
 
-    value: str
+    value: str = field(repr=False)  # a token or ticket: kept out of reprs and reports
     expires_at: float
 
     def remaining(self) -> float:
@@ -159,6 +161,7 @@ class SingleFlight:
         self.policy = policy
         self.what = kind.replace("ticket:", "") + (" ticket" if kind.startswith("ticket:") else "")
 
+    @sensitive_variables()
     def get(self, *, stale: str | None = None, force: bool = False) -> Credential:
         """The current credential, fetching it (once across processes) when missing.
 
@@ -205,6 +208,7 @@ class SingleFlight:
             if current is not None and current.value != stale:
                 return current
 
+    @sensitive_variables()
     def _fetch_locked(self, stale: str | None, owner: str) -> Credential:
         # Re-check under the lock: the previous holder may have stored a value between
         # our cache miss and our add(). Without this, each waiter that gets the lock in
@@ -263,10 +267,47 @@ class SingleFlight:
     def _release(self, owner: str) -> None:
         # Delete the lock only if it is still ours: a holder slower than the lock's TTL
         # must not free the lock a successor has since taken.
+        if compare_and_delete(self.cache, self.lock_key, owner):
+            return
+        # Elsewhere, get then delete: not atomic, so the lock could expire and be taken
+        # between the two, and the successor's lock freed. That needs a fetch as long
+        # as the lock's TTL, which the client's default policy rules out.
         if self.cache.get(self.lock_key) == owner:
             self.cache.delete(self.lock_key)
 
 
+#: Delete KEYS[1] if it holds ARGV[1], in one step on the redis server.
+_COMPARE_AND_DELETE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('del', KEYS[1])
+end
+return 0
+"""
+#: django-redis clients that store a value as ``encode(value)`` under ``make_key(key)``
+#: on one server (the herd client wraps values, the shard client spreads keys).
+_PLAIN_REDIS_CLIENTS = frozenset({"DefaultClient", "SentinelClient"})
+
+
+def compare_and_delete(cache: BaseCache, key: str, value: str) -> bool:
+    """Atomically delete ``key`` if it holds ``value``, when ``cache`` is django-redis.
+
+    Returns False, having done nothing, on any other backend (the caller falls back to
+    get-then-delete); True when it ran (whether or not the key was deleted).
+    """
+    client: Any = getattr(cache, "client", None)
+    kind = type(client)
+    if not kind.__module__.startswith("django_redis.") or kind.__name__ not in _PLAIN_REDIS_CLIENTS:
+        return False
+    try:
+        connection = client.get_client(write=True)
+        connection.eval(_COMPARE_AND_DELETE, 1, client.make_key(key), client.encode(value))
+    except Exception:  # redis down, or a django-redis that changed: fall back
+        logger.debug("Compare-and-delete failed on %s; falling back", key, exc_info=True)
+        return False
+    return True
+
+
+@sensitive_variables()
 def call_access_token_func(account: Account) -> Fetched:
     """Ask the account's ``ACCESS_TOKEN_FUNC`` for the token another service owns.
 

@@ -44,7 +44,7 @@ __all__ = ["Call", "Fault", "PushResult", "WeChatEmulator"]
 
 logger = logging.getLogger("django_wechat.testing.emulator")
 
-FAULT_KINDS = ("errcode", "http500", "http502", "delay", "drop")
+FAULT_KINDS = ("errcode", "http500", "http502", "delay", "drop", "lost_answer")
 #: Query and body keys whose values never reach the call log.
 SECRET_KEYS = frozenset({"secret", "access_token", "refresh_token", "appsecret"})
 REDACTED = "********"
@@ -516,10 +516,13 @@ class WeChatEmulator:
 
         :param kind: ``"errcode"`` (answer ``{"errcode": errcode}``, -1 by default; 45009
             for the daily quota), ``"http500"``, ``"http502"``, ``"delay"`` (answer
-            normally after ``delay`` seconds) or ``"drop"`` (close the connection without
-            an answer).
+            normally after ``delay`` seconds), ``"drop"`` (close the connection without
+            an answer) or ``"lost_answer"`` (carry the call out, log it, then wait
+            ``delay`` seconds and close the connection: WeChat did it, but the answer
+            never arrives).
         :param api: a path such as ``"cgi-bin/menu/create"``; None for every API.
-        :param delay: seconds to wait before misbehaving (any kind).
+        :param delay: seconds to wait before misbehaving (any kind; for
+            ``"lost_answer"``, after carrying the call out).
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"Unknown fault {kind!r}; use one of {', '.join(FAULT_KINDS)}.")
@@ -561,11 +564,12 @@ class WeChatEmulator:
             return self._control(request)
         with self.lock:
             fault = self._take_fault(request.api)
-        if fault is not None and fault.delay > 0:
+        lost = fault if fault is not None and fault.kind == "lost_answer" else None
+        if fault is not None and fault.delay > 0 and lost is None:
             time.sleep(fault.delay)
         app_id: str | None = request.query.get("appid")
         reply: Reply | None
-        if fault is not None and fault.kind != "delay":
+        if fault is not None and fault.kind not in ("delay", "lost_answer"):
             reply = _fault_reply(fault)
         else:
             fault = None
@@ -594,6 +598,11 @@ class WeChatEmulator:
                         reply = Reply.json(
                             {"errcode": -1, "errmsg": "django_wechat emulator error"}, status=500
                         )
+        if lost is not None:
+            # Logged as done (it was), then the answer is held back and dropped.
+            self._log(request, reply, app_id, lost)
+            time.sleep(lost.delay)
+            return None
         self._log(request, reply, app_id, fault)
         return reply
 
