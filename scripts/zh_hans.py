@@ -333,11 +333,12 @@ ZH_HANS = {
     "reach it can call the emulator's API.": (
         "警告：正在监听本机回环以外的 %(host)s：任何能访问它的人都能调用模拟器的 API。"
     ),
-    "The emulator can sign callbacks with their TOKEN and AES key. "
-    "Use --allow-real-accounts to start it anyway.": (
-        "模拟器能用它们的 TOKEN 和 AES 密钥为回调签名。如仍要启动，请使用 --allow-real-accounts。"
+    "%(reason)s The emulator can sign callbacks with their TOKEN and AES "
+    "key. Use --allow-real-accounts to start it anyway.": (
+        "%(reason)s模拟器能用它们的 TOKEN 和 AES 密钥为回调签名。"
+        "如仍要启动，请使用 --allow-real-accounts。"
     ),
-    "Warning:": "警告：",
+    "Warning: %(reason)s": "警告：%(reason)s",
     "Quit with CONTROL-C.": "按 CONTROL-C 退出。",
     "WeChat emulator stopped.": "微信模拟器已停止。",
     # --- testing/emulator_oauth.py: the emulated 网页授权 consent page ----------------------

@@ -110,14 +110,13 @@ class Command(BaseCommand):
         if reason is not None:
             if not options["allow_real_accounts"]:
                 raise CommandError(
-                    reason
-                    + " "
-                    + _(
-                        "The emulator can sign callbacks with their TOKEN and AES key. "
-                        "Use --allow-real-accounts to start it anyway."
+                    _(
+                        "%(reason)s The emulator can sign callbacks with their TOKEN and AES "
+                        "key. Use --allow-real-accounts to start it anyway."
                     )
+                    % {"reason": reason}
                 )
-            self.stderr.write(self.style.WARNING(_("Warning:") + " " + reason))
+            self.stderr.write(self.style.WARNING(_("Warning: %(reason)s") % {"reason": reason}))
         emulator = WeChatEmulator(
             host=host,
             port=port,
