@@ -140,8 +140,18 @@ class Registry:
 
     def __init__(self) -> None:
         self._handlers: tuple[Handler, ...] = ()
+        # For each message type seen, the handlers that can take it (their type filter is
+        # empty or names it), in order: a message is checked against those only. Replaced
+        # with the handlers; a match racing a change fills the old dict, which is dropped.
+        self._by_type: dict[str, tuple[Handler, ...]] = {}
         self._lock = threading.Lock()
         self._counter = 0
+
+    def _set(self, handlers: tuple[Handler, ...]) -> None:
+        # Under self._lock. _handlers first: a match that sees the new (empty) index then
+        # also sees the new handlers; one that still holds the old index fills only that.
+        self._handlers = handlers
+        self._by_type = {}
 
     def __iter__(self) -> Iterator[Handler]:
         return iter(self._handlers)
@@ -171,26 +181,28 @@ class Registry:
                 priority=filters.get("priority") or 0,
                 order=self._counter,
             )
-            self._handlers = tuple(
-                sorted((*self._handlers, entry), key=lambda h: (-h.priority, h.order))
-            )
+            self._set(tuple(sorted((*self._handlers, entry), key=lambda h: (-h.priority, h.order))))
         return entry
 
     def unregister(self, func: HandlerFunc | Handler) -> None:
         """Remove every registration of ``func`` (a function or a :class:`Handler`)."""
         with self._lock:
-            self._handlers = tuple(
-                h for h in self._handlers if h is not func and h.func is not func
-            )
+            self._set(tuple(h for h in self._handlers if h is not func and h.func is not func))
 
     def clear(self) -> None:
         """Remove every handler."""
         with self._lock:
-            self._handlers = ()
+            self._set(())
 
     def match(self, message: BaseMessage, account: str) -> Handler | None:
         """The first handler, by priority then registration order, that ``message`` passes."""
-        for entry in self._handlers:
+        by_type = self._by_type
+        candidates = by_type.get(message.type)
+        if candidates is None:
+            candidates = by_type[message.type] = tuple(
+                h for h in self._handlers if h.types is None or message.type in h.types
+            )
+        for entry in candidates:
             if entry.matches(message, account):
                 return entry
         return None
@@ -211,12 +223,12 @@ class Registry:
         with self._lock:
             saved = self._handlers
             if not keep:
-                self._handlers = ()
+                self._set(())
         try:
             yield self
         finally:
             with self._lock:
-                self._handlers = saved
+                self._set(saved)
 
 
 #: The registry that :func:`handler` registers into and the callback consults.

@@ -61,6 +61,13 @@ def _query(request: HttpRequest) -> dict[str, str]:
     return query
 
 
+# Answers are built from bytes: a str body makes HttpResponse look up the charset in the
+# content type on every response.
+_TEXT = "text/plain; charset=utf-8"
+_XML = "application/xml; charset=utf-8"
+_SUCCESS = SUCCESS.encode()
+
+
 class CallbackView(View):
     """``GET``: WeChat's URL verification. ``POST``: a message or event, answered.
 
@@ -179,7 +186,7 @@ class CallbackView(View):
         reply = dispatch(message, account, request)
         if reply == SUCCESS or not reply:
             # "success" and empty answers are never encrypted (message-push.html).
-            return HttpResponse(SUCCESS, content_type="text/plain; charset=utf-8")
+            return HttpResponse(_SUCCESS, content_type=_TEXT)
         if replier is not None:
             reply = replier.encrypt_message(reply, nonce)
-        return HttpResponse(reply, content_type="application/xml; charset=utf-8")
+        return HttpResponse(reply.encode(), content_type=_XML)

@@ -121,6 +121,29 @@ def test_message_received_is_sent_once_per_message(cache_alias: str, counted: li
     assert seen == [request.message["MsgId"]]
 
 
+def test_each_delivery_costs_two_redis_commands(redis_cache: str, counted: list[str]) -> None:
+    # The cache is a network round trip per command: a new message is claimed and its
+    # reply stored; a retry tries the claim and reads the stored reply. Nothing more.
+    from django_redis import get_redis_connection
+
+    connection = get_redis_connection(redis_cache)
+
+    def commands() -> dict[str, int]:
+        stats = connection.info("commandstats")
+        return {name: int(stat["calls"]) for name, stat in stats.items() if "info" not in name}
+
+    def spent(request: Any) -> dict[str, int]:
+        before = commands()
+        request.send(Client())
+        after = commands()
+        return {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+
+    first = callback_request(text="x")
+    assert spent(first) == {"cmdstat_set": 2}  # SET NX (the claim), then SET (the reply)
+    assert spent(callback_request(first.message)) == {"cmdstat_set": 1, "cmdstat_get": 1}
+    assert counted == ["x"]
+
+
 def test_concurrent_deliveries_in_two_threads_run_the_handler_once(
     cache_alias: str, handlers: Registry
 ) -> None:

@@ -145,6 +145,54 @@ def test_unregister(handlers: Registry) -> None:
     assert answer(handlers, text("x")) is None
 
 
+def test_matching_sees_every_change_to_the_handlers(handlers: Registry) -> None:
+    # Matching keeps a per-type shortlist; each change must show in the next match.
+    @handler(type="text")
+    def first(message: Any, **kwargs: Any) -> None: ...
+
+    assert answer(handlers, text("x")) == "first"
+
+    @handler(type="text", priority=1)
+    def later(message: Any, **kwargs: Any) -> None: ...
+
+    assert answer(handlers, text("x")) == "later"
+    handlers.unregister(later)
+    assert answer(handlers, text("x")) == "first"
+    with handlers.isolated():
+        assert answer(handlers, text("x")) is None
+
+        @handler()
+        def inside(message: Any, **kwargs: Any) -> None: ...
+
+        assert answer(handlers, text("x")) == "inside"
+    assert answer(handlers, text("x")) == "first"
+    handlers.clear()
+    assert answer(handlers, text("x")) is None
+
+
+def test_untyped_handlers_keep_their_place_among_typed_ones(handlers: Registry) -> None:
+    @handler(type="image", priority=10)
+    def image(message: Any, **kwargs: Any) -> None: ...
+
+    @handler(content="^help")
+    def helper(message: Any, **kwargs: Any) -> None: ...
+
+    @handler(type=["text", "voice"])
+    def words(message: Any, **kwargs: Any) -> None: ...
+
+    @handler(priority=-1)
+    def fallback(message: Any, **kwargs: Any) -> None: ...
+
+    picture = parse_message(
+        {"FromUserName": "o", "CreateTime": "1", "MsgType": "image", "PicUrl": "u", "MsgId": "1"}
+    )
+    assert answer(handlers, picture) == "image"
+    assert answer(handlers, text("help me")) == "helper"
+    assert answer(handlers, text("hello")) == "words"
+    assert answer(handlers, event("subscribe")) == "fallback"
+    assert answer(handlers, text("help me"), "plain") == "helper"
+
+
 def test_dedup_key_uses_msgid_or_the_event_identity() -> None:
     account = get_account()
     # Same MsgId, different CreateTime: one message (a retry).
