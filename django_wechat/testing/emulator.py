@@ -644,7 +644,7 @@ class WeChatEmulator:
         """
         action = request.api[len(CONTROL_PREFIX) :]
         if action.startswith("media/") and request.method in ("GET", "HEAD"):
-            # Stands in for WeChat's video CDN URLs (get_material), which need no token.
+            # Stands in for the video URLs of cgi-bin/media/get, which need no token.
             return self._media_download(action.removeprefix("media/"))
         refused = self._refuse_control(request)
         if refused is not None:
