@@ -325,7 +325,14 @@ def dedup_key(message: BaseMessage, account: Account) -> str:
             )
         )
     digest = hashlib.blake2b(identity.encode(), digest_size=16).hexdigest()
-    return f"wechat:callback:{account.app_id}:{digest}"
+    return dedup_key_prefix(account) + digest
+
+
+def dedup_key_prefix(account: Account) -> str:
+    """What every :func:`dedup_key` of ``account`` starts with. The keys themselves hash
+    the message, so they cannot be listed; a cache that can match keys by prefix (local
+    memory, Redis) can still find them all."""
+    return f"wechat:callback:{account.app_id}:"
 
 
 def bind_signature(account: Account, signature: str, body: bytes) -> None:

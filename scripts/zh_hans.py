@@ -300,12 +300,52 @@ ZH_HANS = {
     "OAuth consent page: %(url)s/connect/oauth2/authorize?...": (
         "网页授权页面：%(url)s/connect/oauth2/authorize?..."
     ),
-    "call log: %(url)s/_emulator/calls": "调用记录：%(url)s/_emulator/calls",
+    "call log: %(url)s/_emulator/calls?token=%(token)s": (
+        "调用记录：%(url)s/_emulator/calls?token=%(token)s"
+    ),
+    "control token (the %(header)s header of /_emulator/ requests): %(token)s": (
+        "控制令牌（/_emulator/ 请求的 %(header)s 请求头）：%(token)s"
+    ),
+    "settings.DEBUG is False, so these may be a live site's accounts.": (
+        "settings.DEBUG 为 False，这些可能是线上网站的公众号。"
+    ),
+    "WECHAT['API_BASE_URL'] is %(url)s, not this emulator, so these may be the "
+    "accounts of a site that talks to WeChat.": (
+        "WECHAT['API_BASE_URL'] 是 %(url)s，而不是本模拟器，这些可能是连接微信的网站的公众号。"
+    ),
+    "Start even when settings.DEBUG is False or WECHAT['API_BASE_URL'] is not "
+    "this emulator (the emulator can sign callbacks with the accounts' TOKEN).": (
+        "即使 settings.DEBUG 为 False 或 WECHAT['API_BASE_URL'] 不是本模拟器也启动"
+        "（模拟器能用公众号的 TOKEN 为回调签名）。"
+    ),
+    "Allow --host to be an address other than loopback.": "允许 --host 使用本机回环以外的地址。",
+    "A host every account's web OAuth may redirect to (its web authorisation "
+    "domain); repeat for more (default: localhost, 127.0.0.1, ::1, testserver).": (
+        "每个公众号网页授权可以重定向到的主机（网页授权域名）；可重复指定多个"
+        "（默认：localhost、127.0.0.1、::1、testserver）。"
+    ),
+    "Refusing to listen on %(host)s: anyone who can reach it could use "
+    "the emulator. Use --allow-remote to listen beyond loopback anyway.": (
+        "拒绝监听 %(host)s：任何能访问它的人都能使用模拟器。"
+        "如仍要监听本机回环以外的地址，请使用 --allow-remote。"
+    ),
+    "Warning: listening on %(host)s, beyond loopback: anyone who can "
+    "reach it can call the emulator's API.": (
+        "警告：正在监听本机回环以外的 %(host)s：任何能访问它的人都能调用模拟器的 API。"
+    ),
+    "%(reason)s The emulator can sign callbacks with their TOKEN and AES "
+    "key. Use --allow-real-accounts to start it anyway.": (
+        "%(reason)s模拟器能用它们的 TOKEN 和 AES 密钥为回调签名。"
+        "如仍要启动，请使用 --allow-real-accounts。"
+    ),
+    "Warning: %(reason)s": "警告：%(reason)s",
     "Quit with CONTROL-C.": "按 CONTROL-C 退出。",
     "WeChat emulator stopped.": "微信模拟器已停止。",
     # --- testing/emulator_oauth.py: the emulated 网页授权 consent page ----------------------
     "The appid parameter is wrong.": "appid 参数错误。",
     "redirect_uri is not an absolute http(s) URL.": "redirect_uri 不是完整的 http(s) URL。",
+    "redirect_uri's domain %(host)s is not one of the account's web "
+    "authorisation domains.": "redirect_uri 域名 %(host)s 与后台配置的网页授权域名不一致。",
     "response_type must be 'code'.": "response_type 必须是 'code'。",
     "The account has no permission for scope %(scope)s.": "该公众号没有 scope %(scope)s 的权限。",
     "state is longer than 128 bytes.": "state 超过了 128 字节。",

@@ -40,3 +40,24 @@ def post(emulator: WeChatEmulator, api: str, token: str | None, data: Any, **par
 def errcode(answer: Any) -> int:
     """The answer's errcode, 0 when it has none (WeChat's data answers carry none)."""
     return int(answer.get("errcode", 0))
+
+
+def control(emulator: WeChatEmulator, action: str, data: Any = None) -> requests.Response:
+    """``POST /_emulator/<action>`` as a test in another process would: JSON, with the
+    emulator's control token."""
+    return requests.post(
+        f"{emulator.url}/_emulator/{action}",
+        json={} if data is None else data,
+        headers={"X-Emulator-Token": emulator.control_token},
+        timeout=10,
+    )
+
+
+def control_get(emulator: WeChatEmulator, action: str, **params: Any) -> requests.Response:
+    """``GET /_emulator/<action>`` with the emulator's control token."""
+    return requests.get(
+        f"{emulator.url}/_emulator/{action}",
+        params=params,
+        headers={"X-Emulator-Token": emulator.control_token},
+        timeout=10,
+    )

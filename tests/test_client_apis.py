@@ -353,6 +353,7 @@ def test_oauth_authorize_exchange_userinfo_refresh(
     assert query["appid"] == [client.account.app_id]
     assert query["scope"] == ["snsapi_userinfo"]
     wechat_emulator.oauth_auto_approve = FOLLOWER
+    wechat_emulator.state().oauth_domains.add("shop.example.com")  # 网页授权域名
     answer = requests.get(url.split("#")[0], allow_redirects=False, timeout=5)
     back = parse_qs(urlsplit(answer.headers["Location"]).query)
     assert back["state"] == ["xyz"]

@@ -7,7 +7,7 @@ import requests
 
 from django_wechat.testing.emulator import WeChatEmulator
 
-from .emulator_support import errcode, fetch_token, get
+from .emulator_support import control, control_get, errcode, fetch_token, get
 
 TICKET = "cgi-bin/ticket/getticket"
 
@@ -87,26 +87,23 @@ def test_bad_fault_arguments_are_refused(wechat_emulator: WeChatEmulator) -> Non
 
 
 def test_control_endpoint(wechat_emulator: WeChatEmulator) -> None:
-    control = f"{wechat_emulator.url}/_emulator"
     token = fetch_token(wechat_emulator)
-    answer = requests.post(
-        f"{control}/fail", json={"kind": "errcode", "api": TICKET, "errcode": 45009}, timeout=5
-    )
+    answer = control(wechat_emulator, "fail", {"kind": "errcode", "api": TICKET, "errcode": 45009})
     assert answer.json() == {"ok": True}
     assert ticket(wechat_emulator, token).json()["errcode"] == 45009
 
-    requests.post(f"{control}/clock/advance", json={"seconds": 7200}, timeout=5)
+    control(wechat_emulator, "clock/advance", {"seconds": 7200})
     assert ticket(wechat_emulator, token).json()["errcode"] == 42001
 
-    calls = requests.get(f"{control}/calls", params={"api": TICKET}, timeout=5).json()["calls"]
+    calls = control_get(wechat_emulator, "calls", api=TICKET).json()["calls"]
     assert [c["errcode"] for c in calls] == [45009, 42001]
     assert calls[0]["query"]["access_token"] == "********"
 
-    bad = requests.post(f"{control}/fail", json={"kind": "nope"}, timeout=5)
+    bad = control(wechat_emulator, "fail", {"kind": "nope"})
     assert bad.status_code == 400
     assert "Unknown fault" in bad.json()["error"]
 
-    requests.post(f"{control}/reset", timeout=5)
+    assert control(wechat_emulator, "reset").json() == {"ok": True}
     assert wechat_emulator.count() == 0
     assert ticket(wechat_emulator, token).json()["errcode"] == 40001
 
@@ -167,12 +164,11 @@ def test_oversized_body_is_refused(wechat_emulator: WeChatEmulator) -> None:
 
 
 def test_control_endpoint_tokens_and_sent(wechat_emulator: WeChatEmulator) -> None:
-    control = f"{wechat_emulator.url}/_emulator"
-    requests.post(f"{control}/strict_token_rotation", json={"enabled": True}, timeout=5)
+    control(wechat_emulator, "strict_token_rotation", {"enabled": True})
     old = fetch_token(wechat_emulator)
     new = fetch_token(wechat_emulator)
     assert ticket(wechat_emulator, old).json()["errcode"] == 40001
-    requests.post(f"{control}/invalidate_tokens", json={"app_id": "wx2c2769f8efd9abc2"}, timeout=5)
+    control(wechat_emulator, "invalidate_tokens", {"app_id": "wx2c2769f8efd9abc2"})
     assert ticket(wechat_emulator, new).json()["errcode"] == 40001
 
     token = fetch_token(wechat_emulator)
@@ -183,7 +179,7 @@ def test_control_endpoint_tokens_and_sent(wechat_emulator: WeChatEmulator) -> No
         json=message,
         timeout=5,
     )
-    sent = requests.get(f"{control}/sent", params={"openid": "o-demo-follower-2"}, timeout=5)
+    sent = control_get(wechat_emulator, "sent", openid="o-demo-follower-2")
     assert sent.json()["sent"][0]["text"] == {"content": "到货了"}
-    unknown = requests.post(f"{control}/nonsense", timeout=5)
+    unknown = control(wechat_emulator, "nonsense")
     assert unknown.status_code == 404

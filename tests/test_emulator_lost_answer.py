@@ -9,7 +9,7 @@ import requests
 
 from django_wechat.testing.emulator import WeChatEmulator
 
-from .emulator_support import errcode, get
+from .emulator_support import control, errcode, get
 
 FOLLOWER = "o-demo-follower-1"
 SESSION = "sns/jscode2session"
@@ -65,11 +65,7 @@ def test_only_the_staged_calls_lose_their_answer(wechat_emulator: WeChatEmulator
 
 
 def test_over_the_control_api(wechat_emulator: WeChatEmulator) -> None:
-    answer = requests.post(
-        f"{wechat_emulator.url}/_emulator/fail",
-        json={"kind": "lost_answer", "api": SESSION},
-        timeout=5,
-    )
+    answer = control(wechat_emulator, "fail", {"kind": "lost_answer", "api": SESSION})
     assert answer.json() == {"ok": True}
     code = wechat_emulator.js_code(FOLLOWER)
     started = time.monotonic()

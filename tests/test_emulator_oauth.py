@@ -13,15 +13,14 @@ import requests
 from django_wechat.conf import get_account
 from django_wechat.testing.emulator import WeChatEmulator
 
-from .emulator_support import errcode, get
+from .emulator_support import control, errcode, get
 
 REDIRECT = "https://shop.example.com/wechat/oauth/callback?next=%2Forders%2F"
 
 
-def authorize(
-    emulator: WeChatEmulator, scope: str = "snsapi_userinfo", **extra: str
-) -> requests.Response:
-    params = {
+def authorize_params(scope: str = "snsapi_userinfo", **extra: str) -> dict[str, str]:
+    """The parameters of ``connect/oauth2/authorize`` (the consent form posts them back)."""
+    return {
         "appid": get_account().app_id,
         "redirect_uri": REDIRECT,
         "response_type": "code",
@@ -29,8 +28,16 @@ def authorize(
         "state": "xyzABC123",
         **extra,
     }
+
+
+def authorize(
+    emulator: WeChatEmulator, scope: str = "snsapi_userinfo", **extra: str
+) -> requests.Response:
     return requests.get(
-        f"{emulator.url}/connect/oauth2/authorize", params=params, allow_redirects=False, timeout=5
+        f"{emulator.url}/connect/oauth2/authorize",
+        params=authorize_params(scope, **extra),
+        allow_redirects=False,
+        timeout=5,
     )
 
 
@@ -65,6 +72,12 @@ def exchange(emulator: WeChatEmulator, code: str, secret: str | None = None) -> 
         code=code,
         grant_type="authorization_code",
     )
+
+
+@pytest.fixture(autouse=True)
+def shop_domain(wechat_emulator: WeChatEmulator) -> None:
+    """The shop's domain is the default account's web authorisation domain (网页授权域名)."""
+    wechat_emulator.state().oauth_domains.add("shop.example.com")
 
 
 def test_consent_page_lists_the_demo_followers(wechat_emulator: WeChatEmulator) -> None:
@@ -224,7 +237,103 @@ def test_jscode2session(wechat_emulator: WeChatEmulator) -> None:
     oauth_code = parse_qs(urlsplit(authorize(wechat_emulator).headers["Location"]).query)["code"][0]
     assert ask(oauth_code)["errcode"] == 40029
     # Over the control API too.
-    control = requests.post(
-        f"{wechat_emulator.url}/_emulator/js_code", json={"openid": "o-demo-follower-5"}, timeout=5
-    ).json()
-    assert ask(control["js_code"])["openid"] == "o-demo-follower-5"
+    answer = control(wechat_emulator, "js_code", {"openid": "o-demo-follower-5"}).json()
+    assert ask(answer["js_code"])["openid"] == "o-demo-follower-5"
+
+
+def refused_redirect(page: requests.Response, host: str) -> None:
+    """WeChat's error page for a redirect_uri outside the web authorisation domains."""
+    assert page.status_code == 400
+    assert "Location" not in page.headers
+    assert "10003" in page.text
+    assert host in page.text
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        "https://evil.example.net/steal",
+        "https://pay.shop.example.com/cb",  # a subdomain is another domain
+        "https://example.com/cb",  # and so is the parent
+        "https://shop.example.com.evil.example.net/cb",
+        "https://shop.example.com@evil.example.net/cb",  # userinfo, then the real host
+    ],
+)
+def test_authorize_redirects_only_to_the_accounts_domains(
+    wechat_emulator: WeChatEmulator, redirect_uri: str
+) -> None:
+    host = urlsplit(redirect_uri).hostname
+    assert host is not None
+    refused_redirect(authorize(wechat_emulator, redirect_uri=redirect_uri), host)
+    # Nor when the test approves at once: no code leaves for a foreign host.
+    wechat_emulator.oauth_auto_approve = "o-demo-follower-1"
+    refused_redirect(authorize(wechat_emulator, redirect_uri=redirect_uri), host)
+    assert wechat_emulator.codes == {}
+
+
+def test_a_forged_consent_form_cannot_redirect_elsewhere(wechat_emulator: WeChatEmulator) -> None:
+    """The form posts redirect_uri back: the domain is checked again on submit."""
+    form = authorize_params(
+        redirect_uri="https://evil.example.net/steal", openid="o-demo-follower-1", action="approve"
+    )
+    page = requests.post(
+        f"{wechat_emulator.url}/connect/oauth2/authorize/confirm",
+        data=form,
+        allow_redirects=False,
+        timeout=5,
+    )
+    refused_redirect(page, "evil.example.net")
+    assert wechat_emulator.codes == {}
+    # Deny would redirect too: refused alike.
+    page = requests.post(
+        f"{wechat_emulator.url}/connect/oauth2/authorize/confirm",
+        data={**form, "action": "deny"},
+        allow_redirects=False,
+        timeout=5,
+    )
+    refused_redirect(page, "evil.example.net")
+
+
+def test_any_port_of_a_domain_unless_the_entry_names_one(wechat_emulator: WeChatEmulator) -> None:
+    wechat_emulator.oauth_auto_approve = "o-demo-follower-1"
+    page = authorize(wechat_emulator, redirect_uri="https://shop.example.com:8443/cb")
+    assert page.status_code == 302
+    assert page.headers["Location"].startswith("https://shop.example.com:8443/cb?")
+    wechat_emulator.state().oauth_domains = {"shop.example.com:8443"}
+    assert authorize(wechat_emulator, redirect_uri="https://shop.example.com:8443/cb").is_redirect
+    refused_redirect(
+        authorize(wechat_emulator, redirect_uri="https://shop.example.com/cb"), "shop.example.com"
+    )
+    refused_redirect(
+        authorize(wechat_emulator, redirect_uri="https://shop.example.com:9443/cb"),
+        "shop.example.com",
+    )
+
+
+def test_the_default_domains_are_loopback_and_the_test_client() -> None:
+    with WeChatEmulator() as emulator:
+        emulator.oauth_auto_approve = "o-demo-follower-1"
+        for uri in (
+            "http://127.0.0.1:8000/oauth/cb",
+            "http://localhost:8000/oauth/cb",
+            "http://[::1]:8000/oauth/cb",
+            "http://testserver/oauth/cb",
+        ):
+            page = authorize(emulator, redirect_uri=uri)
+            assert page.status_code == 302, uri
+            assert page.headers["Location"].startswith(uri + "?"), uri
+        refused_redirect(authorize(emulator), "shop.example.com")
+        refused_redirect(authorize(emulator, redirect_uri="http://127.0.0.2:8000/cb"), "127.0.0.2")
+
+
+def test_oauth_domains_given_to_the_emulator_survive_reset() -> None:
+    with WeChatEmulator(oauth_domains=["shop.example.com"]) as emulator:
+        emulator.oauth_auto_approve = "o-demo-follower-1"
+        assert authorize(emulator).is_redirect
+        refused_redirect(authorize(emulator, redirect_uri="http://127.0.0.1/cb"), "127.0.0.1")
+        emulator.reset()
+        emulator.oauth_auto_approve = "o-demo-follower-1"
+        assert authorize(emulator).is_redirect
+        # Per account: another account keeps its own set.
+        emulator.state("compatible").oauth_domains.clear()
+        assert authorize(emulator).is_redirect

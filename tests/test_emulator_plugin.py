@@ -56,13 +56,20 @@ def test_entry_point_fixtures_in_a_users_project(tmp_path: Path) -> None:
                 wechat_emulator_session.clock.advance(60)
                 assert "access_token" in fetch(wechat_emulator_session)
                 assert wechat_emulator_session.count("cgi-bin/token") == 1
+                # The project's own cache keys: the fixtures must leave them alone.
+                from django.core.cache import caches
+                caches["default"].set("project:session", "kept", timeout=None)
 
             def test_two(wechat_emulator_session):
                 assert wechat_emulator_session.count() == 0
                 assert fetch(wechat_emulator_session)["expires_in"] == 7200
+                from django.core.cache import caches
+                assert caches["default"].get("project:session") == "kept"
 
             def test_three(wechat_emulator):
                 assert settings.WECHAT["API_BASE_URL"] == wechat_emulator.url
+                from django.core.cache import caches
+                assert caches["default"].get("project:session") == "kept"
             """
         )
     )

@@ -12,14 +12,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-import requests
 
 from django_wechat import xml as wxml
 from django_wechat.conf import get_account
 from django_wechat.crypto import WeChatCrypto, check_signature
 from django_wechat.testing.emulator import WeChatEmulator
 
-from .emulator_support import fetch_token, post
+from .emulator_support import control, fetch_token, post
 
 # (query, body) -> (status, reply body, seconds to wait before answering)
 Behaviour = Callable[[dict[str, str], bytes], tuple[int, str, float]]
@@ -288,10 +287,66 @@ def test_push_over_the_control_endpoint(
     wechat_emulator: WeChatEmulator, callback: Callback
 ) -> None:
     callback.behaviour = echo_server("default")
-    answer = requests.post(
-        f"{wechat_emulator.url}/_emulator/push",
-        json={"url": callback.url, "message": {"MsgType": "text", "Content": "遥控"}, "timeout": 2},
-        timeout=10,
+    answer = control(
+        wechat_emulator,
+        "push",
+        {"url": callback.url, "message": {"MsgType": "text", "Content": "遥控"}, "timeout": 2},
     ).json()
     assert answer["ok"] is True
     assert answer["reply"]["Content"] == "收到：遥控"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://203.0.113.7/wechat/callback/",  # TEST-NET-3: never contacted
+        "https://shop.example.com/wechat/callback/",
+        "http://10.0.0.1:8000/wechat/",
+        "http://0.0.0.0:8000/wechat/",  # reaches local services on Linux, so refused too
+        "http://127.0.0.1.evil.example.net/",
+        "ftp://127.0.0.1/",
+        "/wechat/callback/",
+    ],
+)
+def test_pushes_only_to_loopback(wechat_emulator: WeChatEmulator, url: str) -> None:
+    with pytest.raises(ValueError, match="Cannot push to"):
+        wechat_emulator.push_text(url, "伪造", timeout=0.5, attempts=1)
+    assert wechat_emulator.pushes == []
+    # Over the control API: a 400, nothing sent.
+    answer = control(wechat_emulator, "push", {"url": url, "message": {"Content": "伪造"}})
+    assert answer.status_code == 400
+    assert "Cannot push to" in answer.json()["error"]
+    assert wechat_emulator.pushes == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_loopback_hosts_are_pushed_to(
+    wechat_emulator: WeChatEmulator, callback: Callback, host: str
+) -> None:
+    callback.behaviour = echo_server("default")
+    url = callback.url.replace("127.0.0.1", host)
+    result = wechat_emulator.push_text(url, "本机", timeout=2)
+    assert result.ok, result.error
+    assert result.content == "收到：本机"
+
+
+@pytest.mark.parametrize("host", ["127.8.9.10", "[::1]"])
+def test_all_of_loopback_is_allowed(wechat_emulator: WeChatEmulator, host: str) -> None:
+    # Nothing listens there: the push is made (and fails), not refused.
+    result = wechat_emulator.push_text(f"http://{host}:9/wechat/", "本机", timeout=1, attempts=1)
+    assert result.attempts == 1
+    assert result.error is not None
+    assert result.error.startswith(("connection failed", "no answer"))
+
+
+def test_allow_remote_push_lifts_the_restriction(callback: Callback) -> None:
+    # 0.0.0.0 is not a loopback address, yet on Linux a connection to it reaches the
+    # loopback server: a stand-in for a remote host that needs no network.
+    callback.behaviour = echo_server("default")
+    url = callback.url.replace("127.0.0.1", "0.0.0.0")  # noqa: S104
+    with WeChatEmulator() as emulator, pytest.raises(ValueError):
+        emulator.push_text(url, "远程", timeout=2)
+    with WeChatEmulator(allow_remote_push=True) as emulator:
+        result = emulator.push_text(url, "远程", timeout=2)
+    assert result.ok, result.error
+    assert result.content == "收到：远程"

@@ -253,6 +253,7 @@ def test_a_client_transport_error_in_chinese() -> None:
 def consent_page(
     emulator: WeChatEmulator, accept_language: str, **params: str
 ) -> requests.Response:
+    emulator.state().oauth_domains.add("shop.example.com")  # 网页授权域名
     query = {
         "appid": get_account().app_id,
         "redirect_uri": "https://shop.example.com/oauth/callback",

@@ -38,7 +38,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
-from ..conf import Account
+from ..conf import Account, TokenSource
 from ..exceptions import APIError, ImproperlyConfigured, TokenUnavailable
 
 logger = logging.getLogger("django_wechat.client")
@@ -102,6 +102,24 @@ def cache_key(account: Account, kind: str) -> str:
     return f"django_wechat:{kind}:{account.app_id}:{_digest(account.app_secret)}"
 
 
+#: What :class:`SingleFlight` appends to a credential's key for its lock and for a
+#: remembered failure.
+LOCK_SUFFIX = ":lock"
+FAILED_SUFFIX = ":failed"
+#: The JS-SDK ticket types (``cgi-bin/ticket/getticket?type=``).
+TICKET_TYPES = ("jsapi", "wx_card")
+
+
+def cache_keys(account: Account) -> list[str]:
+    """Every cache key the token store may use for ``account``: the access_token of each
+    source, the tickets, and their locks and remembered failures (for clearing them)."""
+    sources = [source.value for source in TokenSource] + ["func"]
+    kinds = [f"access_token:{source}" for source in sources]
+    kinds += [f"ticket:{ticket}" for ticket in TICKET_TYPES]
+    keys = [cache_key(account, kind) for kind in kinds]
+    return [key + suffix for key in keys for suffix in ("", LOCK_SUFFIX, FAILED_SUFFIX)]
+
+
 @dataclass(frozen=True)
 class Credential:
     """What the cache holds: the value and when WeChat says it expires (epoch seconds)."""
@@ -137,8 +155,8 @@ class SingleFlight:
         self.cache = cache
         self.app_id = account.app_id
         self.key = cache_key(account, kind)
-        self.lock_key = self.key + ":lock"
-        self.failed_key = self.key + ":failed"
+        self.lock_key = self.key + LOCK_SUFFIX
+        self.failed_key = self.key + FAILED_SUFFIX
         self.fetch = fetch
         self.policy = policy
         self.what = kind.replace("ticket:", "") + (" ticket" if kind.startswith("ticket:") else "")

@@ -15,6 +15,7 @@ connections). Every call is logged for assertions (:meth:`WeChatEmulator.calls`)
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 import socket
@@ -49,6 +50,8 @@ SECRET_KEYS = frozenset({"secret", "access_token", "refresh_token", "appsecret"}
 REDACTED = "********"
 #: Paths of the control API (for tests in other processes and the demo).
 CONTROL_PREFIX = "_emulator/"
+#: The header that carries :attr:`WeChatEmulator.control_token` to the control API.
+CONTROL_TOKEN_HEADER = "X-Emulator-Token"
 #: Larger than WeChat's largest upload (10 MB video); bigger bodies get HTTP 413.
 MAX_BODY = 20 * 1024 * 1024
 
@@ -218,6 +221,12 @@ class WeChatEmulator:
     :param port: the port; 0 (the default) picks a free one, so parallel test
         workers never clash.
     :param followers: how many demo followers (``o-demo-follower-1`` ...) each account has.
+    :param allow_remote_push: let :meth:`push` deliver to any host; by default only
+        loopback URLs (127.0.0.0/8, ``::1``, ``localhost``) are pushed to, since a push
+        carries a valid signature made with the account's TOKEN.
+    :param oauth_domains: each account's web authorisation domains (网页授权域名), the
+        hosts ``connect/oauth2/authorize`` may redirect to; by default loopback hosts and
+        ``testserver``. Change one account's with ``emulator.state(...).oauth_domains``.
     """
 
     def __init__(
@@ -227,6 +236,8 @@ class WeChatEmulator:
         host: str = "127.0.0.1",
         port: int = 0,
         followers: int = 5,
+        allow_remote_push: bool = False,
+        oauth_domains: Iterable[str] | None = None,
     ) -> None:
         self.accounts: list[Account] = (
             list(get_accounts().values()) if accounts is None else list(accounts)
@@ -236,6 +247,11 @@ class WeChatEmulator:
         self.host = host
         self.port = port
         self.followers = followers
+        self.allow_remote_push = allow_remote_push
+        self.oauth_domains = None if oauth_domains is None else frozenset(oauth_domains)
+        #: The secret the HTTP control API (``/_emulator/...``) wants in the
+        #: ``X-Emulator-Token`` header; new for each emulator. The Python API needs none.
+        self.control_token = secrets.token_urlsafe(24)
         self.clock = Clock()
         #: When True a new ``cgi-bin/token`` invalidates the previous token at once,
         #: instead of WeChat's five minutes of overlap.
@@ -338,6 +354,9 @@ class WeChatEmulator:
         self.codes = {}
         self.qr_tickets = {}
         self.states = {a.app_id: seed_account(a, self.followers, now) for a in self.accounts}
+        if self.oauth_domains is not None:
+            for state in self.states.values():
+                state.oauth_domains = set(self.oauth_domains)
 
     # --- settings --------------------------------------------------------------------
 
@@ -619,9 +638,17 @@ class WeChatEmulator:
         ``POST _emulator/strict_token_rotation`` ``{"enabled": true}``,
         ``POST _emulator/js_code`` ``{"openid": ..., "app_id": ...}``,
         ``POST _emulator/push`` ``{"url": ..., "message": {...}, "timeout": 5}``,
-        ``GET _emulator/calls?api=...``, ``GET _emulator/sent?openid=...``.
+        ``GET _emulator/calls?api=...``, ``GET _emulator/sent?openid=...``. Each needs
+        :attr:`control_token` in the ``X-Emulator-Token`` header (a GET may pass it as
+        ``?token=``), and each POST a JSON body.
         """
         action = request.api[len(CONTROL_PREFIX) :]
+        if action.startswith("media/") and request.method in ("GET", "HEAD"):
+            # Stands in for the video URLs of cgi-bin/media/get, which need no token.
+            return self._media_download(action.removeprefix("media/"))
+        refused = self._refuse_control(request)
+        if refused is not None:
+            return refused
         try:
             args: dict[str, Any] = request.json() if request.method == "POST" else {}
         except WeChatFault:
@@ -667,8 +694,6 @@ class WeChatEmulator:
                         "reply": result.reply,
                     }
                 )
-            elif action.startswith("media/"):
-                return self._media_download(action.removeprefix("media/"))
             elif action == "sent":
                 sent = self.sent_messages(request.query.get("openid") or None)
                 return Reply.json({"sent": sent})
@@ -677,6 +702,36 @@ class WeChatEmulator:
         except (ValueError, KeyError, LookupError, TypeError) as exc:
             return Reply.json({"error": str(exc)}, status=400)
         return Reply.json({"ok": True})
+
+    def _refuse_control(self, request: Request) -> Reply | None:
+        """The answer for a control request that may not act, or None.
+
+        A web page can make a browser POST a ``text/plain`` body to 127.0.0.1 without
+        asking first, but not a JSON one nor one with a custom header (both need a CORS
+        preflight, which this server does not answer): requiring both keeps other sites
+        from driving the emulator. GETs may carry the token as ``?token=``, so the call
+        log opens in a browser.
+        """
+        if request.method == "POST":
+            media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if media_type != "application/json":
+                return Reply.json(
+                    {"error": "the control API takes Content-Type: application/json"},
+                    status=415,
+                )
+        given = request.headers.get(CONTROL_TOKEN_HEADER.lower(), "")
+        if not given and request.method in ("GET", "HEAD"):
+            given = request.query.get("token", "")
+        if not hmac.compare_digest(given.encode(), self.control_token.encode()):
+            return Reply.json(
+                {
+                    "error": f"the control API needs the emulator's control token in the "
+                    f"{CONTROL_TOKEN_HEADER} header (WeChatEmulator.control_token; the "
+                    f"wechat_emulator command prints it)"
+                },
+                status=403,
+            )
+        return None
 
     def _media_download(self, media_id: str) -> Reply:
         with self.lock:

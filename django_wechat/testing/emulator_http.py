@@ -7,6 +7,7 @@ WeChat errcode. Nothing here knows about sockets: :mod:`.emulator` does the serv
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import secrets
 from collections.abc import Callable, Mapping
@@ -90,6 +91,21 @@ ERRMSG: dict[int, str] = {
     65316: "too many url domains in conditional menus (at most 3)",
     65320: "matchrule contains private info (sex, region, language)",
 }
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ``::1``, with or
+    without brackets). Names are not resolved: a name that resolves to 127.0.0.1 today
+    may resolve elsewhere tomorrow (DNS rebinding)."""
+    if not host:
+        return False
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class WeChatFault(Exception):

@@ -47,8 +47,23 @@ def _params(
         raise _PageError("", _("The appid parameter is wrong."))
     redirect_uri = values.get("redirect_uri", "")
     parts = urlsplit(redirect_uri)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number, or out of range
+        port = None
+        parts = parts._replace(scheme="")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise _PageError("10003", _("redirect_uri is not an absolute http(s) URL."))
+    if not _domain_allowed(state, parts.hostname, port):
+        # WeChat's page: "redirect_uri域名与后台配置不一致" (10003).
+        raise _PageError(
+            "10003",
+            _(
+                "redirect_uri's domain %(host)s is not one of the account's web "
+                "authorisation domains."
+            )
+            % {"host": parts.hostname},
+        )
     if values.get("response_type") != "code":
         raise _PageError("", _("response_type must be 'code'."))
     scope = values.get("scope", "")
@@ -60,6 +75,21 @@ def _params(
         raise _PageError("", _("state is longer than 128 bytes."))
     keep = ("appid", "redirect_uri", "response_type", "scope", "state")
     return state, {k: values.get(k, "") for k in keep}
+
+
+def _domain_allowed(state: AccountState, host: str, port: int | None) -> bool:
+    """Is ``host`` one of the account's web authorisation domains?
+
+    WeChat compares the full domain (网页授权 doc: "授权回调域名配置规范为全域名"): with
+    ``www.qq.com`` configured, ``www.qq.com/music.html`` may authorise but ``qq.com`` and
+    ``pay.qq.com`` may not. An entry ``host:port`` also pins the port.
+    """
+    allowed = {domain.lower() for domain in state.oauth_domains}
+    host = host.lower()
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address, as written in a URL
+    return (
+        host in allowed or shown in allowed or (port is not None and f"{shown}:{port}" in allowed)
+    )
 
 
 def _redirect(redirect_uri: str, **params: str) -> Reply:

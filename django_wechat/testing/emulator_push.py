@@ -12,11 +12,13 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import requests
 
 from ..exceptions import DecryptError, InvalidSignature, ReplyError, XMLError
 from .callback import read_reply, seal
+from .emulator_http import is_loopback
 from .emulator_state import AccountState
 
 if TYPE_CHECKING:
@@ -99,6 +101,7 @@ def push(
     nonce: str | None = None,
 ) -> PushResult:
     """Deliver one message to ``url`` as WeChat would; see :meth:`WeChatEmulator.push`."""
+    check_target(url, allow_remote=emulator.allow_remote_push)
     with emulator.lock:
         state = emulator.state(account)
         now = emulator.clock.now()
@@ -142,6 +145,24 @@ def push(
     with emulator.lock:
         emulator.pushes.append(result)
     return result
+
+
+def check_target(url: str, *, allow_remote: bool = False) -> None:
+    """Refuse (ValueError) a push to anything but an http(s) URL on loopback.
+
+    A push is a genuine callback, signed with the account's TOKEN (and encrypted with its
+    key): sent elsewhere it could be a forged message to a live site, or a request into
+    a network the emulator can reach and its caller cannot.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"Cannot push to {url!r}: not an absolute http(s) URL.")
+    if not allow_remote and not is_loopback(parts.hostname):
+        raise ValueError(
+            f"Cannot push to {url!r}: the emulator pushes only to loopback URLs "
+            "(127.0.0.0/8, ::1, localhost). Create it with allow_remote_push=True to push "
+            "elsewhere."
+        )
 
 
 def _note_follower(state: AccountState, message: Mapping[str, Any], now: float) -> None:

@@ -28,6 +28,10 @@ MEDIA_TTL = 3 * 24 * 3600
 #: A follower's message opens a 48-hour customer-service window (客服消息 doc).
 SERVICE_WINDOW = 48 * 3600
 
+#: The web authorisation domains an emulated account has unless told otherwise: loopback
+#: and Django's test client host.
+DEFAULT_OAUTH_DOMAINS = frozenset({"localhost", "127.0.0.1", "::1", "testserver"})
+
 #: Nicknames of the demo followers (what sns/userinfo answers after consent).
 DEMO_NICKNAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏"]
 DEMO_CITIES = [
@@ -211,6 +215,9 @@ class AccountState:
     qrcodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Customer-service and template messages delivered, in order.
     sent: list[dict[str, Any]] = field(default_factory=list)
+    #: The account's web authorisation domains (网页授权域名): ``connect/oauth2/authorize``
+    #: redirects only to these hosts (or ``host:port``), else WeChat's error 10003.
+    oauth_domains: set[str] = field(default_factory=lambda: set(DEFAULT_OAUTH_DOMAINS))
 
     @property
     def app_id(self) -> str:

@@ -9,13 +9,16 @@ Registered through the ``pytest11`` entry point, so installing django_wechat is 
     One emulator for the whole session, reset before each test that uses it, with
     ``settings.WECHAT`` pointed at it for that test. Cheaper when many tests use it.
 
-Both clear the cache named by ``WECHAT["CACHE"]`` first, so no access_token from an
-earlier test (and an earlier emulator) leaks into the test.
+Before and after each test both delete django_wechat's own keys from the cache named by
+``WECHAT["CACHE"]`` (tokens, tickets, callback de-duplication; see
+:func:`~django_wechat.testing.emulator_cache.clear_wechat_cache`), so no access_token
+from an earlier test (and an earlier emulator) leaks into the test. Other keys in that
+cache are left alone: it may be a Redis shared with other things.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -35,13 +38,18 @@ def _django_settings(request: pytest.FixtureRequest) -> Any:
         ) from None
 
 
-def _point_settings_at(emulator: WeChatEmulator, settings: Any) -> None:
+def _point_settings_at(emulator: WeChatEmulator, settings: Any) -> Callable[[], object]:
+    """Point ``settings.WECHAT`` at the emulator, clear django_wechat's keys from its
+    cache, and return the function that clears them again after the test."""
     settings.WECHAT = emulator.settings_override()
-    from django.core.cache import caches
+    from ..conf import get_accounts, wechat_settings
+    from .emulator_cache import clear_wechat_cache
 
-    from ..conf import wechat_settings
-
-    caches[wechat_settings.CACHE].clear()
+    # Only django_wechat's keys: the cache may be a Redis shared with other things. The
+    # accounts and alias are taken now: the test may change the settings.
+    accounts, alias = list(get_accounts().values()), wechat_settings.CACHE
+    clear_wechat_cache(accounts, alias=alias)
+    return lambda: clear_wechat_cache(accounts, alias=alias)
 
 
 @pytest.fixture
@@ -51,8 +59,9 @@ def wechat_emulator(request: pytest.FixtureRequest) -> Iterator[WeChatEmulator]:
     from .emulator import WeChatEmulator
 
     with WeChatEmulator() as emulator:
-        _point_settings_at(emulator, settings)
+        clear_again = _point_settings_at(emulator, settings)
         yield emulator
+        clear_again()
 
 
 @pytest.fixture(scope="session")
@@ -64,10 +73,11 @@ def _wechat_emulator_shared() -> Iterator[WeChatEmulator]:
 
 
 @pytest.fixture
-def wechat_emulator_session(request: pytest.FixtureRequest) -> WeChatEmulator:
+def wechat_emulator_session(request: pytest.FixtureRequest) -> Iterator[WeChatEmulator]:
     """The session's shared WeChat emulator, reset, with ``settings.WECHAT`` pointed at it."""
     settings = _django_settings(request)
     emulator: WeChatEmulator = request.getfixturevalue("_wechat_emulator_shared")
     emulator.reset()
-    _point_settings_at(emulator, settings)
-    return emulator
+    clear_again = _point_settings_at(emulator, settings)
+    yield emulator
+    clear_again()
