@@ -170,12 +170,18 @@ class TextReply(BaseReply):
         if self._template is not _TEXT_TEMPLATE:  # a subclass with its own body
             return super().render()
         content = self.content
+        text = content if type(content) is str else str(content)
+        if not text or text.isspace():
+            # An XML reply with empty Content makes WeChat show the follower "该公众号暂时
+            # 无法提供服务" (message-push doc); answering nothing is "success".
+            raise ReplyError(
+                _("A text reply needs content; return None to answer nothing (success).")
+            )
         return (
             f"<xml><ToUserName><![CDATA[{escape_cdata(self.target)}]]></ToUserName>"
             f"<FromUserName><![CDATA[{escape_cdata(self.source)}]]></FromUserName>"
             f"<CreateTime>{self.time}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[{escape_cdata(content if type(content) is str else str(content))}"
-            "]]></Content></xml>"
+            f"<Content><![CDATA[{escape_cdata(text)}]]></Content></xml>"
         )
 
 
@@ -359,9 +365,9 @@ def create_reply(
 ) -> BaseReply:
     """Turn what a handler returned into a reply to ``message``.
 
-    ``None`` gives :class:`EmptyReply`, a ``str`` a :class:`TextReply`, a list of dicts
-    an :class:`ArticlesReply`; a reply object gets its missing source and target from
-    ``message``.
+    ``None`` or an empty (or blank) ``str`` gives :class:`EmptyReply`, any other ``str``
+    a :class:`TextReply`, a list of dicts an :class:`ArticlesReply`; a reply object gets
+    its missing source and target from ``message``.
     """
     if reply is None:
         return EmptyReply()
@@ -370,6 +376,9 @@ def create_reply(
             reply.bind(message)
         return reply
     if isinstance(reply, str):
+        if not reply or reply.isspace():
+            # Empty Content would show the follower WeChat's error; "" means "no reply".
+            return EmptyReply()
         return TextReply(message=message, content=reply)
     if isinstance(reply, list | tuple):
         return ArticlesReply(message=message, articles=list(reply))

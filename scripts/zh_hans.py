@@ -373,6 +373,9 @@ ZH_HANS = {
     "This signature was already used with a different message body.": (
         "该签名已用于另一条不同的消息内容。"
     ),
+    "A text reply needs content; return None to answer nothing (success).": (
+        "文本回复不能为空；如不需要回复，请返回 None（即回复 success）。"
+    ),
 }
 
 

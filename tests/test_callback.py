@@ -423,3 +423,16 @@ def test_compatible_mode_reads_only_the_signed_encrypted_copy(
     assert [message.content for message, _kwargs in echo] == ["signed words"]
     assert [message.source for message, _kwargs in echo] == [request.message["FromUserName"]]
     assert reply.fields["ToUserName"] == request.message["FromUserName"]
+
+
+@pytest.mark.parametrize("answer", ["", "  "])
+def test_a_handler_returning_an_empty_string_answers_success(
+    client: Client, handlers: Registry, account: Account, answer: str
+) -> None:
+    @handler(type="text")
+    def nothing(message: Any, **kwargs: Any) -> str:
+        return answer
+
+    response = callback_request(text="x", account=account.name).send(client)
+    assert response.status_code == 200
+    assert response.content == b"success"

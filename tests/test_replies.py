@@ -36,7 +36,8 @@ def test_reply_time_defaults_to_now(message: BaseMessage) -> None:
     import time
 
     before = int(time.time())
-    assert before <= int(parse(r.TextReply(message=message).render())["CreateTime"]) <= time.time()
+    reply = r.TextReply(message=message, content="hi")
+    assert before <= int(parse(reply.render())["CreateTime"]) <= time.time()
 
 
 def test_cdata_terminator_in_content_survives(message: BaseMessage) -> None:
@@ -178,7 +179,7 @@ def test_create_reply_refuses_other_types(message: BaseMessage) -> None:
         django_wechat.create_reply(42, message)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("content", ["你好", "a]]>b", "", 42, "tab\there\nline"])
+@pytest.mark.parametrize("content", ["你好", "a]]>b", 42, "tab\there\nline"])
 def test_text_reply_fast_render_matches_the_template(content: object) -> None:
     """TextReply spells its template out for speed; it must say what the template says."""
     reply = r.TextReply(source="gh_1", target="o_2", time=1700000000, content=content)
@@ -219,3 +220,12 @@ def test_text_reply_subclass_keeps_its_own_defaults(message: BaseMessage) -> Non
     assert r.TextReply(message=message).content == ""
     with pytest.raises(TypeError, match="contents"):
         r.TextReply(message=message, contents="typo")
+
+
+@pytest.mark.parametrize("content", ["", "   ", "\n"])
+def test_an_empty_text_is_no_reply(message: BaseMessage, content: str) -> None:
+    # WeChat shows the follower an error for an XML reply with empty Content.
+    assert isinstance(r.create_reply(content, message), r.EmptyReply)
+    assert r.create_reply(content, message).render() == "success"
+    with pytest.raises(ReplyError, match="needs content"):
+        r.TextReply(message=message, content=content).render()
