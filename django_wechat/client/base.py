@@ -286,7 +286,7 @@ class WeChatClient:
 
     def get_ticket(self, kind: str = "jsapi", *, refresh: bool = False) -> tokens.Credential:
         """The ``jsapi`` or ``wx_card`` ticket with its expiry, shared like the token."""
-        if kind not in ("jsapi", "wx_card"):
+        if kind not in tokens.TICKET_TYPES:
             raise ValueError(_("The ticket type must be 'jsapi' or 'wx_card', not %r.") % kind)
         return self._ticket_flight(kind).get(force=refresh)
 

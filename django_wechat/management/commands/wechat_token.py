@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from ...client import get_client
+from ...client.tokens import TICKET_TYPES
 from ...conf import DEFAULT_ACCOUNT
 from ...exceptions import WeChatError
 
@@ -33,7 +34,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--ticket",
-            choices=["jsapi", "wx_card"],
+            choices=TICKET_TYPES,
             help=_("Show a JS-SDK ticket instead of the access_token."),
         )
 
