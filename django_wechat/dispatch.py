@@ -59,6 +59,7 @@ __all__ = [
     "dispatch",
     "handler",
     "registry",
+    "signature_key_prefix",
 ]
 
 logger = logging.getLogger("django_wechat.dispatch")
@@ -335,34 +336,55 @@ def dedup_key_prefix(account: Account) -> str:
     return f"wechat:callback:{account.app_id}:"
 
 
-def bind_signature(account: Account, signature: str, body: bytes) -> None:
+def signature_key_prefix(account: Account) -> str:
+    """What every key :func:`bind_signature` writes for ``account`` starts with.
+
+    Keyed by a digest of the callback token rather than the AppID: two accounts that share
+    a token share their signatures too, so a URL seen for one binds it for both.
+    """
+    digest = hashlib.blake2b(account.token.encode(), digest_size=8).hexdigest()
+    return f"wechat:signature:{digest}:"
+
+
+#: What :func:`bind_signature` stores for a signature first seen on a URL verification
+#: (GET): no POST body may follow it.
+VERIFICATION = "verify"
+
+
+def bind_signature(account: Account, signature: str, body: bytes | None) -> None:
     """Plain mode: refuse a signed query string that comes back with another body.
 
     In plain mode ``signature`` covers the token, timestamp and nonce but not the body, so
-    whoever sees one callback URL (an access log, a proxy) could post any message with it
-    while its timestamp is fresh. The first body seen with a signature is remembered for
-    the timestamp window; the same signature with a different body is refused, while
-    WeChat's retries (the same body) pass. Encrypted modes need none of this: their
-    ``msg_signature`` covers the encrypted body.
+    whoever sees a callback URL (an access log, a proxy) could post any message with it
+    while its timestamp is fresh. The first use of a signature is remembered for the
+    timestamp window: a URL verification (``body=None``) or a body. The same signature with
+    any other body is refused, while WeChat's retries (the same body) pass. A URL seen
+    before WeChat itself used it can still carry a forgery once: prefer ``safe`` mode,
+    whose ``msg_signature`` covers the encrypted body.
     """
-    key = f"wechat:signature:{account.app_id}:{signature}"
-    digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+    key = signature_key_prefix(account) + signature
+    value = VERIFICATION if body is None else hashlib.blake2b(body, digest_size=16).hexdigest()
     try:
         cache = caches[wechat_settings.CACHE]
-        # Both sides of the tolerance: a timestamp may be early or late by that much.
-        timeout = 2 * wechat_settings.TIMESTAMP_TOLERANCE + 60
-        if _cache_call(cache.add, key, digest, timeout=timeout):
+        if _cache_call(cache.add, key, value, timeout=_window()):
             return
         stored = _cache_call(cache.get, key)
     except _CacheDown as exc:
         logger.error(
-            "The WeChat cache %r failed (%s); a plain-mode body was not bound to its signature.",
+            "The WeChat cache %r failed (%s); a plain-mode request was not bound to its signature.",
             wechat_settings.CACHE,
             type(exc.__cause__).__name__,
         )
         return
-    if stored is not None and stored != digest:
+    if body is not None and stored is not None and stored != value:
         raise InvalidSignature(_("This signature was already used with a different message body."))
+
+
+def _window() -> int:
+    # A request is accepted while its timestamp is within TIMESTAMP_TOLERANCE of the
+    # server's clock, and WeChat's clock may be off by as much either way: what is
+    # remembered about a request (its signature, its reply) lives for both sides of that.
+    return 2 * max(wechat_settings.TIMESTAMP_TOLERANCE, 15) + 60
 
 
 _REPLY = "reply:"
@@ -405,11 +427,12 @@ class Dispatcher:
     def reply_timeout() -> int:
         """How long a rendered reply is kept, in seconds.
 
-        WeChat's own retries come within 15 s, but a captured request stays acceptable for
-        ``TIMESTAMP_TOLERANCE`` seconds, so the reply outlives that window: a replay then
-        gets the stored reply instead of running the handler again.
+        WeChat's own retries come within 15 s, but a captured request stays acceptable
+        while its timestamp is within ``TIMESTAMP_TOLERANCE`` of the server's clock, early
+        or late, so the reply outlives that whole window: a replay then gets the stored
+        reply instead of running the handler again.
         """
-        return max(wechat_settings.TIMESTAMP_TOLERANCE, 15) + 60
+        return _window()
 
     def dispatch(self, message: BaseMessage, account: Account, request: HttpRequest) -> str:
         """Answer ``message``: the rendered reply XML (plaintext), or ``"success"``."""

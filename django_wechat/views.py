@@ -138,6 +138,9 @@ class CallbackView(View):
     def get(self, request: HttpRequest, account: Account) -> HttpResponse:
         """URL verification: answer ``echostr`` verbatim when ``signature`` matches."""
         query = self.check_request(request, account)
+        if account.encrypt_mode is EncryptMode.PLAIN:
+            # A verification URL must not carry a plain-mode POST body later.
+            bind_signature(account, query.get("signature", ""), None)
         # Official Accounts send echostr in plaintext, even in safe mode (PROTOCOL.md D7).
         return HttpResponse(query.get("echostr", ""), content_type="text/plain; charset=utf-8")
 
@@ -160,11 +163,12 @@ class CallbackView(View):
         encrypted = query.get("encrypt_type", "")
         replier: crypto.WeChatCrypto | None = None
         if account.encrypt_mode is EncryptMode.PLAIN:
+            # Bound before any other refusal, so no signed URL stays unused for a forgery.
+            bind_signature(account, query.get("signature", ""), body)
             if encrypted:
                 raise EncryptionMismatch(
                     _("This account is in plaintext mode but the request is encrypted.")
                 )
-            bind_signature(account, query.get("signature", ""), body)
             plaintext: str | bytes = body
         else:
             # Safe mode sends only Encrypt; compatible mode sends the plaintext fields

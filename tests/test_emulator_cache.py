@@ -182,3 +182,20 @@ def test_cache_keys_cover_every_key_the_token_store_writes() -> None:
         assert {key, key + ":lock", key + ":failed"} <= listed
     # The secret never appears in a key.
     assert not any(account.app_secret in key for key in listed)
+
+
+@pytest.mark.parametrize("cache_alias", ["default", "redis"])
+def test_plain_mode_signatures_are_forgotten_too(
+    runs: list[str], cache_alias: str, request: pytest.FixtureRequest
+) -> None:
+    # A test that pins timestamp and nonce sends the same signature in every run; what the
+    # last run bound to it must not refuse this one's body.
+    if cache_alias == "redis":
+        request.getfixturevalue("redis_cache")
+    pinned = {"account": "plain", "timestamp": int(time.time()), "nonce": "42"}
+    assert callback_request(text="first", **pinned).send(Client()).status_code == 200
+    assert clear_wechat_cache() is True
+    response = callback_request(text="second", **pinned).send(Client())
+    assert response.status_code == 200
+    assert read_reply(response).content is not None
+    assert runs == ["first", "second"]

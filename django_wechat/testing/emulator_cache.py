@@ -6,7 +6,7 @@ de-duplication claim left by an earlier test would swallow a message pushed in t
 Clearing the whole cache would do that too, but on a Redis shared with anything else it
 is a ``FLUSHDB``.
 
-django_wechat keeps two kinds of keys (``WECHAT["CACHE"]``):
+django_wechat keeps three kinds of keys (``WECHAT["CACHE"]``):
 
 - tokens and tickets (:func:`django_wechat.client.tokens.cache_keys`): known in advance
   for each account, so they are deleted by name on every cache backend;
@@ -16,7 +16,9 @@ django_wechat keeps two kinds of keys (``WECHAT["CACHE"]``):
   on other backends (Memcached, database, files) they are left to expire (a claim after
   ``Dispatcher.claim_timeout``, a reply after ``Dispatcher.reply_timeout()``) and a
   warning is logged. Give tests on such a cache their own ``WECHAT["CACHE"]`` alias on a
-  local-memory cache if their messages repeat.
+  local-memory cache if their messages repeat;
+- plain-mode signatures (:func:`django_wechat.dispatch.bind_signature`): named by the
+  signature, found by prefix like the de-duplication keys.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from django.core.cache.backends.locmem import LocMemCache
 
 from ..client.tokens import cache_keys
 from ..conf import Account, get_accounts, wechat_settings
-from ..dispatch import dedup_key_prefix
+from ..dispatch import dedup_key_prefix, signature_key_prefix
 
 __all__ = ["clear_wechat_cache"]
 
@@ -59,7 +61,9 @@ def clear_wechat_cache(
     keys = [key for account in chosen for key in cache_keys(account)]
     if keys:
         cache.delete_many(keys)
-    prefixes = [dedup_key_prefix(account) for account in chosen]
+    prefixes = [
+        prefix(account) for account in chosen for prefix in (dedup_key_prefix, signature_key_prefix)
+    ]
     if _delete_prefixed(cache, prefixes):
         return True
     logger.warning(
