@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class WeChatConfig(AppConfig):
-    """Registers the settings checks and imports each installed app's ``wechat_handlers``."""
+    """Registers the settings checks, keeps secrets out of urllib3's debug log, and imports
+    each installed app's ``wechat_handlers``."""
 
     name = "django_wechat"
     # Not "wechat": sites often have an app of that name already.
@@ -18,6 +19,10 @@ class WeChatConfig(AppConfig):
         from .checks import check_settings
 
         checks.register(check_settings, "wechat")
+
+        from .client import logs
+
+        logs.install()
 
         # Like admin.py for the admin: every installed app's wechat_handlers module is
         # imported once, so its @handler functions are registered before a callback.
