@@ -343,7 +343,11 @@ ZH_HANS = {
     "WeChat emulator stopped.": "微信模拟器已停止。",
     # --- testing/emulator_oauth.py: the emulated 网页授权 consent page ----------------------
     "The appid parameter is wrong.": "appid 参数错误。",
-    "redirect_uri is not an absolute http(s) URL.": "redirect_uri 不是完整的 http(s) URL。",
+    "redirect_uri %(uri)s is not a plain absolute http(s) URL (no user info, backslash, "
+    "space or non-ASCII character).": (
+        "redirect_uri %(uri)s 不是规范的完整 http(s) URL"
+        "（不能含用户信息、反斜杠、空格或非 ASCII 字符）。"
+    ),
     "redirect_uri's domain %(host)s is not one of the account's web "
     "authorisation domains.": "redirect_uri 域名 %(host)s 与后台配置的网页授权域名不一致。",
     "response_type must be 'code'.": "response_type 必须是 'code'。",

@@ -257,6 +257,9 @@ def refused_redirect(page: requests.Response, host: str) -> None:
         "https://example.com/cb",  # and so is the parent
         "https://shop.example.com.evil.example.net/cb",
         "https://shop.example.com@evil.example.net/cb",  # userinfo, then the real host
+        # urlsplit reads host 127.0.0.1, browsers read evil.example: ambiguous, refused.
+        "http://evil.example\\@127.0.0.1/cb",
+        "http://127.0.0.1/c b",
     ],
 )
 def test_authorize_redirects_only_to_the_accounts_domains(

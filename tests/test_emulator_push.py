@@ -306,6 +306,10 @@ def test_push_over_the_control_endpoint(
         "http://127.0.0.1.evil.example.net/",
         "ftp://127.0.0.1/",
         "/wechat/callback/",
+        # urlsplit reads host 127.0.0.1; urllib3 and browsers connect to evil.example.
+        "http://evil.example\\@127.0.0.1/wechat/",
+        "http://user@127.0.0.1/wechat/",
+        "http://127.0.0.1/wechat/\u4e2d",
     ],
 )
 def test_pushes_only_to_loopback(wechat_emulator: WeChatEmulator, url: str) -> None:
@@ -350,3 +354,15 @@ def test_allow_remote_push_lifts_the_restriction(callback: Callback) -> None:
         result = emulator.push_text(url, "远程", timeout=2)
     assert result.ok, result.error
     assert result.content == "收到：远程"
+
+
+def test_pushes_ignore_proxies_from_the_environment(
+    wechat_emulator: WeChatEmulator, callback: Callback, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Through a proxy, "127.0.0.1" would be the proxy's own loopback.
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "")
+    callback.behaviour = echo_server("default")
+    result = wechat_emulator.push_text(callback.url, "直连", timeout=2)
+    assert result.ok, result.error
+    assert result.content == "收到：直连"

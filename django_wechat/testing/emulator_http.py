@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
+from urllib.parse import urlsplit
 
 #: WeChat's errmsg for the errcodes the emulator answers (global return code table,
 #: https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/Global_Return_Code.html).
@@ -106,6 +107,27 @@ def is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def url_host(url: str) -> str | None:
+    """The host of an absolute http(s) ``url``, or None when the URL is ambiguous.
+
+    Parsers disagree on some URLs: ``http://evil.example\\@127.0.0.1/`` is host
+    ``127.0.0.1`` to :func:`urllib.parse.urlsplit` but ``evil.example`` to browsers and to
+    urllib3. Checking a host is only sound when every parser reads the same one, so a URL
+    with user info, a backslash, white space, a control or a non-ASCII character has
+    none.
+    """
+    if not url.isascii() or any(c.isspace() or c == "\\" or not 32 <= ord(c) < 127 for c in url):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or "@" in parts.netloc:
+        return None
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number or out of range
+    except ValueError:
+        return None
+    return parts.hostname or None
 
 
 class WeChatFault(Exception):

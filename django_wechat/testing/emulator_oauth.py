@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .emulator_http import Reply, Request, WeChatFault, route
+from .emulator_http import Reply, Request, WeChatFault, route, url_host
 from .emulator_state import CODE_TTL, REFRESH_TTL, TOKEN_TTL, AccountState, Code, Token, new_token
 from .emulator_tokens import check_app
 
@@ -46,15 +46,18 @@ def _params(
     if state is None:
         raise _PageError("", _("The appid parameter is wrong."))
     redirect_uri = values.get("redirect_uri", "")
-    parts = urlsplit(redirect_uri)
-    try:
-        port = parts.port
-    except ValueError:  # a port that is not a number, or out of range
-        port = None
-        parts = parts._replace(scheme="")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _PageError("10003", _("redirect_uri is not an absolute http(s) URL."))
-    if not _domain_allowed(state, parts.hostname, port):
+    host = url_host(redirect_uri)
+    if host is None:
+        raise _PageError(
+            "10003",
+            _(
+                "redirect_uri %(uri)s is not a plain absolute http(s) URL (no user info, "
+                "backslash, space or non-ASCII character)."
+            )
+            % {"uri": redirect_uri},
+        )
+    port = urlsplit(redirect_uri).port
+    if not _domain_allowed(state, host, port):
         # WeChat's page: "redirect_uri域名与后台配置不一致" (10003).
         raise _PageError(
             "10003",
@@ -62,7 +65,7 @@ def _params(
                 "redirect_uri's domain %(host)s is not one of the account's web "
                 "authorisation domains."
             )
-            % {"host": parts.hostname},
+            % {"host": host},
         )
     if values.get("response_type") != "code":
         raise _PageError("", _("response_type must be 'code'."))

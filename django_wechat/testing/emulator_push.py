@@ -12,13 +12,12 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import requests
 
 from ..exceptions import DecryptError, InvalidSignature, ReplyError, XMLError
 from .callback import read_reply, seal
-from .emulator_http import is_loopback
+from .emulator_http import is_loopback, url_host
 from .emulator_state import AccountState
 
 if TYPE_CHECKING:
@@ -117,6 +116,8 @@ def push(
     )
     result = PushResult(url=url, message=message, query=query)
     with requests.Session() as session:
+        # No proxy from the environment: a proxy would make "127.0.0.1" its own loopback.
+        session.trust_env = False
         for attempt in range(1, attempts + 1):
             result.attempts = attempt
             try:
@@ -154,10 +155,13 @@ def check_target(url: str, *, allow_remote: bool = False) -> None:
     key): sent elsewhere it could be a forged message to a live site, or a request into
     a network the emulator can reach and its caller cannot.
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"Cannot push to {url!r}: not an absolute http(s) URL.")
-    if not allow_remote and not is_loopback(parts.hostname):
+    host = url_host(url)
+    if host is None:
+        raise ValueError(
+            f"Cannot push to {url!r}: not an absolute http(s) URL without user info, "
+            "backslashes, spaces or non-ASCII characters."
+        )
+    if not allow_remote and not is_loopback(host):
         raise ValueError(
             f"Cannot push to {url!r}: the emulator pushes only to loopback URLs "
             "(127.0.0.0/8, ::1, localhost). Create it with allow_remote_push=True to push "
