@@ -232,6 +232,10 @@ class WeChatCrypto:
                 _("The encrypted message is %(size)d bytes, not a whole number of AES blocks.")
                 % {"size": size}
             )
+        if size < BLOCK_SIZE:
+            # The shortest message (prefix, length, a one-byte AppID, padding) fills 32
+            # bytes; a single block would put the padding in the unread first block.
+            raise DecryptError(_("The decrypted message is too short."))
         # The first block (the random prefix) comes out wrong and is never read: see _CBC.
         # Every check below reads bytes 16 and on only, so a message is accepted or
         # refused (and with which error) whatever the context decrypted before.

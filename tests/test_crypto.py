@@ -469,6 +469,24 @@ def test_refusal_does_not_depend_on_earlier_traffic() -> None:
     assert "too short" in str(first.value)
 
 
+@pytest.mark.parametrize("plain_block", [b"\x00" * 16, b"\x10" * 16, bytes(range(16))])
+def test_a_single_block_is_refused_the_same_way_whatever_came_before(
+    plain_block: bytes,
+) -> None:
+    # A 16-byte ciphertext's only block is the one the reused decryptor gets wrong, so
+    # nothing in it may decide the outcome: it is refused for its size.
+    forged = raw_encrypt(C1_KEY, plain_block)
+    assert len(base64.b64decode(forged)) == 16
+    used = WeChatCrypto(C1_TOKEN, C1_KEY, C1_APP_ID)
+    errors = set()
+    for text in ("a", "warm-up" * 7, "中文"):
+        used.decrypt(used.encrypt(text))
+        with pytest.raises(DecryptError) as refused:
+            used.decrypt(forged)
+        errors.add(str(refused.value))
+    assert errors == {"The decrypted message is too short."}
+
+
 def test_exact_prefix_leaves_random_prefix_encryption_intact(crypto: WeChatCrypto) -> None:
     """Encrypting a fixed vector in between does not disturb the chained context."""
     for i in range(4):
