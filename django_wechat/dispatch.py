@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack, overload
 from django.core.cache import caches
 from django.utils.translation import gettext as _
 
+from .cache import delete_if_equal
 from .conf import Account, wechat_settings
 from .exceptions import InvalidSignature
 from .replies import create_reply
@@ -556,8 +557,7 @@ class Dispatcher:
         try:
             # Only our own claim: if it expired and another delivery claimed the key
             # meanwhile, that claim is theirs to keep.
-            if _cache_call(cache.get, key) == token:
-                _cache_call(cache.delete, key)
+            _cache_call(delete_if_equal, cache, key, token)
         except _CacheDown:
             logger.error("Could not release the claim on %s; it expires by itself.", key)
 

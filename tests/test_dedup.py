@@ -428,3 +428,32 @@ def test_accounts_sharing_a_token_share_their_signatures(
     )
     assert forged.send(Client()).status_code == 403
     assert counted == ["for plain"]
+
+
+def test_a_failed_claim_is_released_in_one_step_on_redis(
+    redis_cache: str, handlers: Registry
+) -> None:
+    # Only the claim's owner may release it, and on Redis the check and the delete are one
+    # script, so a claim that expired and was taken by another delivery is never freed.
+    from django_redis import get_redis_connection
+
+    connection = get_redis_connection(redis_cache)
+
+    @handler(type="text")
+    def broken(message: Any, **kwargs: Any) -> str:
+        raise RuntimeError("boom")
+
+    def calls(name: str) -> int:
+        return int(connection.info("commandstats").get(f"cmdstat_{name}", {}).get("calls", 0))
+
+    before = calls("eval")
+    request = callback_request(text="x")
+    assert request.send(Client()).content == b"success"
+    # (The script's own GET and DEL count in commandstats too; EVAL marks the one step.)
+    assert calls("eval") - before == 1
+    from django_wechat.dispatch import dedup_key
+    from django_wechat.messages import parse_message
+
+    assert (
+        caches[redis_cache].get(dedup_key(parse_message(request.message), request.account)) is None
+    )

@@ -38,6 +38,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from ..cache import delete_if_equal
 from ..conf import Account, TokenSource
 from ..exceptions import APIError, ImproperlyConfigured, TokenUnavailable
 
@@ -266,45 +267,10 @@ class SingleFlight:
 
     def _release(self, owner: str) -> None:
         # Delete the lock only if it is still ours: a holder slower than the lock's TTL
-        # must not free the lock a successor has since taken.
-        if compare_and_delete(self.cache, self.lock_key, owner):
-            return
-        # Elsewhere, get then delete: not atomic, so the lock could expire and be taken
-        # between the two, and the successor's lock freed. That needs a fetch as long
-        # as the lock's TTL, which the client's default policy rules out.
-        if self.cache.get(self.lock_key) == owner:
-            self.cache.delete(self.lock_key)
-
-
-#: Delete KEYS[1] if it holds ARGV[1], in one step on the redis server.
-_COMPARE_AND_DELETE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-    return redis.call('del', KEYS[1])
-end
-return 0
-"""
-#: django-redis clients that store a value as ``encode(value)`` under ``make_key(key)``
-#: on one server (the herd client wraps values, the shard client spreads keys).
-_PLAIN_REDIS_CLIENTS = frozenset({"DefaultClient", "SentinelClient"})
-
-
-def compare_and_delete(cache: BaseCache, key: str, value: str) -> bool:
-    """Atomically delete ``key`` if it holds ``value``, when ``cache`` is django-redis.
-
-    Returns False, having done nothing, on any other backend (the caller falls back to
-    get-then-delete); True when it ran (whether or not the key was deleted).
-    """
-    client: Any = getattr(cache, "client", None)
-    kind = type(client)
-    if not kind.__module__.startswith("django_redis.") or kind.__name__ not in _PLAIN_REDIS_CLIENTS:
-        return False
-    try:
-        connection = client.get_client(write=True)
-        connection.eval(_COMPARE_AND_DELETE, 1, client.make_key(key), client.encode(value))
-    except Exception:  # redis down, or a django-redis that changed: fall back
-        logger.debug("Compare-and-delete failed on %s; falling back", key, exc_info=True)
-        return False
-    return True
+        # must not free the lock a successor has since taken. Off Redis the check is not
+        # atomic; losing it needs a fetch as long as the lock's TTL, which the client's
+        # default policy rules out.
+        delete_if_equal(self.cache, self.lock_key, owner)
 
 
 @sensitive_variables()

@@ -1,0 +1,56 @@
+"""The one cache primitive django_wechat needs beyond Django's API: compare-and-delete.
+
+A lock or a claim in the cache names its owner; only the owner may delete it, and only if
+it still holds it (it may have expired and been taken by another process). Django's cache
+API has no such operation, so on django-redis it runs as one script on the server, and
+elsewhere as ``get`` then ``delete``: not atomic, so a key that expires and is taken
+between the two is deleted anyway. Callers size their timeouts so that needs a holder
+as slow as the timeout itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.cache.backends.base import BaseCache
+
+__all__ = ["delete_if_equal"]
+
+logger = logging.getLogger("django_wechat.cache")
+
+#: Delete KEYS[1] if it holds ARGV[1], in one step on the redis server.
+_COMPARE_AND_DELETE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('del', KEYS[1])
+end
+return 0
+"""
+#: django-redis clients that store a value as ``encode(value)`` under ``make_key(key)``
+#: on one server (the herd client wraps values, the shard client spreads keys).
+_PLAIN_REDIS_CLIENTS = frozenset({"DefaultClient", "SentinelClient"})
+
+
+def delete_if_equal(cache: BaseCache, key: str, value: str) -> None:
+    """Delete ``key`` if it still holds ``value``: atomically on django-redis."""
+    if not _redis_compare_and_delete(cache, key, value) and cache.get(key) == value:
+        cache.delete(key)
+
+
+def _redis_compare_and_delete(cache: BaseCache, key: str, value: str) -> bool:
+    """Run the compare-and-delete script when ``cache`` is django-redis.
+
+    Returns False, having done nothing, on any other backend; True when it ran (whether
+    or not the key was deleted).
+    """
+    client: Any = getattr(cache, "client", None)
+    kind = type(client)
+    if not kind.__module__.startswith("django_redis.") or kind.__name__ not in _PLAIN_REDIS_CLIENTS:
+        return False
+    try:
+        connection = client.get_client(write=True)
+        connection.eval(_COMPARE_AND_DELETE, 1, client.make_key(key), client.encode(value))
+    except Exception:  # redis down, or a django-redis that changed: fall back
+        logger.debug("Compare-and-delete failed on %s; falling back", key, exc_info=True)
+        return False
+    return True
