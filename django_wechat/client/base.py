@@ -28,6 +28,7 @@ from urllib3.exceptions import NewConnectionError
 from ..conf import Account, TokenSource, get_account, wechat_settings
 from ..exceptions import APIError, InvalidCredential, QuotaExceeded, TransportError
 from . import tokens
+from .logs import REDACTED, SECRET_FIELDS
 
 if TYPE_CHECKING:
     from .jsapi import JSAPI
@@ -70,10 +71,6 @@ NOT_REPEATABLE: Mapping[str, Any] = {
     ),
 }
 
-#: Keys whose values an :class:`ErrorAnswer` does not keep.
-SECRET_FIELDS = frozenset(
-    {"access_token", "refresh_token", "secret", "appsecret", "session_key", "ticket", "code"}
-)
 
 # The frames of the calls below hold the AppSecret, access_tokens, tickets or codes in
 # their locals (a query string, a JSON body, an answer). Django's error reports (the
@@ -90,8 +87,8 @@ class ErrorAnswer:
 
     Not the :class:`requests.Response`, whose URL and request carry the access_token,
     the AppSecret or a follower's tokens: the HTTP status and the JSON answer, with the
-    values of :data:`SECRET_FIELDS` replaced by ``"********"``. ``json()`` returns the
-    answer, like a response's.
+    values of :data:`~django_wechat.client.logs.SECRET_FIELDS` replaced by
+    ``"********"``. ``json()`` returns the answer, like a response's.
     """
 
     status_code: int
@@ -103,7 +100,7 @@ class ErrorAnswer:
 
 
 def _redacted(result: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: ("********" if k in SECRET_FIELDS else v) for k, v in result.items()}
+    return {k: (REDACTED if k in SECRET_FIELDS else v) for k, v in result.items()}
 
 
 @dataclass(frozen=True)

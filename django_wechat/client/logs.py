@@ -12,14 +12,27 @@ from __future__ import annotations
 import logging
 import re
 
-__all__ = ["REDACTED", "RedactSecrets", "install"]
+__all__ = ["REDACTED", "SECRET_FIELDS", "RedactSecrets", "install"]
 
 REDACTED = "********"
 
-# Every query parameter WeChat's APIs take that is a credential.
+#: The names under which WeChat's APIs take or give a credential, in query strings and
+#: JSON answers alike.
+SECRET_FIELDS = frozenset(
+    {
+        "access_token",
+        "refresh_token",
+        "secret",
+        "appsecret",
+        "session_key",
+        "ticket",
+        "code",
+        "js_code",
+    }
+)
+
 _SECRET_PARAMS = re.compile(
-    r"(?i)(?<![A-Za-z0-9_])(secret|appsecret|access_token|refresh_token|code|js_code|ticket"
-    r"|session_key)=[^&\s\"#]*"
+    r"(?i)(?<![A-Za-z0-9_])(" + "|".join(sorted(SECRET_FIELDS)) + r")=[^&\s\"#]*"
 )
 
 
