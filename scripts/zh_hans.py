@@ -341,7 +341,7 @@ ZH_HANS = {
     "Warning: %(reason)s": "警告：%(reason)s",
     "Quit with CONTROL-C.": "按 CONTROL-C 退出。",
     "WeChat emulator stopped.": "微信模拟器已停止。",
-    # --- testing/emulator_oauth.py: the emulated 网页授权 consent page ----------------------
+    # --- testing/emulator/routes/oauth.py: the emulated 网页授权 consent page --------------
     "The appid parameter is wrong.": "appid 参数错误。",
     "redirect_uri %(uri)s is not a plain absolute http(s) URL (no user info, backslash, "
     "space or non-ASCII character).": (

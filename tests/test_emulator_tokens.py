@@ -12,7 +12,7 @@ import requests
 
 from django_wechat.conf import get_account
 from django_wechat.testing.emulator import WeChatEmulator
-from django_wechat.testing.emulator_http import ROUTES
+from django_wechat.testing.emulator.http import ROUTES
 
 from .emulator_support import errcode, fetch_token, get, post
 

@@ -18,8 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from ...conf import wechat_settings
-from ...testing.emulator import CONTROL_TOKEN_HEADER, WeChatEmulator
-from ...testing.emulator_http import is_loopback
+from ...testing.emulator import CONTROL_TOKEN_HEADER, WeChatEmulator, is_loopback
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:

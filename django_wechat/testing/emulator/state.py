@@ -1,5 +1,8 @@
 """What the emulator remembers: its clock, issued tokens, and each account's followers,
 menu, tags, templates, media and QR codes. Plain data; the rules live in the API modules.
+
+:class:`Emulator` is what the API modules (:mod:`.routes`) and :mod:`.push` see of
+the server: they are handed the emulator, yet never import :mod:`.server`.
 """
 
 from __future__ import annotations
@@ -7,10 +10,11 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from ..conf import Account
+from ...conf import Account
 
 #: WeChat's lifetime for access_token, jsapi_ticket and web OAuth tokens (seconds).
 TOKEN_TTL = 7200
@@ -258,3 +262,47 @@ def seed_account(account: Account, followers: int, now: float) -> AccountState:
 def new_token(prefix: str = "") -> str:
     """A token value: opaque, URL-safe, about as long as WeChat's (~150 characters)."""
     return prefix + secrets.token_urlsafe(108)
+
+
+class Emulator(Protocol):
+    """The emulator as its APIs see it; :class:`~.server.WeChatEmulator` is one."""
+
+    #: New cgi-bin/token invalidates the previous token at once (no overlap).
+    strict_token_rotation: bool
+    #: The openid ``connect/oauth2/authorize`` approves as without a consent page.
+    oauth_auto_approve: str | None
+    #: How many openids ``cgi-bin/user/get`` returns per page.
+    user_page_size: int
+    #: Whether push may deliver to a host other than loopback.
+    allow_remote_push: bool
+
+    @property
+    def clock(self) -> Clock:
+        """The emulated time."""
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]:
+        """The lock around all state."""
+
+    @property
+    def url(self) -> str:
+        """The emulator's base URL."""
+
+    @property
+    def tokens(self) -> dict[str, Token]:
+        """Every token issued, by value."""
+
+    @property
+    def codes(self) -> dict[str, Code]:
+        """Every OAuth and mini program code issued, by value."""
+
+    @property
+    def qr_tickets(self) -> dict[str, str]:
+        """QR code tickets to the AppID that made them."""
+
+    @property
+    def states(self) -> dict[str, AccountState]:
+        """Each account's state, by AppID."""
+
+    def state(self, account: Any = None) -> AccountState:
+        """An account's state, by AppID, name or Account; the first one by default."""

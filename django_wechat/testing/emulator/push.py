@@ -11,17 +11,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import requests
 
-from ..exceptions import DecryptError, InvalidSignature, ReplyError, XMLError
-from .callback import read_reply, seal
-from .emulator_http import is_loopback, url_host
-from .emulator_state import AccountState
-
-if TYPE_CHECKING:
-    from .emulator import WeChatEmulator
+from ...exceptions import DecryptError, InvalidSignature, ReplyError, XMLError
+from ..callback import read_reply, seal
+from .http import is_loopback, url_host
+from .state import AccountState, Emulator
 
 #: WeChat waits this long for an answer before it gives up and tries again (消息推送 doc:
 #: "微信服务器在五秒内收不到响应会断掉连接，并且重新发起请求，总共重试三次").
@@ -88,7 +85,7 @@ def build_message(
 
 
 def push(
-    emulator: WeChatEmulator,
+    emulator: Emulator,
     url: str,
     fields: Mapping[str, Any],
     *,
@@ -143,8 +140,6 @@ def push(
             result.error = None
             _check_reply(state, message, response, result)
             break
-    with emulator.lock:
-        emulator.pushes.append(result)
     return result
 
 

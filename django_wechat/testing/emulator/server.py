@@ -1,4 +1,6 @@
-"""A local WeChat: a real HTTP server that speaks WeChat's API with WeChat's rules.
+"""The emulator's server: ``WeChatEmulator``, its HTTP server and request handler.
+
+A local WeChat: a real HTTP server that speaks WeChat's API with WeChat's rules.
 
 ::
 
@@ -15,7 +17,6 @@ connections). Every call is logged for assertions (:meth:`WeChatEmulator.calls`)
 
 from __future__ import annotations
 
-import hmac
 import logging
 import secrets
 import socket
@@ -23,80 +24,34 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ..conf import Account, get_accounts
-from . import (  # noqa: F401  (register routes)
-    emulator_apis,
-    emulator_menus,
-    emulator_oauth,
-    emulator_tokens,
+from ...conf import Account, get_accounts
+from . import control, routes  # noqa: F401  (importing routes registers the APIs)
+from .http import (
+    FAULT_KINDS,
+    ROUTES,
+    Call,
+    Fault,
+    Reply,
+    Request,
+    WeChatFault,
+    error_body,
+    fault_reply,
+    redact,
 )
-from .emulator_http import ROUTES, Reply, Request, WeChatFault, error_body
-from .emulator_push import PushResult, push
-from .emulator_state import AccountState, Clock, Code, Token, seed_account
+from .push import PushResult, push
+from .state import CODE_TTL, AccountState, Clock, Code, Token, seed_account
 
-__all__ = ["Call", "Fault", "PushResult", "WeChatEmulator"]
+__all__ = ["WeChatEmulator"]
 
 logger = logging.getLogger("django_wechat.testing.emulator")
 
-FAULT_KINDS = ("errcode", "http500", "http502", "delay", "drop", "lost_answer")
-#: Query and body keys whose values never reach the call log.
-SECRET_KEYS = frozenset({"secret", "access_token", "refresh_token", "appsecret"})
-REDACTED = "********"
-#: Paths of the control API (for tests in other processes and the demo).
-CONTROL_PREFIX = "_emulator/"
-#: The header that carries :attr:`WeChatEmulator.control_token` to the control API.
-CONTROL_TOKEN_HEADER = "X-Emulator-Token"
 #: Larger than WeChat's largest upload (10 MB video); bigger bodies get HTTP 413.
 MAX_BODY = 20 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Call:
-    """One request the emulator received, for assertions.
-
-    Secrets (``secret``, ``access_token``, ``refresh_token``) are replaced by
-    ``"********"`` in ``query`` and ``body``, so a call can be printed safely.
-    """
-
-    api: str
-    method: str
-    query: Mapping[str, str]
-    #: The parsed body: a JSON document, a form, ``{field: {"filename", "size"}}`` for
-    #: multipart uploads, or None.
-    body: Any
-    #: The AppID the call was made for (from ``appid`` or the access_token), if known.
-    app_id: str | None
-    status: int
-    #: The JSON answer's errcode (0 for a success without one); None for non-JSON answers.
-    errcode: int | None
-    #: The fault that answered this call instead of the API ("errcode", "drop", ...).
-    fault: str | None
-    time: float
-
-
-@dataclass
-class Fault:
-    """A staged misbehaviour: see :meth:`WeChatEmulator.fail`."""
-
-    kind: str
-    api: str | None
-    times: int
-    errcode: int
-    delay: float
-
-
-def _redact(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: (REDACTED if k in SECRET_KEYS else _redact(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact(v) for v in value]
-    return value
 
 
 class _Server(ThreadingHTTPServer):
@@ -416,8 +371,6 @@ class WeChatEmulator:
 
     def js_code(self, openid: str, account: str | Account | None = None) -> str:
         """A mini program ``wx.login()`` code for ``openid`` (for ``sns/jscode2session``)."""
-        from .emulator_state import CODE_TTL
-
         with self.lock:
             state = self.state(account)
             code = "js-" + _short_id()
@@ -450,7 +403,7 @@ class WeChatEmulator:
         reply checked as WeChat checks it; :attr:`PushResult.error` says what WeChat
         would refuse. A follower's message opens their 48-hour service window.
         """
-        return push(
+        result = push(
             self,
             url,
             message,
@@ -461,6 +414,9 @@ class WeChatEmulator:
             timestamp=timestamp,
             nonce=nonce,
         )
+        with self.lock:
+            self.pushes.append(result)
+        return result
 
     def push_text(self, url: str, content: str, **options: Any) -> PushResult:
         """Push a text message (``MsgType=text``); options as for :meth:`push`."""
@@ -560,8 +516,8 @@ class WeChatEmulator:
 
     def handle(self, request: Request) -> Reply | None:
         """Answer one request (None: drop the connection). Called by the server threads."""
-        if request.api.startswith(CONTROL_PREFIX):
-            return self._control(request)
+        if request.api.startswith(control.CONTROL_PREFIX):
+            return control.handle(self, request)
         with self.lock:
             fault = self._take_fault(request.api)
         lost = fault if fault is not None and fault.kind == "lost_answer" else None
@@ -570,7 +526,7 @@ class WeChatEmulator:
         app_id: str | None = request.query.get("appid")
         reply: Reply | None
         if fault is not None and fault.kind not in ("delay", "lost_answer"):
-            reply = _fault_reply(fault)
+            reply = fault_reply(fault)
         else:
             fault = None
             route = ROUTES.get(request.api)
@@ -618,8 +574,8 @@ class WeChatEmulator:
         call = Call(
             api=request.api,
             method=request.method,
-            query=_redact(request.query),
-            body=_redact(body),
+            query=redact(request.query),
+            body=redact(body),
             app_id=app_id,
             status=0 if reply is None else reply.status,
             errcode=errcode,
@@ -628,142 +584,6 @@ class WeChatEmulator:
         )
         with self.lock:
             self._calls.append(call)
-
-    def _control(self, request: Request) -> Reply:
-        """The control API, for tests in another process and for the demo.
-
-        ``POST _emulator/fail`` (the arguments of :meth:`fail` as JSON),
-        ``POST _emulator/reset``, ``POST _emulator/clock/advance`` ``{"seconds": n}``,
-        ``POST _emulator/invalidate_tokens`` ``{"app_id": ...}``,
-        ``POST _emulator/strict_token_rotation`` ``{"enabled": true}``,
-        ``POST _emulator/js_code`` ``{"openid": ..., "app_id": ...}``,
-        ``POST _emulator/push`` ``{"url": ..., "message": {...}, "timeout": 5}``,
-        ``GET _emulator/calls?api=...``, ``GET _emulator/sent?openid=...``. Each needs
-        :attr:`control_token` in the ``X-Emulator-Token`` header (a GET may pass it as
-        ``?token=``), and each POST a JSON body.
-        """
-        action = request.api[len(CONTROL_PREFIX) :]
-        if action.startswith("media/") and request.method in ("GET", "HEAD"):
-            # Stands in for the video URLs of cgi-bin/media/get, which need no token.
-            return self._media_download(action.removeprefix("media/"))
-        refused = self._refuse_control(request)
-        if refused is not None:
-            return refused
-        try:
-            args: dict[str, Any] = request.json() if request.method == "POST" else {}
-        except WeChatFault:
-            args = {}
-        try:
-            if action == "fail":
-                self.fail(
-                    str(args.get("kind", "")),
-                    api=args.get("api"),
-                    times=int(args.get("times", 1)),
-                    errcode=args.get("errcode"),
-                    delay=float(args.get("delay", 0)),
-                )
-            elif action == "reset":
-                self.reset()
-            elif action == "clock/advance":
-                self.clock.advance(float(args.get("seconds", 0)))
-            elif action == "invalidate_tokens":
-                self.invalidate_tokens(str(args.get("app_id", self.accounts[0].app_id)))
-            elif action == "strict_token_rotation":
-                self.strict_token_rotation = bool(args.get("enabled", True))
-            elif action == "js_code":
-                code = self.js_code(str(args["openid"]), args.get("app_id"))
-                return Reply.json({"js_code": code})
-            elif action == "calls":
-                calls = self.calls(request.query.get("api") or None)
-                return Reply.json({"calls": [_call_dict(c) for c in calls]})
-            elif action == "push":
-                result = self.push(
-                    str(args["url"]),
-                    dict(args.get("message") or {}),
-                    account=args.get("account"),
-                    openid=str(args.get("openid", "o-demo-follower-1")),
-                    timeout=float(args.get("timeout", 5.0)),
-                    attempts=int(args.get("attempts", 3)),
-                )
-                return Reply.json(
-                    {
-                        "ok": result.ok,
-                        "error": result.error,
-                        "attempts": result.attempts,
-                        "status": result.status,
-                        "reply": result.reply,
-                    }
-                )
-            elif action == "sent":
-                sent = self.sent_messages(request.query.get("openid") or None)
-                return Reply.json({"sent": sent})
-            else:
-                return Reply.json({"error": f"unknown control action {action!r}"}, status=404)
-        except (ValueError, KeyError, LookupError, TypeError) as exc:
-            return Reply.json({"error": str(exc)}, status=400)
-        return Reply.json({"ok": True})
-
-    def _refuse_control(self, request: Request) -> Reply | None:
-        """The answer for a control request that may not act, or None.
-
-        A web page can make a browser POST a ``text/plain`` body to 127.0.0.1 without
-        asking first, but not a JSON one nor one with a custom header (both need a CORS
-        preflight, which this server does not answer): requiring both keeps other sites
-        from driving the emulator. GETs may carry the token as ``?token=``, so the call
-        log opens in a browser.
-        """
-        if request.method == "POST":
-            media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if media_type != "application/json":
-                return Reply.json(
-                    {"error": "the control API takes Content-Type: application/json"},
-                    status=415,
-                )
-        given = request.headers.get(CONTROL_TOKEN_HEADER.lower(), "")
-        if not given and request.method in ("GET", "HEAD"):
-            given = request.query.get("token", "")
-        if not hmac.compare_digest(given.encode(), self.control_token.encode()):
-            return Reply.json(
-                {
-                    "error": f"the control API needs the emulator's control token in the "
-                    f"{CONTROL_TOKEN_HEADER} header (WeChatEmulator.control_token; the "
-                    f"wechat_emulator command prints it)"
-                },
-                status=403,
-            )
-        return None
-
-    def _media_download(self, media_id: str) -> Reply:
-        with self.lock:
-            for state in self.states.values():
-                media = state.media.get(media_id)
-                if media is not None:
-                    return Reply(200, media.content, media.content_type)
-        return Reply(404, b"")
-
-
-def _fault_reply(fault: Fault) -> Reply | None:
-    if fault.kind == "errcode":
-        return Reply.json(error_body(fault.errcode))
-    if fault.kind == "drop":
-        return None
-    status = 500 if fault.kind == "http500" else 502
-    title = "500 Internal Server Error" if status == 500 else "502 Bad Gateway"
-    return Reply.html(f"<html><body><h1>{title}</h1></body></html>", status=status)
-
-
-def _call_dict(call: Call) -> dict[str, Any]:
-    return {
-        "api": call.api,
-        "method": call.method,
-        "query": dict(call.query),
-        "body": call.body,
-        "app_id": call.app_id,
-        "status": call.status,
-        "errcode": call.errcode,
-        "fault": call.fault,
-        "time": call.time,
-    }
 
 
 def _account_settings(account: Account) -> dict[str, Any]:

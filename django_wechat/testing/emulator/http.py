@@ -1,8 +1,9 @@
-"""The emulator's request/reply types, its route table, and WeChat's error answers.
+"""The emulator's HTTP plumbing: request/reply types, the route table, WeChat's error
+answers, staged faults, the call log's records, and URL host checks.
 
 Each emulated API is a function registered with :func:`route`; it gets the parsed
 :class:`Request` and answers a :class:`Reply`, or raises :class:`WeChatFault` for a
-WeChat errcode. Nothing here knows about sockets: :mod:`.emulator` does the serving.
+WeChat errcode. Nothing here knows about sockets: :mod:`.server` does the serving.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
+
+from ...client.logs import REDACTED, SECRET_FIELDS
 
 #: WeChat's errmsg for the errcodes the emulator answers (global return code table,
 #: https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/Global_Return_Code.html).
@@ -226,8 +229,6 @@ class Request:
                 for part in self.files().values()
             }
         if content_type.startswith("application/x-www-form-urlencoded"):
-            from urllib.parse import parse_qsl
-
             return dict(parse_qsl(self.body.decode("utf-8", "replace")))
         try:
             return json.loads(self.body)
@@ -259,7 +260,8 @@ class Request:
 
 
 #: An emulated API: ``func(emulator, request, account_state)`` for APIs called with an
-#: access_token, ``func(emulator, request)`` for the others.
+#: access_token, ``func(emulator, request)`` for the others; ``emulator`` is a
+#: :class:`~.state.Emulator`.
 Handler = Callable[..., Reply]
 
 
@@ -290,3 +292,62 @@ def route(
         return func
 
     return register
+
+
+FAULT_KINDS = ("errcode", "http500", "http502", "delay", "drop", "lost_answer")
+
+
+@dataclass
+class Fault:
+    """A staged misbehaviour: see :meth:`~.server.WeChatEmulator.fail`."""
+
+    kind: str
+    api: str | None
+    times: int
+    errcode: int
+    delay: float
+
+
+def fault_reply(fault: Fault) -> Reply | None:
+    """What a staged fault answers instead of the API (None: drop the connection)."""
+    if fault.kind == "errcode":
+        return Reply.json(error_body(fault.errcode))
+    if fault.kind == "drop":
+        return None
+    status = 500 if fault.kind == "http500" else 502
+    title = "500 Internal Server Error" if status == 500 else "502 Bad Gateway"
+    return Reply.html(f"<html><body><h1>{title}</h1></body></html>", status=status)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the emulator received, for assertions.
+
+    Credentials (``secret``, ``access_token``, ``refresh_token``, codes, tickets: the
+    names of :data:`django_wechat.client.logs.SECRET_FIELDS`) are replaced by
+    ``"********"`` in ``query`` and ``body``, so a call can be printed safely.
+    """
+
+    api: str
+    method: str
+    query: Mapping[str, str]
+    #: The parsed body: a JSON document, a form, ``{field: {"filename", "size"}}`` for
+    #: multipart uploads, or None.
+    body: Any
+    #: The AppID the call was made for (from ``appid`` or the access_token), if known.
+    app_id: str | None
+    status: int
+    #: The JSON answer's errcode (0 for a success without one); None for non-JSON answers.
+    errcode: int | None
+    #: The fault that answered this call instead of the API ("errcode", "drop", ...).
+    fault: str | None
+    time: float
+
+
+def redact(value: Any) -> Any:
+    """``value`` with the values of credential keys replaced, at any depth."""
+    if isinstance(value, Mapping):
+        return {k: (REDACTED if k in SECRET_FIELDS else redact(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value

@@ -1,29 +1,35 @@
-"""The emulated web OAuth (网页授权) and mini program login.
+"""The emulated web OAuth (网页授权).
 
 ``connect/oauth2/authorize`` serves a consent page: pick a demo follower, approve or
 deny; WeChat then redirects to ``redirect_uri`` with ``code`` and ``state`` (or only
 ``state`` when denied). The code is single-use and lives five minutes.
-``sns/oauth2/access_token``, ``sns/oauth2/refresh_token``, ``sns/userinfo``,
-``sns/auth`` and ``sns/jscode2session`` follow.
+``sns/oauth2/access_token``, ``sns/oauth2/refresh_token``, ``sns/userinfo`` and
+``sns/auth`` follow.
 """
 
 from __future__ import annotations
 
 import secrets
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .emulator_http import Reply, Request, WeChatFault, route, url_host
-from .emulator_state import CODE_TTL, REFRESH_TTL, TOKEN_TTL, AccountState, Code, Token, new_token
-from .emulator_tokens import check_app
-
-if TYPE_CHECKING:
-    from .emulator import WeChatEmulator
+from ..http import Reply, Request, WeChatFault, route, url_host
+from ..state import (
+    CODE_TTL,
+    REFRESH_TTL,
+    TOKEN_TTL,
+    AccountState,
+    Code,
+    Emulator,
+    Token,
+    new_token,
+)
+from .token import check_app
 
 SCOPES = ("snsapi_base", "snsapi_userinfo")
 AUTHORIZE = "connect/oauth2/authorize"
@@ -37,9 +43,7 @@ class _PageError(Exception):
         super().__init__(code, message)
 
 
-def _params(
-    emulator: WeChatEmulator, values: dict[str, str]
-) -> tuple[AccountState, dict[str, str]]:
+def _params(emulator: Emulator, values: dict[str, str]) -> tuple[AccountState, dict[str, str]]:
     """Check the authorize parameters as WeChat's page does (网页授权 doc, error codes
     10003 redirect_uri, 10005 scope)."""
     state = emulator.states.get(values.get("appid", ""))
@@ -101,9 +105,7 @@ def _redirect(redirect_uri: str, **params: str) -> Reply:
     return Reply.redirect(urlunsplit(parts._replace(query=urlencode(query), fragment="")))
 
 
-def _approve(
-    emulator: WeChatEmulator, state: AccountState, params: dict[str, str], openid: str
-) -> Reply:
+def _approve(emulator: Emulator, state: AccountState, params: dict[str, str], openid: str) -> Reply:
     if openid not in state.followers:
         raise _PageError("", _("Choose one of the demo followers."))
     code = secrets.token_urlsafe(24)
@@ -134,7 +136,7 @@ def _error_page(error: _PageError) -> Reply:
 
 
 @route(AUTHORIZE, needs_token=False)
-def authorize(emulator: WeChatEmulator, request: Request) -> Reply:
+def authorize(emulator: Emulator, request: Request) -> Reply:
     """``GET connect/oauth2/authorize?appid&redirect_uri&response_type=code&scope&state``.
 
     Shows the consent page, or with ``emulator.oauth_auto_approve`` set to an openid,
@@ -151,7 +153,7 @@ def authorize(emulator: WeChatEmulator, request: Request) -> Reply:
 
 
 @route(CONFIRM, method="POST", needs_token=False)
-def confirm(emulator: WeChatEmulator, request: Request) -> Reply:
+def confirm(emulator: Emulator, request: Request) -> Reply:
     """The consent page's form: approve (as the chosen follower) or deny."""
     form = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
     with translation.override(_language(request)):
@@ -202,7 +204,7 @@ def _consent_page(state: AccountState, params: dict[str, str]) -> str:
     )
 
 
-def _take_code(emulator: WeChatEmulator, state: AccountState, value: Any, kind: str) -> Code:
+def _take_code(emulator: Emulator, state: AccountState, value: Any, kind: str) -> Code:
     """Use up a code: 41008 missing, 40029 unknown/expired/another app's, 40163 used."""
     if not value:
         raise WeChatFault(41008)
@@ -217,7 +219,7 @@ def _take_code(emulator: WeChatEmulator, state: AccountState, value: Any, kind: 
     return code
 
 
-def _web_token(emulator: WeChatEmulator, state: AccountState, openid: str, scope: str) -> Token:
+def _web_token(emulator: Emulator, state: AccountState, openid: str, scope: str) -> Token:
     now = emulator.clock.now()
     token = Token(
         new_token(), state.app_id, "oauth", now, now + TOKEN_TTL, openid=openid, scope=scope
@@ -226,9 +228,7 @@ def _web_token(emulator: WeChatEmulator, state: AccountState, openid: str, scope
     return token
 
 
-def _token_answer(
-    emulator: WeChatEmulator, state: AccountState, token: Token, refresh: str
-) -> Reply:
+def _token_answer(emulator: Emulator, state: AccountState, token: Token, refresh: str) -> Reply:
     answer = {
         "access_token": token.value,
         "expires_in": TOKEN_TTL,
@@ -242,7 +242,7 @@ def _token_answer(
 
 
 @route("sns/oauth2/access_token", needs_token=False)
-def oauth_access_token(emulator: WeChatEmulator, request: Request) -> Reply:
+def oauth_access_token(emulator: Emulator, request: Request) -> Reply:
     """``GET sns/oauth2/access_token?appid&secret&code&grant_type=authorization_code``."""
     query = request.query
     state = check_app(emulator, query.get("appid"), query.get("secret"))
@@ -265,7 +265,7 @@ def oauth_access_token(emulator: WeChatEmulator, request: Request) -> Reply:
 
 
 @route("sns/oauth2/refresh_token", needs_token=False)
-def oauth_refresh_token(emulator: WeChatEmulator, request: Request) -> Reply:
+def oauth_refresh_token(emulator: Emulator, request: Request) -> Reply:
     """``GET sns/oauth2/refresh_token?appid&grant_type=refresh_token&refresh_token`` (30 days)."""
     query = request.query
     state = emulator.states.get(query.get("appid", ""))
@@ -282,7 +282,7 @@ def oauth_refresh_token(emulator: WeChatEmulator, request: Request) -> Reply:
     return _token_answer(emulator, state, token, refresh.value)
 
 
-def _web_check(emulator: WeChatEmulator, request: Request) -> Token:
+def _web_check(emulator: Emulator, request: Request) -> Token:
     value = request.query.get("access_token")
     if not value:
         raise WeChatFault(41001)
@@ -298,7 +298,7 @@ def _web_check(emulator: WeChatEmulator, request: Request) -> Token:
 
 
 @route("sns/userinfo", needs_token=False)
-def oauth_userinfo(emulator: WeChatEmulator, request: Request) -> Reply:
+def oauth_userinfo(emulator: Emulator, request: Request) -> Reply:
     """``GET sns/userinfo?access_token&openid&lang``: snsapi_userinfo scope only (48001)."""
     token = _web_check(emulator, request)
     if token.scope != "snsapi_userinfo":
@@ -307,28 +307,7 @@ def oauth_userinfo(emulator: WeChatEmulator, request: Request) -> Reply:
 
 
 @route("sns/auth", needs_token=False)
-def oauth_auth(emulator: WeChatEmulator, request: Request) -> Reply:
+def oauth_auth(emulator: Emulator, request: Request) -> Reply:
     """``GET sns/auth?access_token&openid``: is this web access_token valid?"""
     _web_check(emulator, request)
     return Reply.ok()
-
-
-@route("sns/jscode2session", needs_token=False)
-def jscode2session(emulator: WeChatEmulator, request: Request) -> Reply:
-    """``GET sns/jscode2session?appid&secret&js_code&grant_type=authorization_code``.
-
-    Codes come from :meth:`WeChatEmulator.js_code` (what ``wx.login()`` gives a mini program).
-    """
-    query = request.query
-    state = check_app(emulator, query.get("appid"), query.get("secret"))
-    if query.get("grant_type") != "authorization_code":
-        raise WeChatFault(40002)
-    code = _take_code(emulator, state, query.get("js_code"), "js")
-    follower = state.followers.get(code.openid)
-    answer: dict[str, Any] = {
-        "openid": code.openid,
-        "session_key": secrets.token_urlsafe(18),
-    }
-    if follower is not None:
-        answer["unionid"] = follower.unionid
-    return Reply.json(answer)

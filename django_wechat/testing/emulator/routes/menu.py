@@ -7,15 +7,13 @@ Every function here is called with the state lock held and a checked access_toke
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from .emulator_apis import find_tag_id, nbytes
-from .emulator_http import Reply, Request, WeChatFault, route
-from .emulator_state import AccountState, Follower
-
-if TYPE_CHECKING:
-    from .emulator import WeChatEmulator
+from ..http import Reply, Request, WeChatFault, route
+from ..state import AccountState, Emulator, Follower
+from .common import nbytes
+from .tag import find_tag_id
 
 # Limits from 创建接口 (api_createcustommenu): 1-3 buttons of at most 16 bytes, 1-5
 # sub-buttons of at most 60 bytes, key at most 128 bytes, url at most 1024 bytes.
@@ -95,7 +93,7 @@ def _check_buttons(buttons: Any, *, missing: int) -> list[dict[str, Any]]:
 
 
 @route("cgi-bin/menu/create", method="POST")
-def menu_create(emulator: WeChatEmulator, request: Request, state: AccountState) -> Reply:
+def menu_create(emulator: Emulator, request: Request, state: AccountState) -> Reply:
     """``POST cgi-bin/menu/create`` ``{"button": [...]}``: replaces the default menu.
 
     The conditional menus stay (only menu/delete removes them).
@@ -106,7 +104,7 @@ def menu_create(emulator: WeChatEmulator, request: Request, state: AccountState)
 
 
 @route("cgi-bin/menu/get")
-def menu_get(emulator: WeChatEmulator, request: Request, state: AccountState) -> Reply:
+def menu_get(emulator: Emulator, request: Request, state: AccountState) -> Reply:
     """``GET cgi-bin/menu/get``: 46003 when the account has no menu.
 
     With conditional menus, WeChat adds the default menu's ``menuid`` and lists them
@@ -122,7 +120,7 @@ def menu_get(emulator: WeChatEmulator, request: Request, state: AccountState) ->
 
 
 @route("cgi-bin/menu/delete")
-def menu_delete(emulator: WeChatEmulator, request: Request, state: AccountState) -> Reply:
+def menu_delete(emulator: Emulator, request: Request, state: AccountState) -> Reply:
     """``GET cgi-bin/menu/delete``: the default menu and every conditional menu."""
     state.menu = None
     state.conditional_menus.clear()
@@ -190,7 +188,7 @@ def _domains(buttons: list[dict[str, Any]]) -> set[str]:
 
 
 @route("cgi-bin/menu/addconditional", method="POST")
-def menu_addconditional(emulator: WeChatEmulator, request: Request, state: AccountState) -> Reply:
+def menu_addconditional(emulator: Emulator, request: Request, state: AccountState) -> Reply:
     """``POST cgi-bin/menu/addconditional`` ``{"button": [...], "matchrule": {...}}``.
 
     The buttons follow menu/create's rules; answers ``{"menuid": "..."}``.
@@ -214,7 +212,7 @@ def menu_addconditional(emulator: WeChatEmulator, request: Request, state: Accou
 
 
 @route("cgi-bin/menu/delconditional", method="POST")
-def menu_delconditional(emulator: WeChatEmulator, request: Request, state: AccountState) -> Reply:
+def menu_delconditional(emulator: Emulator, request: Request, state: AccountState) -> Reply:
     """``POST cgi-bin/menu/delconditional`` ``{"menuid": "..."}``: 65301 when unknown."""
     value = request.json().get("menuid")
     try:
@@ -239,7 +237,7 @@ def _matches(rule: dict[str, str], follower: Follower) -> bool:
 
 
 @route("cgi-bin/menu/trymatch", method="POST")
-def menu_trymatch(emulator: WeChatEmulator, request: Request, state: AccountState) -> Reply:
+def menu_trymatch(emulator: Emulator, request: Request, state: AccountState) -> Reply:
     """``POST cgi-bin/menu/trymatch`` ``{"user_id": openid}``: ``{"button": [...]}``, the
     menu that follower sees (the newest conditional menu they match, else the default).
 
@@ -266,7 +264,7 @@ def _selfmenu_button(button: dict[str, Any]) -> dict[str, Any]:
 
 
 @route("cgi-bin/get_current_selfmenu_info")
-def selfmenu_info(emulator: WeChatEmulator, request: Request, state: AccountState) -> Reply:
+def selfmenu_info(emulator: Emulator, request: Request, state: AccountState) -> Reply:
     """``GET cgi-bin/get_current_selfmenu_info``: the menu in the console's shape.
 
     Sub-buttons come wrapped as ``{"sub_button": {"list": [...]}}`` and leaves carry no

@@ -5,25 +5,23 @@
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .emulator_http import Reply, Request, WeChatFault, route
-from .emulator_state import (
+from ..http import Reply, Request, WeChatFault, route
+from ..state import (
     STABLE_RENEW_BEFORE,
     TOKEN_OVERLAP,
     TOKEN_TTL,
     AccountState,
+    Emulator,
     Token,
     new_token,
 )
 
-if TYPE_CHECKING:
-    from .emulator import WeChatEmulator
-
 TICKET_TYPES = ("jsapi", "wx_card")
 
 
-def check_app(emulator: WeChatEmulator, app_id: Any, secret: Any) -> AccountState:
+def check_app(emulator: Emulator, app_id: Any, secret: Any) -> AccountState:
     """The account for ``appid``/``secret``: 41002/40013 for the appid, 41004/40125 the secret."""
     if not app_id:
         raise WeChatFault(41002)
@@ -37,7 +35,7 @@ def check_app(emulator: WeChatEmulator, app_id: Any, secret: Any) -> AccountStat
     return state
 
 
-def issue(emulator: WeChatEmulator, state: AccountState, kind: str) -> Token:
+def issue(emulator: Emulator, state: AccountState, kind: str) -> Token:
     """A new base token of ``kind``; the previous one of that kind stops working after
     WeChat's five-minute overlap (at once with ``strict_token_rotation``).
     """
@@ -54,13 +52,13 @@ def issue(emulator: WeChatEmulator, state: AccountState, kind: str) -> Token:
     return token
 
 
-def _answer(emulator: WeChatEmulator, token: Token) -> Reply:
+def _answer(emulator: Emulator, token: Token) -> Reply:
     expires_in = round(token.expires_at - emulator.clock.now())
     return Reply.json({"access_token": token.value, "expires_in": expires_in})
 
 
 @route("cgi-bin/token", method="GET", needs_token=False)
-def token(emulator: WeChatEmulator, request: Request) -> Reply:
+def token(emulator: Emulator, request: Request) -> Reply:
     """``GET cgi-bin/token?grant_type=client_credential&appid=...&secret=...``.
 
     Every call issues a new token, even while the previous one is valid: that is what
@@ -74,7 +72,7 @@ def token(emulator: WeChatEmulator, request: Request) -> Reply:
 
 
 @route("cgi-bin/stable_token", method="POST", needs_token=False)
-def stable_token(emulator: WeChatEmulator, request: Request) -> Reply:
+def stable_token(emulator: Emulator, request: Request) -> Reply:
     """``POST cgi-bin/stable_token`` ``{grant_type, appid, secret, force_refresh}``.
 
     Returns the current stable token while it has more than five minutes left (the
@@ -101,7 +99,7 @@ def stable_token(emulator: WeChatEmulator, request: Request) -> Reply:
 
 
 @route("cgi-bin/ticket/getticket", method="GET")
-def getticket(emulator: WeChatEmulator, request: Request, state: AccountState) -> Reply:
+def getticket(emulator: Emulator, request: Request, state: AccountState) -> Reply:
     """``GET cgi-bin/ticket/getticket?access_token=...&type=jsapi|wx_card``.
 
     The same ticket until it expires (7200 s), as WeChat answers.

@@ -1,0 +1,74 @@
+"""The emulated user APIs (用户管理): follower info, the follower list, remarks.
+
+Every function here is called with the state lock held and a checked access_token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..http import Reply, Request, WeChatFault, route
+from ..state import AccountState, Emulator
+from .common import find_follower
+
+LANGS = ("zh_CN", "zh_TW", "en")
+
+
+@route("cgi-bin/user/info")
+def user_info(emulator: Emulator, request: Request, state: AccountState) -> Reply:
+    """``GET cgi-bin/user/info?openid=...&lang=zh_CN``."""
+    follower = find_follower(state, request.query.get("openid"))
+    if request.query.get("lang", "zh_CN") not in LANGS:
+        raise WeChatFault(40097, "invalid args: lang")
+    return Reply.json(follower.info())
+
+
+@route("cgi-bin/user/info/batchget", method="POST")
+def user_info_batchget(emulator: Emulator, request: Request, state: AccountState) -> Reply:
+    """``POST cgi-bin/user/info/batchget`` ``{"user_list": [{"openid": ...}]}`` (1-100)."""
+    users = request.json().get("user_list")
+    if not isinstance(users, list) or not 1 <= len(users) <= 100:
+        raise WeChatFault(40032)
+    infos = []
+    for user in users:
+        if not isinstance(user, dict):
+            raise WeChatFault(47001)
+        infos.append(find_follower(state, user.get("openid")).info())
+    return Reply.json({"user_info_list": infos})
+
+
+def openid_page(openids: list[str], after: str, size: int) -> dict[str, Any]:
+    """One page of ``openids`` after ``after``, as user/get and user/tag/get answer it."""
+    if after:
+        if after not in openids:
+            raise WeChatFault(40003, "invalid next_openid")
+        openids = openids[openids.index(after) + 1 :]
+    page = openids[:size]
+    answer: dict[str, Any] = {"count": len(page), "next_openid": page[-1] if page else ""}
+    if page:
+        answer["data"] = {"openid": page}
+    return answer
+
+
+@route("cgi-bin/user/get")
+def user_get(emulator: Emulator, request: Request, state: AccountState) -> Reply:
+    """``GET cgi-bin/user/get?next_openid=...``: followers by pages of 10,000.
+
+    ``next_openid`` is the last openid of the page; the page after the last is empty
+    with ``next_openid`` "" (拉取用户列表 doc).
+    """
+    openids = [f.openid for f in state.followers.values() if f.subscribe]
+    page = openid_page(openids, request.query.get("next_openid", ""), emulator.user_page_size)
+    return Reply.json({"total": len(openids), **page})
+
+
+@route("cgi-bin/user/info/updateremark", method="POST")
+def user_updateremark(emulator: Emulator, request: Request, state: AccountState) -> Reply:
+    """``POST cgi-bin/user/info/updateremark`` ``{"openid", "remark"}`` (remark < 30 chars)."""
+    body = request.json()
+    follower = find_follower(state, body.get("openid"))
+    remark = body.get("remark")
+    if not isinstance(remark, str) or len(remark) >= 30:
+        raise WeChatFault(45008 if isinstance(remark, str) else 47001, "invalid remark")
+    follower.remark = remark
+    return Reply.ok()
