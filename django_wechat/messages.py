@@ -8,7 +8,11 @@ in ``raw``, and anything unknown parses to :class:`UnknownMessage` or
 
 Field names come from WeChat's message docs
 (https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html,
-.../Receiving_event_pushes.html) as summarised in PROTOCOL.md B4/B5.
+.../Receiving_event_pushes.html) as summarised in PROTOCOL.md B4/B5, and for the other
+events from the doc each class names: 客服会话 (Customer_Service), 微信认证事件推送
+(Account_Management/Wechat_Accreditation_Event_Push), 电子发票, 卡券事件推送
+(Cards_and_Offer/Coupons_Vouchers_and_Cards_Event_Push_Messages), 摇一摇事件通知
+(Shake_Nearby), 连网后下发消息 (WiFi_via_WeChat) and the hardware platform's messages.
 """
 
 from __future__ import annotations

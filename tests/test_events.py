@@ -701,3 +701,11 @@ def test_the_emulator_pushes_each_event_to_its_handler(
         assert result.ok, (cls.__name__, result.error)
         message = django_wechat.parse_message(body)
         assert result.content == f"{cls.__name__} {getattr(message, 'event', '')}"
+
+
+def test_the_docs_table_lists_every_class() -> None:
+    from pathlib import Path
+
+    table = (Path(__file__).resolve().parent.parent / "docs" / "protocol.rst").read_text()
+    classes = [n for n in m.__all__ if n.endswith(("Message", "Event")) and n[:4] != "Base"]
+    assert [name for name in classes if f"``{name}``" not in table] == []
