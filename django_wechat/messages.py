@@ -8,11 +8,17 @@ in ``raw``, and anything unknown parses to :class:`UnknownMessage` or
 
 Field names come from WeChat's message docs
 (https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html,
-.../Receiving_event_pushes.html) as summarised in PROTOCOL.md B4/B5.
+.../Receiving_event_pushes.html) as summarised in PROTOCOL.md B4/B5, and for the other
+events from the doc each class names: 客服会话 (Customer_Service), 微信认证事件推送
+(Account_Management/Wechat_Accreditation_Event_Push), 电子发票, 卡券事件推送
+(Cards_and_Offer/Coupons_Vouchers_and_Cards_Event_Push_Messages), 摇一摇事件通知
+(Shake_Nearby), 连网后下发消息 (WiFi_via_WeChat) and the hardware platform's messages.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -23,38 +29,72 @@ from ._i18n import gettext as _
 from .exceptions import XMLError
 
 __all__ = [
+    "AnnualRenewEvent",
     "BaseEvent",
     "BaseMessage",
+    "CardNotPassCheckEvent",
+    "CardPassCheckEvent",
+    "CardPayOrderEvent",
+    "CardSkuRemindEvent",
     "ClickEvent",
+    "DeviceBindEvent",
+    "DeviceSubscribeStatusEvent",
+    "DeviceTextEvent",
+    "DeviceUnbindEvent",
+    "DeviceUnsubscribeStatusEvent",
     "ImageMessage",
+    "KfCloseSessionEvent",
+    "KfCreateSessionEvent",
+    "KfSwitchSessionEvent",
     "LinkMessage",
     "LocationEvent",
     "LocationMessage",
     "LocationSelectEvent",
     "MassSendJobFinishEvent",
+    "MerchantOrderEvent",
     "MiniProgramPageMessage",
+    "NamingVerifyFailEvent",
+    "NamingVerifySuccessEvent",
     "PicPhotoOrAlbumEvent",
     "PicSysPhotoEvent",
     "PicWeChatEvent",
     "PublishJobFinishEvent",
+    "QualificationVerifyFailEvent",
+    "QualificationVerifySuccessEvent",
     "ScanCodePushEvent",
     "ScanCodeWaitMsgEvent",
     "ScanEvent",
+    "ShakearoundUserShakeEvent",
     "ShortVideoMessage",
+    "SubmitInvoiceTitleEvent",
+    "SubmitMembercardUserInfoEvent",
     "SubscribeEvent",
     "SubscribeMsgChangeEvent",
     "SubscribeMsgPopupEvent",
     "SubscribeMsgSentEvent",
     "SubscribeScanEvent",
+    "SubscribeScanProductEvent",
     "TemplateSendJobFinishEvent",
     "TextMessage",
     "UnknownEvent",
     "UnknownMessage",
     "UnsubscribeEvent",
+    "UpdateInvoiceStatusEvent",
+    "UpdateMemberCardEvent",
+    "UserAuthorizeInvoiceEvent",
+    "UserConsumeCardEvent",
+    "UserDeleteCardEvent",
+    "UserEnterSessionFromCardEvent",
+    "UserGetCardEvent",
+    "UserGiftingCardEvent",
+    "UserPayFromPayCellEvent",
+    "UserViewCardEvent",
+    "VerifyExpiredEvent",
     "VideoMessage",
     "ViewEvent",
     "ViewMiniProgramEvent",
     "VoiceMessage",
+    "WiFiConnectedEvent",
     "parse_message",
 ]
 
@@ -63,6 +103,9 @@ T = TypeVar("T")
 # Subscribing through a parametric QR code sends EventKey "qrscene_<scene>"; a follower
 # scanning it again sends SCAN with the bare scene (PROTOCOL.md B5, D10).
 QR_SCENE_PREFIX = "qrscene_"
+# Subscribing from a product page (扫一扫 product scan) sends EventKey
+# "scanbarcode|<KeyStandard>|<KeyStr>" or "scanimage|..." (扫一扫事件推送 doc).
+PRODUCT_SCAN_PREFIXES = ("scanbarcode|", "scanimage|")
 
 
 class Field(Generic[T]):
@@ -112,13 +155,7 @@ class IntField(Field[int]):
         super().__init__(tag, default)
 
     def convert(self, value: Any) -> int:
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise XMLError(
-                _("The field %(tag)s is not an integer: %(value)r")
-                % {"tag": self.tag, "value": value}
-            ) from None
+        return _to_int(self.tag, value)
 
 
 class FloatField(Field[float]):
@@ -128,13 +165,77 @@ class FloatField(Field[float]):
         super().__init__(tag, default)
 
     def convert(self, value: Any) -> float:
+        return _to_float(self.tag, value)
+
+
+def _to_int(tag: str, value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise XMLError(
+            _("The field %(tag)s is not an integer: %(value)r") % {"tag": tag, "value": value}
+        ) from None
+
+
+def _to_float(tag: str, value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise XMLError(
+            _("The field %(tag)s is not a number: %(value)r") % {"tag": tag, "value": value}
+        ) from None
+
+
+class TimestampField(Field[datetime | None]):
+    """A Unix timestamp field as an aware datetime (UTC); ``None`` when absent."""
+
+    def __init__(self, tag: str) -> None:
+        super().__init__(tag, None)
+
+    def convert(self, value: Any) -> datetime:
+        seconds = _to_int(self.tag, value)
         try:
-            return float(value)
-        except (TypeError, ValueError):
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):
             raise XMLError(
-                _("The field %(tag)s is not a number: %(value)r")
+                _("The field %(tag)s is not a Unix timestamp: %(value)r")
                 % {"tag": self.tag, "value": value}
             ) from None
+
+
+class Base64Field(Field[bytes]):
+    """A base64 field, decoded (``b""`` when absent)."""
+
+    def __init__(self, tag: str) -> None:
+        super().__init__(tag, b"")
+
+    def convert(self, value: Any) -> bytes:
+        try:
+            return base64.b64decode(value, validate=True)
+        except (TypeError, ValueError, binascii.Error):
+            raise XMLError(
+                _("The field %(tag)s is not base64: %(value)r") % {"tag": self.tag, "value": value}
+            ) from None
+
+
+class AnyStrField(Field[str]):
+    """A text field WeChat's docs spell more than one way: the first of ``tags`` sent."""
+
+    __slots__ = ("tags",)
+
+    def __init__(self, *tags: str) -> None:
+        super().__init__(tags[0], "")
+        self.tags = tags
+
+    def __get__(self, obj: Any, owner: type[Any]) -> Any:
+        if obj is None:
+            return self
+        get = obj.raw.get
+        for tag in self.tags:
+            value = get(tag)
+            if isinstance(value, str) and value:
+                return value
+        return ""
 
 
 class DictField(Field[dict[str, Any]]):
@@ -493,6 +594,21 @@ class LocationSelectEvent(BaseEvent):
         """The place's name, when any."""
         return self._info("Poiname")
 
+    @property
+    def latitude(self) -> float:
+        """``Location_X`` as a number."""
+        return _to_float("Location_X", self.location_x) if self.location_x else 0.0
+
+    @property
+    def longitude(self) -> float:
+        """``Location_Y`` as a number."""
+        return _to_float("Location_Y", self.location_y) if self.location_y else 0.0
+
+    @property
+    def location(self) -> tuple[float, float]:
+        """``(latitude, longitude)`` as numbers, as on :class:`LocationMessage`."""
+        return self.latitude, self.longitude
+
 
 class TemplateSendJobFinishEvent(BaseEvent):
     """``TEMPLATESENDJOBFINISH``: ``id`` (the template message's ``MsgID``) and ``status``.
@@ -561,13 +677,14 @@ class BaseSubscribeMsgEvent(BaseEvent):
     @property
     def subscriptions(self) -> list[dict[str, str]]:
         """One dict per template the event reports on."""
+        return [{_snake(k): _text(v) for k, v in item.items()} for item in self.subscribes]
+
+    @property
+    def subscribes(self) -> list[dict[str, Any]]:
+        """The same items with WeChat's own keys (``TemplateId``...), as wechatpy has them."""
         container = self.raw.get(self.container)
         items = container.get("List") if isinstance(container, dict) else None
-        return [
-            {_snake(k): _text(v) for k, v in item.items()}
-            for item in _as_list(items)
-            if isinstance(item, dict)
-        ]
+        return [item for item in _as_list(items) if isinstance(item, dict)]
 
 
 class SubscribeMsgPopupEvent(BaseSubscribeMsgEvent):
@@ -591,6 +708,473 @@ class SubscribeMsgSentEvent(BaseSubscribeMsgEvent):
     container = "SubscribeMsgSentEvent"
 
 
+class SubscribeScanProductEvent(SubscribeEvent):
+    """``subscribe`` from a product's page (扫一扫): the ``EventKey`` split in three.
+
+    WeChat sends ``EventKey`` ``scanbarcode|<KeyStandard>|<KeyStr>`` (or ``scanimage|...``):
+    ``scene`` (``scanbarcode`` or ``scanimage``), ``standard`` (the code standard, such as
+    ``ean13``) and ``key_str`` (the code). ``event`` stays ``"subscribe"`` and ``key`` the
+    whole ``EventKey``, as on :class:`SubscribeScanEvent`; wechatpy has the code as ``key``.
+    The 扫一扫 product pages are a legacy feature of WeChat's.
+    """
+
+    def _part(self, index: int) -> str:
+        parts = self.key.split("|", 2)
+        return parts[index] if len(parts) > index else ""
+
+    @property
+    def scene(self) -> str:
+        """``scanbarcode`` or ``scanimage``."""
+        return self._part(0)
+
+    @property
+    def standard(self) -> str:
+        """The code's standard (``KeyStandard``: ``ean13``, ``qrcode``...)."""
+        return self._part(1)
+
+    @property
+    def key_str(self) -> str:
+        """The code itself (``KeyStr``)."""
+        return self._part(2)
+
+
+# --- customer service (客服会话状态通知) -----------------------------------------------------
+
+
+class BaseKfSessionEvent(BaseEvent):
+    """A customer-service session event: ``account`` (``KfAccount``, such as ``kf2001@gh``)."""
+
+    account = StrField("KfAccount")
+
+
+class KfCreateSessionEvent(BaseKfSessionEvent):
+    """``kf_create_session``: a customer-service agent took the follower's session."""
+
+    event_type = "kf_create_session"
+
+
+class KfCloseSessionEvent(BaseKfSessionEvent):
+    """``kf_close_session``: the agent ``account`` closed the session."""
+
+    event_type = "kf_close_session"
+
+
+class KfSwitchSessionEvent(BaseEvent):
+    """``kf_switch_session``: the session moved from ``from_account`` to ``to_account``."""
+
+    event_type = "kf_switch_session"
+    from_account = StrField("FromKfAccount")
+    to_account = StrField("ToKfAccount")
+
+
+# --- account verification (微信认证事件推送) ------------------------------------------------
+
+
+class BaseVerifyExpiryEvent(BaseEvent):
+    """A verification event with ``expired_time`` (``ExpiredTime``, an aware datetime)."""
+
+    expired_time = TimestampField("ExpiredTime")
+
+
+class BaseVerifyFailEvent(BaseEvent):
+    """A failed verification: ``fail_time`` (``FailTime``, a datetime) and ``fail_reason``."""
+
+    fail_time = TimestampField("FailTime")
+    fail_reason = StrField("FailReason")
+
+
+class QualificationVerifySuccessEvent(BaseVerifyExpiryEvent):
+    """``qualification_verify_success`` (资质认证成功): the API permissions are granted now;
+    ``expired_time`` is when the verification lapses."""
+
+    event_type = "qualification_verify_success"
+
+
+class QualificationVerifyFailEvent(BaseVerifyFailEvent):
+    """``qualification_verify_fail`` (资质认证失败)."""
+
+    event_type = "qualification_verify_fail"
+
+
+class NamingVerifySuccessEvent(BaseVerifyExpiryEvent):
+    """``naming_verify_success`` (名称认证成功): the account shows the verified tick."""
+
+    event_type = "naming_verify_success"
+
+
+class NamingVerifyFailEvent(BaseVerifyFailEvent):
+    """``naming_verify_fail`` (名称认证失败): no tick, though the API permissions stay."""
+
+    event_type = "naming_verify_fail"
+
+
+class AnnualRenewEvent(BaseVerifyExpiryEvent):
+    """``annual_renew`` (年审通知): renew before ``expired_time``."""
+
+    event_type = "annual_renew"
+
+
+class VerifyExpiredEvent(BaseVerifyExpiryEvent):
+    """``verify_expired`` (认证过期失效通知): the verification lapsed at ``expired_time``."""
+
+    event_type = "verify_expired"
+
+
+# --- invoices (电子发票) ---------------------------------------------------------------------
+
+
+class UserAuthorizeInvoiceEvent(BaseEvent):
+    """``user_authorize_invoice`` (授权完成): a follower authorised an invoice for an order.
+
+    ``success_order_id`` or ``fail_order_id`` (one of the two is set), ``app_id`` (the AppID
+    that asked, ``AuthorizeAppId``; older samples send ``AppId``) and ``auth_source``
+    (``source``: ``web``, ``app``, ``wxa`` or ``wap``; older samples spell it ``Source``).
+    """
+
+    event_type = "user_authorize_invoice"
+    success_order_id = StrField("SuccOrderId")
+    fail_order_id = StrField("FailOrderId")
+    app_id = AnyStrField("AuthorizeAppId", "AppId")
+    auth_source = AnyStrField("source", "Source")
+
+
+class UpdateInvoiceStatusEvent(BaseEvent):
+    """``update_invoice_status``: an invoice's reimbursement ``status`` changed
+    (``INVOICE_REIMBURSE_INIT``, ``..._LOCK``, ``..._CLOSURE``); ``card_id``, ``code``."""
+
+    event_type = "update_invoice_status"
+    status = StrField("Status")
+    card_id = StrField("CardId")
+    code = StrField("Code")
+
+
+class SubmitInvoiceTitleEvent(BaseEvent):
+    """``submit_invoice_title``: a follower sent an invoice title (抬头) from the QR page.
+
+    ``title``, ``phone``, ``tax_no``, ``addr``, ``bank_type``, ``bank_no``, ``attach``
+    and ``title_type`` (``InvoiceUserTitlePersonType`` or ``...BusinessType``): WeChat
+    sends these tags in lower case.
+    """
+
+    event_type = "submit_invoice_title"
+    title = StrField("title")
+    phone = StrField("phone")
+    tax_no = StrField("tax_no")
+    addr = StrField("addr")
+    bank_type = StrField("bank_type")
+    bank_no = StrField("bank_no")
+    attach = StrField("attach")
+    title_type = StrField("title_type")
+
+
+# --- legacy services ------------------------------------------------------------------------
+
+
+class MerchantOrderEvent(BaseEvent):
+    """``merchant_order`` (订单付款通知): an order was paid in the first 微信小店.
+
+    ``order_id``, ``order_status`` (an int; 2 is paid), ``product_id``, ``sku_info``.
+    That shop API is retired (WeChat's shops now run on 视频号小店, with events of their
+    own); the class stays for accounts and archives that still carry these.
+    """
+
+    event_type = "merchant_order"
+    order_id = StrField("OrderId")
+    order_status = IntField("OrderStatus")
+    product_id = StrField("ProductId")
+    sku_info = StrField("SkuInfo")
+
+
+def _beacon(tag: str, item: Any) -> dict[str, Any]:
+    item = item if isinstance(item, dict) else {}
+    distance = item.get("Distance")
+    return {
+        "uuid": _text(item.get("Uuid")),
+        "major": _text(item.get("Major")),
+        "minor": _text(item.get("Minor")),
+        "distance": _to_float(tag, distance) if distance else 0.0,
+    }
+
+
+class ShakearoundUserShakeEvent(BaseEvent):
+    """``ShakearoundUserShake`` (摇一摇事件通知): a follower shook near the account's beacons.
+
+    ``chosen_beacon`` (the beacon whose page was shown) and ``around_beacons`` (up to
+    five more), each ``{"uuid", "major", "minor", "distance"}`` with ``distance`` in
+    metres as a float. Retired: 摇一摇周边 is documented only in WeChat's older
+    Official Account docs (Shake_Nearby), not in the current 服务号 docs.
+    """
+
+    event_type = "shakearoundusershake"
+    chosen_beacon_info = DictField("ChosenBeacon")
+    around_beacons_info = DictField("AroundBeacons")
+
+    @property
+    def chosen_beacon(self) -> dict[str, Any]:
+        """The beacon whose page was shown, or ``{}``."""
+        info = self.chosen_beacon_info
+        return _beacon("ChosenBeacon", info) if info else {}
+
+    @property
+    def around_beacons(self) -> list[dict[str, Any]]:
+        """The other beacons nearby."""
+        items = self.around_beacons_info.get("AroundBeacon")
+        return [_beacon("AroundBeacon", item) for item in _as_list(items)]
+
+
+class WiFiConnectedEvent(BaseEvent):
+    """``WifiConnected`` (连网后下发消息): a follower connected to a shop's Wi-Fi.
+
+    ``connect_time`` (an int, as sent), ``expire_time`` and ``vendor_id`` (reserved by
+    WeChat), ``shop_id`` (``ShopId``; older samples send ``PlaceId``) and ``bssid``
+    (``DeviceNo``, the access point's MAC address). Retired: 微信连Wi-Fi is documented
+    only in WeChat's older Official Account docs (WiFi_via_WeChat).
+    """
+
+    event_type = "wificonnected"
+    connect_time = IntField("ConnectTime")
+    expire_time = IntField("ExpireTime")
+    vendor_id = StrField("VendorId")
+    shop_id = AnyStrField("ShopId", "PlaceId")
+    bssid = StrField("DeviceNo")
+
+
+# --- devices (微信硬件平台) -----------------------------------------------------------------
+
+
+class BaseDeviceEvent(BaseEvent):
+    """A message from the hardware platform: ``MsgType`` ``device_text`` or ``device_event``.
+
+    ``type`` is the ``MsgType``; ``event`` is ``device_text``, or ``device_`` plus the
+    ``Event`` for ``device_event`` (``device_bind``...), as wechatpy names them, so that
+    ``@handler(event="device_bind")`` works. ``device_type`` (the account's original id),
+    ``device_id``, ``session_id``, ``open_id``. The hardware platform (微信硬件平台) is a
+    legacy service, documented outside the current 服务号 docs.
+    """
+
+    device_type = StrField("DeviceType")
+    device_id = StrField("DeviceID")
+    session_id = StrField("SessionID")
+    open_id = StrField("OpenID")
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        super().__init__(raw)
+        self.event = f"device_{self.event}" if self.event else self.type
+
+
+class BaseDeviceContentEvent(BaseDeviceEvent):
+    """A device message carrying data: ``data`` (``Content`` base64-decoded) and ``content``."""
+
+    data = Base64Field("Content")
+
+    @property
+    def content(self) -> str:
+        """``data`` as UTF-8 text (use ``data`` for a binary protocol)."""
+        try:
+            return self.data.decode()
+        except UnicodeDecodeError:
+            raise XMLError(
+                _("The field %(tag)s is not UTF-8 text once decoded.") % {"tag": "Content"}
+            ) from None
+
+
+class DeviceTextEvent(BaseDeviceContentEvent):
+    """``MsgType=device_text``: a device sent data through the follower's WeChat."""
+
+    msg_type = "device_text"
+    event_type = "device_text"
+
+
+class DeviceBindEvent(BaseDeviceContentEvent):
+    """``device_event`` with ``Event=bind``: the follower bound a device."""
+
+    msg_type = "device_event"
+    event_type = "device_bind"
+
+
+class DeviceUnbindEvent(BaseDeviceContentEvent):
+    """``device_event`` with ``Event=unbind``: the follower unbound a device."""
+
+    msg_type = "device_event"
+    event_type = "device_unbind"
+
+
+class DeviceSubscribeStatusEvent(BaseDeviceEvent):
+    """``device_event`` with ``Event=subscribe_status``: ``op_type`` (1 heartbeat, 2 subscribe)."""
+
+    msg_type = "device_event"
+    event_type = "device_subscribe_status"
+    op_type = IntField("OpType")
+
+
+class DeviceUnsubscribeStatusEvent(BaseDeviceEvent):
+    """``device_event`` with ``Event=unsubscribe_status``: ``op_type`` (0 unsubscribe)."""
+
+    msg_type = "device_event"
+    event_type = "device_unsubscribe_status"
+    op_type = IntField("OpType")
+
+
+# --- cards and coupons (卡券事件推送) -------------------------------------------------------
+
+
+class BaseCardEvent(BaseEvent):
+    """A card event: ``card_id`` (``CardId``)."""
+
+    card_id = StrField("CardId")
+
+
+class BaseUserCardEvent(BaseCardEvent):
+    """A card event about one follower's card: ``card_id`` and ``code`` (``UserCardCode``)."""
+
+    code = StrField("UserCardCode")
+
+
+class CardPassCheckEvent(BaseCardEvent):
+    """``card_pass_check``: a card passed WeChat's review."""
+
+    event_type = "card_pass_check"
+
+
+class CardNotPassCheckEvent(BaseCardEvent):
+    """``card_not_pass_check``: a card failed review: ``refuse_reason``."""
+
+    event_type = "card_not_pass_check"
+    refuse_reason = StrField("RefuseReason")
+
+
+class UserGetCardEvent(BaseUserCardEvent):
+    """``user_get_card`` (领取事件): a follower took a card.
+
+    ``is_given_by_friend`` (1 when a friend gave it, then ``friend`` is their openid and
+    ``old_code`` the giver's code), ``outer_id``, ``outer_str`` (the channel),
+    ``is_restore_member_card``, ``is_recommend_by_friend`` (ints) and ``union_id``.
+    """
+
+    event_type = "user_get_card"
+    is_given_by_friend = IntField("IsGiveByFriend")
+    friend = StrField("FriendUserName")
+    old_code = StrField("OldUserCardCode")
+    outer_id = IntField("OuterId")
+    outer_str = StrField("OuterStr")
+    is_restore_member_card = IntField("IsRestoreMemberCard")
+    is_recommend_by_friend = IntField("IsRecommendByFriend")
+    union_id = StrField("UnionId")
+
+
+class UserGiftingCardEvent(BaseUserCardEvent):
+    """``user_gifting_card`` (转赠事件): the follower gave a card to ``friend``.
+
+    ``is_return_back`` and ``is_chat_room`` (ints: 1 for a return, for a group chat).
+    """
+
+    event_type = "user_gifting_card"
+    friend = StrField("FriendUserName")
+    is_return_back = IntField("IsReturnBack")
+    is_chat_room = IntField("IsChatRoom")
+
+
+class UserDeleteCardEvent(BaseUserCardEvent):
+    """``user_del_card``: the follower deleted a card."""
+
+    event_type = "user_del_card"
+
+
+class UserConsumeCardEvent(BaseUserCardEvent):
+    """``user_consume_card`` (核销事件): a card was redeemed.
+
+    ``consume_source`` (``FROM_API``, ``FROM_MP``, ``FROM_MOBILE_HELPER``...),
+    ``location_name`` (the shop), ``staff`` (``StaffOpenId``), ``verify_code`` and
+    ``remark_amount`` (self-service redemption), ``outer_str``.
+    """
+
+    event_type = "user_consume_card"
+    consume_source = StrField("ConsumeSource")
+    location_name = StrField("LocationName")
+    staff = StrField("StaffOpenId")
+    verify_code = StrField("VerifyCode")
+    remark_amount = StrField("RemarkAmount")
+    outer_str = StrField("OuterStr")
+
+
+class UserPayFromPayCellEvent(BaseUserCardEvent):
+    """``user_pay_from_pay_cell`` (买单事件): a follower paid with a card.
+
+    ``trans_id`` (the WeChat Pay transaction), ``location_id``, ``fee`` and
+    ``original_fee`` (ints, in fen).
+    """
+
+    event_type = "user_pay_from_pay_cell"
+    trans_id = StrField("TransId")
+    location_id = IntField("LocationId")
+    fee = IntField("Fee")
+    original_fee = IntField("OriginalFee")
+
+
+class UserViewCardEvent(BaseUserCardEvent):
+    """``user_view_card``: the follower opened a member card: ``outer_str`` (the QR channel)."""
+
+    event_type = "user_view_card"
+    outer_str = StrField("OuterStr")
+
+
+class UserEnterSessionFromCardEvent(BaseUserCardEvent):
+    """``user_enter_session_from_card``: the follower came to the chat from a card."""
+
+    event_type = "user_enter_session_from_card"
+
+
+class UpdateMemberCardEvent(BaseUserCardEvent):
+    """``update_member_card``: a member card's points or balance changed:
+    ``modify_bonus`` and ``modify_balance`` (ints)."""
+
+    event_type = "update_member_card"
+    modify_bonus = IntField("ModifyBonus")
+    modify_balance = IntField("ModifyBalance")
+
+
+class CardSkuRemindEvent(BaseCardEvent):
+    """``card_sku_remind`` (库存报警): a card's stock is low: ``detail``."""
+
+    event_type = "card_sku_remind"
+    detail = StrField("Detail")
+
+
+class CardPayOrderEvent(BaseEvent):
+    """``card_pay_order`` (券点流水详情): a change in the account's coupon points (券点).
+
+    ``order_id``, ``status`` (``ORDER_STATUS_WAITING``, ``..._SUCC``...),
+    ``create_order_time`` and ``pay_finish_time`` (datetimes), ``description`` (``Desc``),
+    ``free_coin_count``, ``pay_coin_count``, ``refund_free_coin_count``,
+    ``refund_pay_coin_count`` (ints), ``order_type``, ``memo``, ``receipt_info``.
+    """
+
+    event_type = "card_pay_order"
+    order_id = StrField("OrderId")
+    status = StrField("Status")
+    create_order_time = TimestampField("CreateOrderTime")
+    pay_finish_time = TimestampField("PayFinishTime")
+    description = StrField("Desc")
+    free_coin_count = IntField("FreeCoinCount")
+    pay_coin_count = IntField("PayCoinCount")
+    refund_free_coin_count = IntField("RefundFreeCoinCount")
+    refund_pay_coin_count = IntField("RefundPayCoinCount")
+    order_type = StrField("OrderType")
+    memo = StrField("Memo")
+    receipt_info = StrField("ReceiptInfo")
+
+
+class SubmitMembercardUserInfoEvent(BaseUserCardEvent):
+    """``submit_membercard_user_info`` (会员卡激活): the follower filled in the activation form.
+
+    ``code`` (also ``card_code``, wechatpy's name); the answers are fetched with the
+    card API.
+    """
+
+    event_type = "submit_membercard_user_info"
+    card_code = StrField("UserCardCode")
+
+
 #: ``MsgType`` -> class.
 MESSAGE_TYPES: dict[str, type[BaseMessage]] = {
     cls.msg_type: cls
@@ -603,6 +1187,7 @@ MESSAGE_TYPES: dict[str, type[BaseMessage]] = {
         LocationMessage,
         LinkMessage,
         MiniProgramPageMessage,
+        DeviceTextEvent,
     )
 }
 
@@ -629,6 +1214,45 @@ EVENT_TYPES: dict[str, type[BaseEvent]] = {
         SubscribeMsgPopupEvent,
         SubscribeMsgChangeEvent,
         SubscribeMsgSentEvent,
+        KfCreateSessionEvent,
+        KfCloseSessionEvent,
+        KfSwitchSessionEvent,
+        QualificationVerifySuccessEvent,
+        QualificationVerifyFailEvent,
+        NamingVerifySuccessEvent,
+        NamingVerifyFailEvent,
+        AnnualRenewEvent,
+        VerifyExpiredEvent,
+        UserAuthorizeInvoiceEvent,
+        UpdateInvoiceStatusEvent,
+        SubmitInvoiceTitleEvent,
+        MerchantOrderEvent,
+        ShakearoundUserShakeEvent,
+        WiFiConnectedEvent,
+        CardPassCheckEvent,
+        CardNotPassCheckEvent,
+        UserGetCardEvent,
+        UserGiftingCardEvent,
+        UserDeleteCardEvent,
+        UserConsumeCardEvent,
+        UserPayFromPayCellEvent,
+        UserViewCardEvent,
+        UserEnterSessionFromCardEvent,
+        UpdateMemberCardEvent,
+        CardSkuRemindEvent,
+        CardPayOrderEvent,
+        SubmitMembercardUserInfoEvent,
+    )
+}
+
+#: ``device_`` + ``Event`` (lower case) -> class, for ``MsgType=device_event``.
+DEVICE_EVENT_TYPES: dict[str, type[BaseDeviceEvent]] = {
+    cls.event_type: cls
+    for cls in (
+        DeviceBindEvent,
+        DeviceUnbindEvent,
+        DeviceSubscribeStatusEvent,
+        DeviceUnsubscribeStatusEvent,
     )
 }
 
@@ -647,11 +1271,18 @@ def parse_message(xml: str | bytes | Mapping[str, Any]) -> BaseMessage:
     msg_type = raw.get("MsgType")
     msg_type = msg_type.lower() if isinstance(msg_type, str) else ""
     if msg_type != "event":
+        if msg_type == "device_event":
+            event = raw.get("Event")
+            name = f"device_{event.lower()}" if isinstance(event, str) else ""
+            return DEVICE_EVENT_TYPES.get(name, UnknownEvent)(raw)
         return MESSAGE_TYPES.get(msg_type, UnknownMessage)(raw)
     event = raw.get("Event")
     event = event.lower() if isinstance(event, str) else ""
     if event == "subscribe":
         key = raw.get("EventKey")
-        if isinstance(key, str) and key.startswith(QR_SCENE_PREFIX):
-            return SubscribeScanEvent(raw)
+        if isinstance(key, str) and key:
+            if key.startswith(QR_SCENE_PREFIX):
+                return SubscribeScanEvent(raw)
+            if key.startswith(PRODUCT_SCAN_PREFIXES):
+                return SubscribeScanProductEvent(raw)
     return EVENT_TYPES.get(event, UnknownEvent)(raw)

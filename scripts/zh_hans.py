@@ -380,6 +380,12 @@ ZH_HANS = {
     "A text reply needs content; return None to answer nothing (success).": (
         "文本回复不能为空；如不需要回复，请返回 None（即回复 success）。"
     ),
+    # --- messages.py: typed event fields (timestamps, device data) ---------------------------
+    "The field %(tag)s is not a Unix timestamp: %(value)r": (
+        "字段 %(tag)s 不是 Unix 时间戳：%(value)r"
+    ),
+    "The field %(tag)s is not base64: %(value)r": "字段 %(tag)s 不是 base64 编码：%(value)r",
+    "The field %(tag)s is not UTF-8 text once decoded.": "字段 %(tag)s 解码后不是 UTF-8 文本。",
 }
 
 

@@ -352,7 +352,9 @@ def test_parse_message(body: str, cls: type[m.BaseMessage], expected: dict[str, 
 
 
 def test_every_listed_type_has_a_case() -> None:
-    covered = {type(django_wechat.parse_message(c[0])) for c in CASES}
+    from .test_events import EVENT_CASES
+
+    covered = {type(django_wechat.parse_message(c[0])) for c in CASES + EVENT_CASES}
     assert set(m.MESSAGE_TYPES.values()) | set(m.EVENT_TYPES.values()) <= covered
 
 
@@ -369,13 +371,14 @@ def test_unknown_message_keeps_every_field() -> None:
 
 def test_unknown_event_keeps_every_field() -> None:
     message = django_wechat.parse_message(
-        event("user_get_card", "<CardId>p1</CardId><EventKey>k</EventKey>")
+        event("user_teleport_card", "<CardId>p1</CardId><EventKey>k</EventKey><A><B>1</B></A>")
     )
     assert type(message) is m.UnknownEvent
     assert isinstance(message, m.BaseEvent)
-    assert message.event == "user_get_card"
+    assert message.event == "user_teleport_card"
     assert message.key == "k"
     assert message.raw["CardId"] == "p1"
+    assert message.raw["A"] == {"B": "1"}
 
 
 def test_msg_type_and_event_are_case_insensitive() -> None:
