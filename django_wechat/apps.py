@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
-from django.core import checks
 from django.utils.translation import gettext_lazy as _
+
+# Imported as the app config loads, before any app's ready(): it registers the settings
+# check, which conf.get_accounts() runs through Django's registry.
+from . import checks  # noqa: F401
 
 
 class WeChatConfig(AppConfig):
-    """Registers the settings checks, keeps secrets out of urllib3's debug log, and imports
-    each installed app's ``wechat_handlers``."""
+    """Loads the settings checks (registered as ``checks`` is imported above), keeps
+    secrets out of urllib3's debug log, and imports each installed app's
+    ``wechat_handlers``."""
 
     name = "django_wechat"
     # Not "wechat": sites often have an app of that name already.
@@ -16,10 +20,6 @@ class WeChatConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from .checks import check_settings
-
-        checks.register(check_settings, "wechat")
-
         from .client import logs
 
         logs.install()

@@ -1,21 +1,262 @@
 """System checks for ``settings.WECHAT`` (ids ``wechat.E001`` ... and ``wechat.W001`` ...).
 
-The rules themselves live in :func:`django_wechat.conf.validate`, shared with the code
-that reads accounts at run time.
+Every rule about ``settings.WECHAT`` lives here; :mod:`django_wechat.conf` holds only the
+schema (defaults, enums, the EncodingAESKey pattern) and reads settings. The check is
+registered with Django's check registry under :data:`~django_wechat.conf.CHECK_TAG` when
+this module is imported, which :mod:`django_wechat.apps` does as the app config loads.
+``conf.get_accounts()`` runs the checks of that tag through the registry, so the rules
+serve both ``manage.py check`` and the run-time refusal of a broken configuration
+without ``conf`` importing this module (``conf`` is the bottom layer, ``checks`` sits
+above it).
 """
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Iterator, Mapping
+from enum import StrEnum
 from typing import Any
 
-from django.core.checks import CheckMessage, Error, Warning
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning, register
+from django.utils.translation import gettext as _
 
-from .conf import validate
+from .conf import (
+    ACCOUNT_DEFAULTS,
+    AES_KEY_RE,
+    CHECK_TAG,
+    DEFAULTS,
+    REQUIRED_ACCOUNT_KEYS,
+    EncryptMode,
+    TokenSource,
+)
+
+__all__ = ["check_settings"]
+
+# WeChat's console accepts a callback Token of 3 to 32 letters and digits.
+_TOKEN_RE = re.compile(r"[A-Za-z0-9]{3,32}")
+
+_EXAMPLE = """WECHAT = {
+    "ACCOUNTS": {
+        "default": {
+            "APP_ID": "wx0123456789abcdef",
+            "APP_SECRET": "...",
+            "TOKEN": "...",
+            "ENCODING_AES_KEY": "...",  # 43 characters
+            "ENCRYPT_MODE": "safe",
+        },
+    },
+}"""
 
 
+@register(CHECK_TAG)
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Turn every problem with ``settings.WECHAT`` into a check message."""
-    return [
-        (Warning if problem.warning else Error)(problem.msg, hint=problem.hint, id=problem.id)
-        for problem in validate()
-    ]
+    """Every problem with ``settings.WECHAT``, as Django check messages; ``[]`` when sound."""
+    return list(_problems())
+
+
+def _problems() -> Iterator[CheckMessage]:
+    if not hasattr(settings, "WECHAT"):
+        yield Error(
+            _("The WECHAT setting is missing."),
+            hint=_("Add to settings.py:\n%(example)s") % {"example": _EXAMPLE},
+            id="wechat.E001",
+        )
+        return
+    raw: Any = settings.WECHAT
+    if not isinstance(raw, Mapping):
+        yield Error(
+            _("WECHAT must be a dict, not %(type)s.") % {"type": type(raw).__name__},
+            hint=_("Set it like this:\n%(example)s") % {"example": _EXAMPLE},
+            id="wechat.E002",
+        )
+        return
+    yield from _unknown_keys(raw, {*DEFAULTS, "ACCOUNTS"}, "WECHAT")
+    yield from _validate_globals(raw)
+
+    accounts = raw.get("ACCOUNTS")
+    if not isinstance(accounts, Mapping) or not accounts:
+        yield Error(
+            _("WECHAT['ACCOUNTS'] must be a non-empty dict of accounts."),
+            hint=_("Add at least one account:\n%(example)s") % {"example": _EXAMPLE},
+            id="wechat.E003",
+        )
+        return
+
+    seen_app_ids: dict[str, str] = {}
+    for name, options in accounts.items():
+        where = f"WECHAT['ACCOUNTS'][{name!r}]"
+        if not isinstance(options, Mapping):
+            yield Error(
+                _("%(where)s must be a dict, not %(type)s.")
+                % {"where": where, "type": type(options).__name__},
+                hint=_("Give the account APP_ID, APP_SECRET and TOKEN:\n%(example)s")
+                % {"example": _EXAMPLE},
+                id="wechat.E003",
+            )
+            continue
+        yield from _validate_account(where, options)
+        app_id = options.get("APP_ID")
+        if isinstance(app_id, str) and app_id:
+            if app_id in seen_app_ids:
+                yield Error(
+                    _("Accounts %(first)r and %(second)r have the same APP_ID %(app_id)r.")
+                    % {"first": seen_app_ids[app_id], "second": name, "app_id": app_id},
+                    hint=_(
+                        "Each account is one Official Account with its own APP_ID; "
+                        "remove the duplicate or correct its APP_ID."
+                    ),
+                    id="wechat.E008",
+                )
+            else:
+                seen_app_ids[app_id] = name
+
+    alias = raw.get("CACHE", DEFAULTS["CACHE"])
+    caches = getattr(settings, "CACHES", {})
+    if alias not in caches:
+        yield Error(
+            _("WECHAT['CACHE'] names the cache %(alias)r, which is not in CACHES.")
+            % {"alias": alias},
+            hint=_("Use one of %(aliases)s, or add %(alias)r to CACHES.")
+            % {"aliases": ", ".join(repr(a) for a in caches) or "(none)", "alias": alias},
+            id="wechat.E009",
+        )
+    elif not settings.DEBUG and "locmem" in str(caches[alias].get("BACKEND", "")).lower():
+        yield Warning(
+            _(
+                "WECHAT['CACHE'] (%(alias)r) is a local-memory cache: each process would "
+                "fetch its own access_token and invalidate the others'."
+            )
+            % {"alias": alias},
+            hint=_(
+                "Point WECHAT['CACHE'] at a cache every process shares, such as "
+                "django-redis (pip install 'django-wechat-oa[redis]')."
+            ),
+            id="wechat.W001",
+        )
+
+
+def _unknown_keys(raw: Mapping[str, Any], known: set[str], where: str) -> Iterator[CheckMessage]:
+    for key in raw:
+        if key in known:
+            continue
+        close = difflib.get_close_matches(str(key), sorted(known), n=1)
+        hint = (
+            _("Did you mean %(key)r?") % {"key": close[0]}
+            if close
+            else _("Known keys: %(keys)s.") % {"keys": ", ".join(sorted(known))}
+        )
+        yield Warning(
+            _("%(where)s has an unknown key %(key)r; it is ignored.")
+            % {"where": where, "key": key},
+            hint=hint,
+            id="wechat.W002",
+        )
+
+
+def _validate_globals(raw: Mapping[str, Any]) -> Iterator[CheckMessage]:
+    for name in ("API_BASE_URL", "OAUTH_BASE_URL"):
+        value = raw.get(name, DEFAULTS[name])
+        if not isinstance(value, str) or not re.match(r"https?://[^/]+", value):
+            yield Error(
+                _("WECHAT[%(name)r] must be an http(s) URL, not %(value)r.")
+                % {"name": name, "value": value},
+                hint=_("Leave it out for WeChat's own (%(default)s).")
+                % {"default": DEFAULTS[name]},
+                id="wechat.E010",
+            )
+    for name in ("TIMEOUT", "MAX_BODY_SIZE", "TIMESTAMP_TOLERANCE"):
+        value = raw.get(name, DEFAULTS[name])
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            yield Error(
+                _("WECHAT[%(name)r] must be a positive number, not %(value)r.")
+                % {"name": name, "value": value},
+                hint=_("Leave it out for the default (%(default)s).") % {"default": DEFAULTS[name]},
+                id="wechat.E010",
+            )
+
+
+def _validate_account(where: str, options: Mapping[str, Any]) -> Iterator[CheckMessage]:
+    yield from _unknown_keys(options, set(ACCOUNT_DEFAULTS), where)
+    for key in REQUIRED_ACCOUNT_KEYS:
+        value = options.get(key)
+        if not isinstance(value, str) or not value:
+            yield Error(
+                _("%(where)s has no %(key)s.") % {"where": where, "key": key},
+                hint=_(
+                    "Copy %(key)s from the WeChat console (公众平台 → 设置与开发 → 基本配置) "
+                    "into %(where)s[%(key)r], preferably from an environment variable."
+                )
+                % {"key": key, "where": where},
+                id="wechat.E004",
+            )
+    token = options.get("TOKEN")
+    if isinstance(token, str) and token and not _TOKEN_RE.fullmatch(token):
+        yield Error(
+            _("%(where)s['TOKEN'] must be 3 to 32 letters or digits.") % {"where": where},
+            hint=_("WeChat's console accepts only such tokens; set the same value in both places."),
+            id="wechat.E011",
+        )
+    for key in ("ENCODING_AES_KEY", "PREVIOUS_ENCODING_AES_KEY"):
+        value = options.get(key, "")
+        if value and (not isinstance(value, str) or not AES_KEY_RE.fullmatch(value)):
+            length = len(value) if isinstance(value, str) else type(value).__name__
+            yield Error(
+                _("%(where)s[%(key)r] must be exactly 43 letters and digits (it has %(length)s).")
+                % {"where": where, "key": key, "length": length},
+                hint=_(
+                    "Copy EncodingAESKey from the WeChat console (基本配置 → 消息加解密密钥) "
+                    "without spaces or the trailing '='."
+                ),
+                id="wechat.E005",
+            )
+    mode = options.get("ENCRYPT_MODE", ACCOUNT_DEFAULTS["ENCRYPT_MODE"])
+    if modes := _outside(mode, EncryptMode):
+        yield Error(
+            _("%(where)s['ENCRYPT_MODE'] is %(mode)r; it must be one of %(modes)s.")
+            % {"where": where, "mode": mode, "modes": modes},
+            hint=_(
+                "Use the mode chosen in the WeChat console: "
+                "明文 = 'plain', 兼容 = 'compatible', 安全 = 'safe'."
+            ),
+            id="wechat.E006",
+        )
+    elif mode != EncryptMode.PLAIN and not options.get("ENCODING_AES_KEY"):
+        yield Error(
+            _("%(where)s uses ENCRYPT_MODE %(mode)r but has no ENCODING_AES_KEY.")
+            % {"where": where, "mode": mode},
+            hint=_(
+                "Add the account's 43-character EncodingAESKey, or set ENCRYPT_MODE to 'plain'."
+            ),
+            id="wechat.E007",
+        )
+    source = options.get("TOKEN_SOURCE", ACCOUNT_DEFAULTS["TOKEN_SOURCE"])
+    if sources := _outside(source, TokenSource):
+        yield Error(
+            _("%(where)s['TOKEN_SOURCE'] is %(source)r; it must be one of %(sources)s.")
+            % {"where": where, "source": source, "sources": sources},
+            hint=_("Use 'stable_token' to share one token with other services, else 'token'."),
+            id="wechat.E012",
+        )
+    func = options.get("ACCESS_TOKEN_FUNC", "")
+    if func and (not isinstance(func, str) or "." not in func):
+        yield Error(
+            _("%(where)s['ACCESS_TOKEN_FUNC'] must be a dotted path such as 'myapp.tokens.fetch'.")
+            % {"where": where},
+            hint=_("Name a callable that returns (access_token, expires_at)."),
+            id="wechat.E013",
+        )
+    extra = options.get("OPTIONS", {})
+    if not isinstance(extra, Mapping):
+        yield Error(
+            _("%(where)s['OPTIONS'] must be a dict.") % {"where": where},
+            hint=_("Remove it or make it a dict of per-account options."),
+            id="wechat.E014",
+        )
+
+
+def _outside(value: Any, choices: type[StrEnum]) -> str:
+    """The allowed values, comma-separated, when ``value`` is none of ``choices``; else ``""``."""
+    allowed = [choice.value for choice in choices]
+    return "" if value in allowed else ", ".join(allowed)

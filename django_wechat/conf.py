@@ -1,25 +1,29 @@
 """``settings.WECHAT`` read into :class:`Account` objects and typed global settings.
 
-Every value is read on access and cached until Django's ``setting_changed`` signal says
-``WECHAT`` (or ``CACHES``) changed, so ``override_settings`` works in tests.
+The bottom of the package: the schema of ``settings.WECHAT`` (:data:`DEFAULTS`,
+:data:`ACCOUNT_DEFAULTS`, the enums, :data:`AES_KEY_RE`) and the one settings object,
+:data:`wechat_settings`, that every other module reads.
 
-The same validation serves both the system checks (``checks.py`` turns each
-:class:`Problem` into an ``Error`` or ``Warning`` at start-up) and this module, which
-raises :class:`~django_wechat.exceptions.ImproperlyConfigured` with the same text when
-code reaches a broken account without the checks having run.
+The rules that judge a configuration live in :mod:`django_wechat.checks`, which imports
+this module and never the reverse. To refuse a broken configuration at run time with the
+system check's own message, :func:`get_accounts` runs the checks tagged
+:data:`CHECK_TAG` through Django's check registry, where ``checks.py`` registered them
+as the app config loaded. That keeps one copy of each rule and no import from here up to
+``checks``; the alternative, rules here and ``checks.py`` wrapping them, is what made this
+module a second checks module. The checks run once per change of settings: the accounts
+they let through are kept in :data:`wechat_settings`.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
 from typing import Any
 
 from django.conf import settings
+from django.core.checks.registry import registry
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
@@ -71,31 +75,11 @@ ACCOUNT_DEFAULTS: dict[str, Any] = {
 }
 REQUIRED_ACCOUNT_KEYS = tuple(k for k, v in ACCOUNT_DEFAULTS.items() if v is None)
 
-_AES_KEY_RE = re.compile(r"[A-Za-z0-9]{43}")
-# WeChat's console accepts a callback Token of 3 to 32 letters and digits.
-_TOKEN_RE = re.compile(r"[A-Za-z0-9]{3,32}")
+#: An EncodingAESKey: base64 of 32 bytes without its trailing "=" (PROTOCOL.md D2).
+AES_KEY_RE = re.compile(r"[A-Za-z0-9]{43}")
 
-_EXAMPLE = """WECHAT = {
-    "ACCOUNTS": {
-        "default": {
-            "APP_ID": "wx0123456789abcdef",
-            "APP_SECRET": "...",
-            "TOKEN": "...",
-            "ENCODING_AES_KEY": "...",  # 43 characters
-            "ENCRYPT_MODE": "safe",
-        },
-    },
-}"""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with ``settings.WECHAT``, as found by :func:`validate`."""
-
-    id: str
-    msg: str
-    hint: str
-    warning: bool = False
+#: The tag of the system checks on ``settings.WECHAT`` (:mod:`django_wechat.checks`).
+CHECK_TAG = "wechat"
 
 
 @dataclass(frozen=True)
@@ -123,261 +107,84 @@ class Account:
         return self.encrypt_mode is not EncryptMode.PLAIN
 
 
-def _setting(name: str) -> Any:
+def _user_settings() -> Mapping[str, Any]:
     raw = getattr(settings, "WECHAT", None)
-    if isinstance(raw, Mapping) and name in raw:
-        return raw[name]
-    return DEFAULTS[name]
+    return raw if isinstance(raw, Mapping) else {}
+
+
+def _url(value: Any) -> str:
+    return str(value).rstrip("/")
+
+
+# How each global value is read; the checks have vouched for its type by then.
+_READERS: dict[str, Callable[[Any], Any]] = {
+    "CACHE": str,
+    "API_BASE_URL": _url,
+    "OAUTH_BASE_URL": _url,
+    "TIMEOUT": float,
+    "MAX_BODY_SIZE": int,
+    "TIMESTAMP_TOLERANCE": int,
+}
 
 
 class WeChatSettings:
-    """Typed access to the global values of ``settings.WECHAT``, read on every access."""
+    """``settings.WECHAT`` read once: its typed global values and its accounts.
 
-    @property
-    def CACHE(self) -> str:
-        return str(_setting("CACHE"))
+    Every part of django_wechat reads its settings here (``wechat_settings.TIMEOUT``,
+    :func:`get_accounts`). A value is read on first access and kept until Django's
+    ``setting_changed`` signal says ``WECHAT``, ``CACHES`` or ``DEBUG`` changed (as
+    ``override_settings`` does in tests), so the callback path pays an attribute lookup.
+    Before Django's settings are configured the global values are their defaults, not
+    kept, so :func:`django_wechat.xml.parse` works in a bare process. A name that is not
+    a setting raises ``AttributeError`` naming it.
+    """
 
-    @property
-    def API_BASE_URL(self) -> str:
-        return str(_setting("API_BASE_URL")).rstrip("/")
-
-    @property
-    def OAUTH_BASE_URL(self) -> str:
-        return str(_setting("OAUTH_BASE_URL")).rstrip("/")
-
-    @property
-    def TIMEOUT(self) -> float:
-        return float(_setting("TIMEOUT"))
-
-    @property
-    def MAX_BODY_SIZE(self) -> int:
-        return int(_setting("MAX_BODY_SIZE"))
-
-    @property
-    def TIMESTAMP_TOLERANCE(self) -> int:
-        return int(_setting("TIMESTAMP_TOLERANCE"))
+    CACHE: str
+    API_BASE_URL: str
+    OAUTH_BASE_URL: str
+    TIMEOUT: float
+    MAX_BODY_SIZE: int
+    TIMESTAMP_TOLERANCE: int
+    #: Every configured account by name, after the system checks found no error.
+    accounts: dict[str, Account]
 
     def __getattr__(self, name: str) -> Any:
-        raise AttributeError(f"Unknown django_wechat setting: {name!r}")
+        # Only reached for a value not read yet: a kept one is in the instance __dict__.
+        if name == "accounts":
+            value: Any = _load_accounts()
+        elif name in _READERS:
+            if not settings.configured:
+                return _READERS[name](DEFAULTS[name])
+            value = _READERS[name](_user_settings().get(name, DEFAULTS[name]))
+        else:
+            raise AttributeError(f"Unknown django_wechat setting: {name!r}")
+        self.__dict__[name] = value
+        return value
+
+    def reload(self) -> None:
+        """Forget every value read, so the next access reads ``settings`` again."""
+        self.__dict__.clear()
 
 
+#: The one settings object of django_wechat.
 wechat_settings = WeChatSettings()
 
 
-def validate() -> Iterator[Problem]:
-    """Yield every problem with ``settings.WECHAT``; nothing when it is sound."""
-    if not hasattr(settings, "WECHAT"):
-        yield Problem(
-            "wechat.E001",
-            _("The WECHAT setting is missing."),
-            _("Add to settings.py:\n%(example)s") % {"example": _EXAMPLE},
-        )
-        return
-    raw: Any = settings.WECHAT
-    if not isinstance(raw, Mapping):
-        yield Problem(
-            "wechat.E002",
-            _("WECHAT must be a dict, not %(type)s.") % {"type": type(raw).__name__},
-            _("Set it like this:\n%(example)s") % {"example": _EXAMPLE},
-        )
-        return
-    yield from _unknown_keys(raw, {*DEFAULTS, "ACCOUNTS"}, "WECHAT")
-    yield from _validate_globals(raw)
-
-    accounts = raw.get("ACCOUNTS")
-    if not isinstance(accounts, Mapping) or not accounts:
-        yield Problem(
-            "wechat.E003",
-            _("WECHAT['ACCOUNTS'] must be a non-empty dict of accounts."),
-            _("Add at least one account:\n%(example)s") % {"example": _EXAMPLE},
-        )
-        return
-
-    seen_app_ids: dict[str, str] = {}
-    for name, options in accounts.items():
-        where = f"WECHAT['ACCOUNTS'][{name!r}]"
-        if not isinstance(options, Mapping):
-            yield Problem(
-                "wechat.E003",
-                _("%(where)s must be a dict, not %(type)s.")
-                % {"where": where, "type": type(options).__name__},
-                _("Give the account APP_ID, APP_SECRET and TOKEN:\n%(example)s")
-                % {"example": _EXAMPLE},
-            )
-            continue
-        yield from _validate_account(where, options)
-        app_id = options.get("APP_ID")
-        if isinstance(app_id, str) and app_id:
-            if app_id in seen_app_ids:
-                yield Problem(
-                    "wechat.E008",
-                    _("Accounts %(first)r and %(second)r have the same APP_ID %(app_id)r.")
-                    % {"first": seen_app_ids[app_id], "second": name, "app_id": app_id},
-                    _(
-                        "Each account is one Official Account with its own APP_ID; "
-                        "remove the duplicate or correct its APP_ID."
-                    ),
-                )
-            else:
-                seen_app_ids[app_id] = name
-
-    alias = raw.get("CACHE", DEFAULTS["CACHE"])
-    caches = getattr(settings, "CACHES", {})
-    if alias not in caches:
-        yield Problem(
-            "wechat.E009",
-            _("WECHAT['CACHE'] names the cache %(alias)r, which is not in CACHES.")
-            % {"alias": alias},
-            _("Use one of %(aliases)s, or add %(alias)r to CACHES.")
-            % {"aliases": ", ".join(repr(a) for a in caches) or "(none)", "alias": alias},
-        )
-    elif not settings.DEBUG and "locmem" in str(caches[alias].get("BACKEND", "")).lower():
-        yield Problem(
-            "wechat.W001",
+def _load_accounts() -> dict[str, Account]:
+    # The rules live in checks.py, above this module; they are reached through Django's
+    # check registry (checks.py registers them as the app config loads), never imported.
+    if not registry.tag_exists(CHECK_TAG):
+        raise ImproperlyConfigured(
             _(
-                "WECHAT['CACHE'] (%(alias)r) is a local-memory cache: each process would "
-                "fetch its own access_token and invalidate the others'."
+                "django_wechat's system checks are not registered: "
+                "add 'django_wechat' to INSTALLED_APPS."
             )
-            % {"alias": alias},
-            _(
-                "Point WECHAT['CACHE'] at a cache every process shares, such as "
-                "django-redis (pip install 'django-wechat-oa[redis]')."
-            ),
-            warning=True,
         )
-
-
-def _unknown_keys(raw: Mapping[str, Any], known: set[str], where: str) -> Iterator[Problem]:
-    for key in raw:
-        if key in known:
-            continue
-        close = difflib.get_close_matches(str(key), sorted(known), n=1)
-        hint = (
-            _("Did you mean %(key)r?") % {"key": close[0]}
-            if close
-            else _("Known keys: %(keys)s.") % {"keys": ", ".join(sorted(known))}
-        )
-        yield Problem(
-            "wechat.W002",
-            _("%(where)s has an unknown key %(key)r; it is ignored.")
-            % {"where": where, "key": key},
-            hint,
-            warning=True,
-        )
-
-
-def _validate_globals(raw: Mapping[str, Any]) -> Iterator[Problem]:
-    for name in ("API_BASE_URL", "OAUTH_BASE_URL"):
-        value = raw.get(name, DEFAULTS[name])
-        if not isinstance(value, str) or not re.match(r"https?://[^/]+", value):
-            yield Problem(
-                "wechat.E010",
-                _("WECHAT[%(name)r] must be an http(s) URL, not %(value)r.")
-                % {"name": name, "value": value},
-                _("Leave it out for WeChat's own (%(default)s).") % {"default": DEFAULTS[name]},
-            )
-    for name in ("TIMEOUT", "MAX_BODY_SIZE", "TIMESTAMP_TOLERANCE"):
-        value = raw.get(name, DEFAULTS[name])
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            yield Problem(
-                "wechat.E010",
-                _("WECHAT[%(name)r] must be a positive number, not %(value)r.")
-                % {"name": name, "value": value},
-                _("Leave it out for the default (%(default)s).") % {"default": DEFAULTS[name]},
-            )
-
-
-def _validate_account(where: str, options: Mapping[str, Any]) -> Iterator[Problem]:
-    yield from _unknown_keys(options, set(ACCOUNT_DEFAULTS), where)
-    for key in REQUIRED_ACCOUNT_KEYS:
-        value = options.get(key)
-        if not isinstance(value, str) or not value:
-            yield Problem(
-                "wechat.E004",
-                _("%(where)s has no %(key)s.") % {"where": where, "key": key},
-                _(
-                    "Copy %(key)s from the WeChat console (公众平台 → 设置与开发 → 基本配置) "
-                    "into %(where)s[%(key)r], preferably from an environment variable."
-                )
-                % {"key": key, "where": where},
-            )
-    token = options.get("TOKEN")
-    if isinstance(token, str) and token and not _TOKEN_RE.fullmatch(token):
-        yield Problem(
-            "wechat.E011",
-            _("%(where)s['TOKEN'] must be 3 to 32 letters or digits.") % {"where": where},
-            _("WeChat's console accepts only such tokens; set the same value in both places."),
-        )
-    for key in ("ENCODING_AES_KEY", "PREVIOUS_ENCODING_AES_KEY"):
-        value = options.get(key, "")
-        if value and (not isinstance(value, str) or not _AES_KEY_RE.fullmatch(value)):
-            length = len(value) if isinstance(value, str) else type(value).__name__
-            yield Problem(
-                "wechat.E005",
-                _("%(where)s[%(key)r] must be exactly 43 letters and digits (it has %(length)s).")
-                % {"where": where, "key": key, "length": length},
-                _(
-                    "Copy EncodingAESKey from the WeChat console (基本配置 → 消息加解密密钥) "
-                    "without spaces or the trailing '='."
-                ),
-            )
-    mode = options.get("ENCRYPT_MODE", ACCOUNT_DEFAULTS["ENCRYPT_MODE"])
-    modes = [m.value for m in EncryptMode]
-    if mode not in modes:
-        yield Problem(
-            "wechat.E006",
-            _("%(where)s['ENCRYPT_MODE'] is %(mode)r; it must be one of %(modes)s.")
-            % {"where": where, "mode": mode, "modes": ", ".join(modes)},
-            _(
-                "Use the mode chosen in the WeChat console: "
-                "明文 = 'plain', 兼容 = 'compatible', 安全 = 'safe'."
-            ),
-        )
-    elif mode != EncryptMode.PLAIN and not options.get("ENCODING_AES_KEY"):
-        yield Problem(
-            "wechat.E007",
-            _("%(where)s uses ENCRYPT_MODE %(mode)r but has no ENCODING_AES_KEY.")
-            % {"where": where, "mode": mode},
-            _("Add the account's 43-character EncodingAESKey, or set ENCRYPT_MODE to 'plain'."),
-        )
-    source = options.get("TOKEN_SOURCE", ACCOUNT_DEFAULTS["TOKEN_SOURCE"])
-    sources = [s.value for s in TokenSource]
-    if source not in sources:
-        yield Problem(
-            "wechat.E012",
-            _("%(where)s['TOKEN_SOURCE'] is %(source)r; it must be one of %(sources)s.")
-            % {"where": where, "source": source, "sources": ", ".join(sources)},
-            _("Use 'stable_token' to share one token with other services, else 'token'."),
-        )
-    func = options.get("ACCESS_TOKEN_FUNC", "")
-    if func and (not isinstance(func, str) or "." not in func):
-        yield Problem(
-            "wechat.E013",
-            _("%(where)s['ACCESS_TOKEN_FUNC'] must be a dotted path such as 'myapp.tokens.fetch'.")
-            % {"where": where},
-            _("Name a callable that returns (access_token, expires_at)."),
-        )
-    extra = options.get("OPTIONS", {})
-    if not isinstance(extra, Mapping):
-        yield Problem(
-            "wechat.E014",
-            _("%(where)s['OPTIONS'] must be a dict.") % {"where": where},
-            _("Remove it or make it a dict of per-account options."),
-        )
-
-
-@cache
-def get_accounts() -> dict[str, Account]:
-    """Every configured account by name.
-
-    Raises :class:`~django_wechat.exceptions.ImproperlyConfigured` with the system
-    check's message when ``settings.WECHAT`` has an error.
-    """
-    for problem in validate():
-        if not problem.warning:
-            raise ImproperlyConfigured(f"{problem.msg} {problem.hint} ({problem.id})")
+    for message in registry.run_checks(tags=[CHECK_TAG]):
+        if message.is_serious():
+            raise ImproperlyConfigured(f"{message.msg} {message.hint} ({message.id})")
     accounts: dict[str, Account] = {}
-    configured: Mapping[str, Mapping[str, Any]] = getattr(settings, "WECHAT", {})["ACCOUNTS"]
+    configured: Mapping[str, Mapping[str, Any]] = _user_settings()["ACCOUNTS"]
     for name, raw in configured.items():
         options = {**ACCOUNT_DEFAULTS, **raw}
         accounts[name] = Account(
@@ -395,6 +202,15 @@ def get_accounts() -> dict[str, Account]:
     return accounts
 
 
+def get_accounts() -> dict[str, Account]:
+    """Every configured account by name (``wechat_settings.accounts``).
+
+    Raises :class:`~django_wechat.exceptions.ImproperlyConfigured` with the system
+    check's message when ``settings.WECHAT`` has an error.
+    """
+    return wechat_settings.accounts
+
+
 def get_account(name: str = DEFAULT_ACCOUNT) -> Account:
     """The account called ``name``; :class:`~django_wechat.exceptions.UnknownAccount` if none."""
     accounts = get_accounts()
@@ -407,4 +223,4 @@ def get_account(name: str = DEFAULT_ACCOUNT) -> Account:
 @receiver(setting_changed)
 def _reset_on_setting_changed(*, setting: str, **kwargs: Any) -> None:
     if setting in ("WECHAT", "CACHES", "DEBUG"):
-        get_accounts.cache_clear()
+        wechat_settings.reload()

@@ -19,20 +19,17 @@ import functools
 import hashlib
 import hmac
 import os
-import re
 import struct
 import threading
 import time
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from . import xml as wxml
 from ._i18n import gettext as _
+from .conf import AES_KEY_RE, Account
 from .exceptions import DecryptError, ImproperlyConfigured, InvalidAppId, InvalidSignature
-
-if TYPE_CHECKING:
-    from .conf import Account
 
 __all__ = [
     "Decrypted",
@@ -44,7 +41,6 @@ __all__ = [
 # WeChat pads to 32-byte blocks, not AES's 16 (PROTOCOL.md D1).
 BLOCK_SIZE = 32
 _PADS = [bytes([n]) * n for n in range(BLOCK_SIZE + 1)]
-_AES_KEY_RE = re.compile(r"[A-Za-z0-9]{43}")
 _LENGTH = struct.Struct(">I")
 
 
@@ -73,7 +69,7 @@ def check_signature(token: str, signature: str, timestamp: str, nonce: str) -> N
 
 
 def _decode_aes_key(encoding_aes_key: str, setting: str) -> bytes:
-    if not isinstance(encoding_aes_key, str) or not _AES_KEY_RE.fullmatch(encoding_aes_key):
+    if not isinstance(encoding_aes_key, str) or not AES_KEY_RE.fullmatch(encoding_aes_key):
         # Never echo the key itself: it is a secret.
         raise ImproperlyConfigured(
             _("%(setting)s must be exactly 43 letters and digits.") % {"setting": setting}
@@ -281,10 +277,7 @@ class WeChatCrypto:
             encrypted = wxml.parse(xml).get("Encrypt")
             if not isinstance(encrypted, str) or not encrypted:
                 raise DecryptError(_("The request body has no Encrypt element."))
-        expected = hashlib.sha1(
-            "".join(sorted((self.token, timestamp, nonce, encrypted))).encode()
-        ).hexdigest()
-        if not _same(expected, msg_signature or ""):
+        if not _same(make_signature(self.token, timestamp, nonce, encrypted), msg_signature or ""):
             raise InvalidSignature(
                 _("The request's msg_signature does not match its Encrypt element.")
             )
@@ -311,15 +304,8 @@ class WeChatCrypto:
         """
         stamp = str(int(time.time()) if timestamp is None else int(timestamp))
         encrypted = self.encrypt(reply_xml)
-        signature = hashlib.sha1(
-            "".join(sorted((self.token, stamp, nonce, encrypted))).encode()
-        ).hexdigest()
-        return (
-            f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt>"
-            f"<MsgSignature><![CDATA[{signature}]]></MsgSignature>"
-            f"<TimeStamp>{stamp}</TimeStamp>"
-            f"<Nonce><![CDATA[{wxml.escape_cdata(nonce)}]]></Nonce></xml>"
-        )
+        signature = make_signature(self.token, stamp, nonce, encrypted)
+        return wxml.render_envelope(encrypted, signature, stamp, nonce)
 
 
 @functools.lru_cache(maxsize=64)

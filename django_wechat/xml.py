@@ -25,11 +25,10 @@ from typing import Any
 from lxml import etree
 
 from ._i18n import gettext as _
+from .conf import wechat_settings
 from .exceptions import ReplyError, XMLError
 
-__all__ = ["escape_cdata", "parse", "render"]
-
-DEFAULT_MAX_SIZE = 256 * 1024
+__all__ = ["escape_cdata", "parse", "render", "render_envelope"]
 
 # What may precede the root element: an optional BOM, an XML declaration, whitespace and
 # comments. A DOCTYPE or processing instruction there fails this match and is refused
@@ -89,31 +88,6 @@ def _parser() -> etree.XMLParser:
     return parser
 
 
-_max_size: list[int] = []
-
-
-def _default_max_size() -> int:
-    # Read once and cached (parse is on every callback's path); dropped on setting_changed.
-    if _max_size:
-        return _max_size[0]
-    from django.conf import settings
-
-    if not settings.configured:
-        return DEFAULT_MAX_SIZE
-    from django.core.signals import setting_changed
-
-    from .conf import wechat_settings
-
-    setting_changed.connect(_reset_max_size, dispatch_uid="django_wechat.xml.max_size")
-    _max_size.append(wechat_settings.MAX_BODY_SIZE)
-    return _max_size[0]
-
-
-def _reset_max_size(*, setting: str, **kwargs: Any) -> None:
-    if setting == "WECHAT":
-        _max_size.clear()
-
-
 def parse(data: bytes | str, *, max_size: int | None = None) -> dict[str, Any]:
     """Parse a WeChat XML document into a dict of its root element's children.
 
@@ -131,7 +105,7 @@ def parse(data: bytes | str, *, max_size: int | None = None) -> dict[str, Any]:
         text, raw = None, bytes(data)
     else:
         raise XMLError(_("XML must be bytes or str, not %(type)s.") % {"type": type(data).__name__})
-    limit = _default_max_size() if max_size is None else max_size
+    limit = wechat_settings.MAX_BODY_SIZE if max_size is None else max_size
     if len(raw) > limit:
         raise XMLError(
             _("The XML body is %(size)d bytes, more than the %(limit)d allowed (MAX_BODY_SIZE).")
@@ -198,11 +172,14 @@ def encrypt_field(data: object) -> str | None:
     to the same value. For anything else this returns None and the caller parses.
     """
     if isinstance(data, str):
-        if len(data) > _default_max_size():
+        if len(data) > wechat_settings.MAX_BODY_SIZE:
             return None
         match = _ENVELOPE_STR.fullmatch(data)
         return None if match is None else match[1]
-    if not isinstance(data, bytes | bytearray | memoryview) or len(data) > _default_max_size():
+    if (
+        not isinstance(data, bytes | bytearray | memoryview)
+        or len(data) > wechat_settings.MAX_BODY_SIZE
+    ):
         return None
     found = _ENVELOPE_BYTES.fullmatch(data)
     return None if found is None else found[1].decode("ascii")
@@ -279,6 +256,22 @@ def render(fields: Mapping[str, Any], root: str = "xml") -> str:
     _render_into(parts, fields)
     parts.append(f"</{root}>")
     return "".join(parts)
+
+
+def render_envelope(encrypted: str, signature: str, timestamp: str, nonce: str) -> str:
+    """The signed envelope of an encrypted reply: ``Encrypt``, ``MsgSignature``,
+    ``TimeStamp`` and ``Nonce``, in the order WeChat documents.
+
+    What :func:`render` would make of those four fields, written out: it is on every
+    safe-mode reply's path. ``encrypted`` (base64), ``signature`` (hex) and ``timestamp``
+    (digits) cannot end a CDATA section; ``nonce`` comes from the request and is escaped.
+    """
+    return (
+        f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt>"
+        f"<MsgSignature><![CDATA[{signature}]]></MsgSignature>"
+        f"<TimeStamp>{timestamp}</TimeStamp>"
+        f"<Nonce><![CDATA[{escape_cdata(nonce)}]]></Nonce></xml>"
+    )
 
 
 def _render_into(parts: list[str], fields: Mapping[str, Any]) -> None:

@@ -29,8 +29,11 @@ LOCALE = Path(__file__).resolve().parent.parent / "django_wechat/locale"
 PO = LOCALE / "zh_Hans/LC_MESSAGES/django.po"
 
 ZH_HANS = {
-    # --- conf.py: system checks ---------------------------------------------------------------
+    # --- checks.py: system checks ---------------------------------------------------------------
     "WeChat": "微信",
+    "django_wechat's system checks are not registered: add 'django_wechat' to INSTALLED_APPS.": (
+        "django_wechat 的系统检查未注册：请把 'django_wechat' 加入 INSTALLED_APPS。"
+    ),
     "The WECHAT setting is missing.": "缺少 WECHAT 设置。",
     "Add to settings.py:\n%(example)s": "在 settings.py 中添加：\n%(example)s",
     "WECHAT must be a dict, not %(type)s.": "WECHAT 必须是 dict，而不是 %(type)s。",

@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured as DjangoImproperlyConfigured
 
@@ -75,3 +80,50 @@ def test_repr_of_an_account_hides_secrets() -> None:
     for secret in (account.app_secret, account.token, account.encoding_aes_key):
         assert secret not in text
     assert isinstance(account, Account)
+
+
+def test_settings_are_read_once_until_setting_changed(settings: pytest.FixtureRequest) -> None:
+    accounts = get_accounts()
+    assert get_accounts() is accounts
+    assert wechat_settings.__dict__["accounts"] is accounts
+    # W001 depends on CACHES and DEBUG, so either one changing drops what was read.
+    for name, value in (("DEBUG", not settings.DEBUG), ("CACHES", settings.CACHES)):
+        setattr(settings, name, value)
+        assert "accounts" not in wechat_settings.__dict__
+        assert get_accounts() is not accounts
+        accounts = get_accounts()
+
+
+def test_a_warning_does_not_refuse_the_accounts(settings: pytest.FixtureRequest) -> None:
+    settings.WECHAT = {**settings.WECHAT, "TIMEOUTT": 3}  # W002: a typo, ignored
+    assert set(get_accounts()) == {"default", "compatible", "plain"}
+    assert wechat_settings.TIMEOUT == 5.0
+
+
+def test_accounts_need_the_registered_checks() -> None:
+    # Outside INSTALLED_APPS the checks are never registered, so nothing would vouch
+    # for the accounts: refused rather than read unchecked.
+    code = (
+        "import django\n"
+        "from django.conf import settings\n"
+        "settings.configure(INSTALLED_APPS=[], WECHAT={'ACCOUNTS': {}})\n"
+        "django.setup()\n"
+        "from django_wechat import xml\n"
+        "from django_wechat.conf import get_accounts\n"
+        "assert xml.parse(b'<xml><A>1</A></xml>') == {'A': '1'}\n"
+        "try:\n"
+        "    get_accounts()\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    assert done.stdout.strip() == (
+        "ImproperlyConfigured django_wechat's system checks are not registered: "
+        "add 'django_wechat' to INSTALLED_APPS."
+    )
