@@ -1,4 +1,7 @@
-"""Routing an inbound message to the ``@handler`` that answers it, exactly once.
+"""Answering each inbound message exactly once: the claim, the wait, the stored reply.
+
+Which ``@handler`` answers is :mod:`django_wechat.handlers`' choice; what is checked
+before a message gets here is :mod:`django_wechat.request_checks`'.
 
 WeChat waits 5 seconds for a callback's answer; without one it cuts the connection and
 delivers the same message again, three times in all (PROTOCOL.md B3). Across a fleet of

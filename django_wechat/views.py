@@ -67,6 +67,10 @@ class CallbackView(View):
     the URL. Anything refused before dispatch (signature, timestamp, encryption, XML, body
     size) gets a 4xx with a short reason, is logged at warning level, and reaches no
     handler and no signal.
+
+    A ``POST`` runs :meth:`check_request`, :meth:`read_body`, :meth:`open_envelope`,
+    :meth:`parse`, :meth:`answer` and :meth:`respond` in turn: override one in a subclass
+    to change that step alone.
     """
 
     http_method_names = ["get", "post"]  # noqa: RUF012 - as Django declares it
