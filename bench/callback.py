@@ -260,7 +260,7 @@ def _stage_targets() -> list[tuple[Any, str, str]]:
     from django.core.handlers.base import BaseHandler
     from django.http import HttpRequest
 
-    from django_wechat import dispatch, views
+    from django_wechat import dispatch, handlers, request_checks, views
     from django_wechat import xml as wxml
     from django_wechat.signals import message_received
 
@@ -268,7 +268,7 @@ def _stage_targets() -> list[tuple[Any, str, str]]:
     return [
         (BaseHandler, "get_response", "Django: request, middleware, URL, response"),
         (views.CallbackView, "dispatch", "  callback view (account, method, refusals)"),
-        (views, "_query", "    query string"),
+        (request_checks, "query_values", "    query string"),
         (crypto, "check_signature", "    signature"),
         (HttpRequest, "read", "    read body"),
         (crypto.WeChatCrypto, "decrypt_envelope", "    decrypt (envelope XML, msg_signature)"),
@@ -280,7 +280,7 @@ def _stage_targets() -> list[tuple[Any, str, str]]:
         (type(cache), "add", "      cache.add (claim)"),
         (type(cache), "set", "      cache.set (store reply)"),
         (message_received, "send_robust", "      message_received signal"),
-        (dispatch.Registry, "match", "      handler lookup"),
+        (handlers.Registry, "match", "      handler lookup"),
         (dispatch, "create_reply", "      handler's reply rendered"),
         (crypto.WeChatCrypto, "encrypt_message", "    encrypt reply"),
         (views, "HttpResponse", "    HttpResponse"),

@@ -10,7 +10,7 @@ __all__ = ["__version__", "create_reply", "get_client", "handler", "parse_messag
 
 if TYPE_CHECKING:
     from .client import get_client
-    from .dispatch import handler
+    from .handlers import handler
     from .messages import parse_message
     from .replies import create_reply
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "parse_message": "django_wechat.messages",
     "create_reply": "django_wechat.replies",
-    "handler": "django_wechat.dispatch",
+    "handler": "django_wechat.handlers",
     "get_client": "django_wechat.client",
 }
 

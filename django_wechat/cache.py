@@ -1,23 +1,162 @@
-"""The one cache primitive django_wechat needs beyond Django's API: compare-and-delete.
+"""Every key django_wechat keeps in Django's cache, and the primitives it needs beyond
+Django's cache API.
 
-A lock or a claim in the cache names its owner; only the owner may delete it, and only if
-it still holds it (it may have expired and been taken by another process). Django's cache
-API has no such operation, so on django-redis it runs as one script on the server, and
-elsewhere as ``get`` then ``delete``: not atomic, so a key that expires and is taken
-between the two is deleted anyway. Callers size their timeouts so that needs a holder
-as slow as the timeout itself.
+All keys start with :data:`PREFIX` and are built here, so this module is the one place
+that knows them:
+
+- ``django_wechat:access_token:<source>:<app_id>:<digest>`` and
+  ``django_wechat:ticket:<type>:<app_id>:<digest>``: an account's credentials (the
+  digest is of the AppSecret, so a rotated secret starts empty), each with a ``:lock``
+  and a ``:failed`` key beside it (:func:`credential_key`, :func:`lock_key`,
+  :func:`failure_key`);
+- ``django_wechat:callback:<app_id>:<digest>``: one message's de-duplication claim and
+  stored reply (:func:`claim_key`);
+- ``django_wechat:signature:<token digest>:<signature>``: a plain-mode signature's first
+  use (:func:`signature_key`).
+
+Beyond Django's API there is compare-and-delete (:func:`delete_if_equal`). A lock or a
+claim in the cache names its owner; only the owner may delete it, and only if it still
+holds it (it may have expired and been taken by another process). On django-redis it runs
+as one script on the server, elsewhere as ``get`` then ``delete``: not atomic, so a key
+that expires and is taken between the two is deleted anyway. Callers size their timeouts
+so that needs a holder as slow as the timeout itself.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.base import BaseCache
 
-__all__ = ["delete_if_equal"]
+from .conf import Account, TokenSource, wechat_settings
+
+__all__ = [
+    "PREFIX",
+    "TICKET_TYPES",
+    "CacheFailed",
+    "call",
+    "callback_ttl",
+    "claim_key",
+    "claim_prefix",
+    "credential_key",
+    "credential_keys",
+    "delete_if_equal",
+    "failure_key",
+    "key_prefixes",
+    "lock_key",
+    "signature_key",
+    "signature_prefix",
+]
 
 logger = logging.getLogger("django_wechat.cache")
+
+#: What every key of django_wechat starts with.
+PREFIX = "django_wechat:"
+
+#: The JS-SDK ticket types (``cgi-bin/ticket/getticket?type=``).
+TICKET_TYPES = ("jsapi", "wx_card")
+
+_LOCK = ":lock"
+_FAILED = ":failed"
+
+
+def _digest(secret: str) -> str:
+    # A rotated AppSecret must start with an empty cache; the digest keeps the secret
+    # itself out of the key (keys show up in redis-cli MONITOR and in cache dumps).
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()[:16]
+
+
+def credential_key(account: Account, kind: str) -> str:
+    """The cache key of one credential of an account.
+
+    ``kind`` is ``"access_token"`` or ``"ticket:jsapi"`` / ``"ticket:wx_card"``. The
+    access_token's key names its source, since ``cgi-bin/token`` and
+    ``cgi-bin/stable_token`` hand out different tokens.
+    """
+    if kind == "access_token":
+        source = "func" if account.access_token_func else account.token_source.value
+        kind = f"access_token:{source}"
+    return f"{PREFIX}{kind}:{account.app_id}:{_digest(account.app_secret)}"
+
+
+def lock_key(key: str) -> str:
+    """The key of the refresh lock beside the credential under ``key``."""
+    return key + _LOCK
+
+
+def failure_key(key: str) -> str:
+    """The key of the remembered fetch failure beside the credential under ``key``."""
+    return key + _FAILED
+
+
+def credential_keys(account: Account) -> list[str]:
+    """Every credential key ``account`` may use: the access_token of each source, the
+    tickets, and their locks and remembered failures (for clearing them)."""
+    sources = [source.value for source in TokenSource] + ["func"]
+    kinds = [f"access_token:{source}" for source in sources]
+    kinds += [f"ticket:{ticket}" for ticket in TICKET_TYPES]
+    keys = [credential_key(account, kind) for kind in kinds]
+    return [key for base in keys for key in (base, lock_key(base), failure_key(base))]
+
+
+def claim_prefix(account: Account) -> str:
+    """What every :func:`claim_key` of ``account`` starts with. The keys themselves hash
+    the message, so they cannot be listed; a cache that can match keys by prefix (local
+    memory, Redis) can still find them all."""
+    return f"{PREFIX}callback:{account.app_id}:"
+
+
+def claim_key(account: Account, identity: str) -> str:
+    """The key of one message's claim and stored reply, ``identity`` naming the message."""
+    digest = hashlib.blake2b(identity.encode(), digest_size=16).hexdigest()
+    return claim_prefix(account) + digest
+
+
+def signature_prefix(account: Account) -> str:
+    """What every :func:`signature_key` of ``account`` starts with.
+
+    Keyed by a digest of the callback token rather than the AppID: two accounts that share
+    a token share their signatures too, so a URL seen for one binds it for both.
+    """
+    digest = hashlib.blake2b(account.token.encode(), digest_size=8).hexdigest()
+    return f"{PREFIX}signature:{digest}:"
+
+
+def signature_key(account: Account, signature: str) -> str:
+    """The key remembering the first use of a plain-mode ``signature``."""
+    return signature_prefix(account) + signature
+
+
+def key_prefixes(account: Account) -> list[str]:
+    """The prefixes of ``account``'s keys that are named by what they hold (claims,
+    signatures), so can be found only by prefix."""
+    return [claim_prefix(account), signature_prefix(account)]
+
+
+def callback_ttl() -> int:
+    """How long, in seconds, a callback's keys (a stored reply, a signature's first use) live.
+
+    A request is accepted while its timestamp is within ``TIMESTAMP_TOLERANCE`` of the
+    server's clock, and WeChat's clock may be off by as much either way: what is
+    remembered about a request lives for both sides of that.
+    """
+    return 2 * max(wechat_settings.TIMESTAMP_TOLERANCE, 15) + 60
+
+
+class CacheFailed(Exception):
+    """A cache call raised; the cause is chained. Never leaves django_wechat."""
+
+
+def call(method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``method(*args, **kwargs)``, a cache operation, with any failure as :class:`CacheFailed`."""
+    try:
+        return method(*args, **kwargs)
+    except Exception as exc:
+        raise CacheFailed from exc
+
 
 #: Delete KEYS[1] if it holds ARGV[1], in one step on the redis server.
 _COMPARE_AND_DELETE = """

@@ -21,6 +21,7 @@ from .xml import escape_cdata
 
 __all__ = [
     "MAX_ARTICLES",
+    "SUCCESS",
     "ArticlesReply",
     "BaseReply",
     "EmptyReply",
@@ -36,6 +37,10 @@ __all__ = [
 #: WeChat shows at most 8 articles in a passive news reply and drops the rest
 #: (PROTOCOL.md B6); we refuse more rather than lose them silently.
 MAX_ARTICLES = 8
+
+#: What a callback answers when there is nothing to say (message-push.html: "success" or
+#: an empty body; either stops WeChat's retries and shows the follower nothing).
+SUCCESS = "success"
 
 _UNSET: Any = object()
 
@@ -353,7 +358,7 @@ class EmptyReply(BaseReply):
     """
 
     def render(self) -> str:
-        return "success"
+        return SUCCESS
 
     def __repr__(self) -> str:
         return "<EmptyReply>"

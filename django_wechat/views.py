@@ -1,28 +1,28 @@
 """The callback endpoint WeChat calls for every message and event.
 
-Glue only: signatures and encryption are :mod:`django_wechat.crypto`'s, XML is
+Glue only: what is checked before dispatch is :mod:`django_wechat.request_checks`'
+(signatures and encryption are :mod:`django_wechat.crypto`'s), XML is
 :mod:`django_wechat.xml`'s, messages are :mod:`django_wechat.messages`' and running the
-handlers once per message is :mod:`django_wechat.dispatch`'s.
+handlers once per message is :mod:`django_wechat.dispatch`'s. Each step of a ``POST`` is a
+method a subclass can override (see "Extending the view" in the docs).
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext as _
 from django.views import View
 
-from . import crypto
+from . import request_checks
 from . import xml as wxml
 from .conf import Account, EncryptMode, get_account, wechat_settings
-from .dispatch import SUCCESS, bind_signature, dispatch
+from .dispatch import dispatch
 from .exceptions import (
     BodyTooLarge,
     DecryptError,
-    EncryptionMismatch,
     InvalidSignature,
     RequestExpired,
     SuspiciousCallback,
@@ -30,6 +30,11 @@ from .exceptions import (
     XMLError,
 )
 from .messages import parse_message
+from .replies import SUCCESS
+from .request_checks import Envelope
+
+if TYPE_CHECKING:
+    from .messages import BaseMessage
 
 __all__ = ["CallbackView"]
 
@@ -48,19 +53,6 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
 )
 
 
-def _query(request: HttpRequest) -> dict[str, str]:
-    # WeChat's query values are digits, hex and "aes": split them directly, which costs a
-    # fraction of building request.GET; anything escaped goes through Django's parser.
-    raw = request.META.get("QUERY_STRING", "")
-    if "%" in raw or "+" in raw or not raw.isascii():
-        return {key: request.GET.get(key, "") for key in request.GET}
-    query: dict[str, str] = {}
-    for pair in raw.split("&"):
-        key, _sep, value = pair.partition("=")
-        query[key] = value
-    return query
-
-
 # Answers are built from bytes: a str body makes HttpResponse look up the charset in the
 # content type on every response.
 _TEXT = "text/plain; charset=utf-8"
@@ -75,6 +67,10 @@ class CallbackView(View):
     the URL. Anything refused before dispatch (signature, timestamp, encryption, XML, body
     size) gets a 4xx with a short reason, is logged at warning level, and reaches no
     handler and no signal.
+
+    A ``POST`` runs :meth:`check_request`, :meth:`read_body`, :meth:`open_envelope`,
+    :meth:`parse`, :meth:`answer` and :meth:`respond` in turn: override one in a subclass
+    to change that step alone.
     """
 
     http_method_names = ["get", "post"]  # noqa: RUF012 - as Django declares it
@@ -118,80 +114,53 @@ class CallbackView(View):
     @staticmethod
     def check_request(request: HttpRequest, account: Account) -> dict[str, str]:
         """Check ``signature`` and ``timestamp``; return the query parameters."""
-        query = _query(request)
-        timestamp = query.get("timestamp", "")
-        nonce = query.get("nonce", "")
-        try:
-            sent = int(timestamp)
-        except ValueError:
-            raise InvalidSignature(_("The request has no valid timestamp.")) from None
-        crypto.check_signature(account.token, query.get("signature", ""), timestamp, nonce)
-        # Checked after the signature, so the timestamp is known to be WeChat's: a
-        # captured request replayed later than the tolerance is refused.
-        if abs(time.time() - sent) > wechat_settings.TIMESTAMP_TOLERANCE:
-            raise RequestExpired(
-                _("The request's timestamp is more than %(seconds)d s from the server's clock.")
-                % {"seconds": wechat_settings.TIMESTAMP_TOLERANCE}
-            )
-        return query
+        return request_checks.check_request(request, account)
 
     def get(self, request: HttpRequest, account: Account) -> HttpResponse:
         """URL verification: answer ``echostr`` verbatim when ``signature`` matches."""
         query = self.check_request(request, account)
         if account.encrypt_mode is EncryptMode.PLAIN:
             # A verification URL must not carry a plain-mode POST body later.
-            bind_signature(account, query.get("signature", ""), None)
+            request_checks.bind_signature(account, query.get("signature", ""), None)
         # Official Accounts send echostr in plaintext, even in safe mode (PROTOCOL.md D7).
         return HttpResponse(query.get("echostr", ""), content_type="text/plain; charset=utf-8")
 
     def post(self, request: HttpRequest, account: Account) -> HttpResponse:
         """Verify, decrypt, parse and dispatch one message; answer its reply."""
-        limit = wechat_settings.MAX_BODY_SIZE
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            declared = 0
-        if declared > limit:
-            raise BodyTooLarge(_("The request body is larger than MAX_BODY_SIZE."))
+        request_checks.check_declared_size(request)
         query = self.check_request(request, account)
-        timestamp, nonce = query["timestamp"], query.get("nonce", "")
-        # Read at most one byte past the limit, whatever Content-Length claimed.
-        body = request.read(limit + 1)
-        if len(body) > limit:
-            raise BodyTooLarge(_("The request body is larger than MAX_BODY_SIZE."))
+        body = self.read_body(request, account)
+        envelope = self.open_envelope(request, account, query, body)
+        message = self.parse(request, account, envelope)
+        return self.respond(request, account, envelope, self.answer(request, account, message))
 
-        encrypted = query.get("encrypt_type", "")
-        replier: crypto.WeChatCrypto | None = None
-        if account.encrypt_mode is EncryptMode.PLAIN:
-            # Bound before any other refusal, so no signed URL stays unused for a forgery.
-            bind_signature(account, query.get("signature", ""), body)
-            if encrypted:
-                raise EncryptionMismatch(
-                    _("This account is in plaintext mode but the request is encrypted.")
-                )
-            plaintext: str | bytes = body
-        else:
-            # Safe mode sends only Encrypt; compatible mode sends the plaintext fields
-            # beside it, but only Encrypt is covered by msg_signature, so only it is read.
-            if encrypted.lower() != "aes":
-                raise EncryptionMismatch(
-                    _("This account requires encrypted messages (encrypt_type=aes).")
-                )
-            decrypted = crypto.WeChatCrypto.from_account(account).decrypt_envelope(
-                body, query.get("msg_signature", ""), timestamp, nonce
-            )
-            plaintext = decrypted.xml
-            replier = decrypted.crypto
+    # The steps of a POST, in order; each may be overridden.
 
-        message = parse_message(wxml.parse(plaintext, max_size=limit))
-        if not (message.source and message.type and message.timestamp):
-            # Every message WeChat sends has these; without them it cannot be answered
-            # or de-duplicated.
-            raise XMLError(_("The message lacks FromUserName, MsgType or CreateTime."))
-        reply = dispatch(message, account, request)
+    def read_body(self, request: HttpRequest, account: Account) -> bytes:
+        """The request body, at most ``MAX_BODY_SIZE`` bytes (else 413)."""
+        return request_checks.read_body(request)
+
+    def open_envelope(
+        self, request: HttpRequest, account: Account, query: dict[str, str], body: bytes
+    ) -> Envelope:
+        """The message XML from ``body``: checked against the account's mode, decrypted."""
+        return request_checks.open_envelope(account, query, body)
+
+    def parse(self, request: HttpRequest, account: Account, envelope: Envelope) -> BaseMessage:
+        """The message object, refused (400) when it lacks what every message has."""
+        message = parse_message(wxml.parse(envelope.xml, max_size=wechat_settings.MAX_BODY_SIZE))
+        request_checks.check_message(message)
+        return message
+
+    def answer(self, request: HttpRequest, account: Account, message: BaseMessage) -> str:
+        """The reply to ``message`` (plaintext XML, or ``success``), once per message."""
+        return dispatch(message, account, request)
+
+    def respond(
+        self, request: HttpRequest, account: Account, envelope: Envelope, reply: str
+    ) -> HttpResponse:
+        """The HTTP answer carrying ``reply``, sealed as the message came."""
         if reply == SUCCESS or not reply:
             # "success" and empty answers are never encrypted (message-push.html).
             return HttpResponse(_SUCCESS, content_type=_TEXT)
-        if replier is not None:
-            reply = replier.encrypt_message(reply, nonce)
-        return HttpResponse(reply.encode(), content_type=_XML)
+        return HttpResponse(envelope.seal(reply).encode(), content_type=_XML)

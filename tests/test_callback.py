@@ -15,7 +15,7 @@ from django.test import Client
 from django_wechat import handler
 from django_wechat.conf import Account, get_account
 from django_wechat.crypto import WeChatCrypto, make_signature
-from django_wechat.dispatch import Registry
+from django_wechat.handlers import Registry
 from django_wechat.replies import ImageReply
 from django_wechat.signals import message_received
 from django_wechat.testing import (

@@ -18,8 +18,9 @@ import requests
 from django.core.cache import caches
 
 from django_wechat import get_client
+from django_wechat.cache import credential_key
 from django_wechat.client import RetryPolicy, TokenPolicy, WeChatClient
-from django_wechat.client.tokens import cache_key, cache_ttl
+from django_wechat.client.tokens import cache_ttl
 from django_wechat.conf import get_account
 from django_wechat.exceptions import InvalidCredential, TokenUnavailable
 from django_wechat.testing.emulator import WeChatEmulator
@@ -115,11 +116,11 @@ def test_a_rotated_secret_starts_with_a_fresh_token(
     wechat_emulator: WeChatEmulator, settings: Any
 ) -> None:
     account = get_account()
-    old_key = cache_key(account, "access_token")
+    old_key = credential_key(account, "access_token")
     get_client().access_token  # noqa: B018
     with_account(settings, APP_SECRET="rotated-secret")
-    assert cache_key(get_account(), "access_token") != old_key
-    assert "rotated-secret" not in cache_key(get_account(), "access_token")
+    assert credential_key(get_account(), "access_token") != old_key
+    assert "rotated-secret" not in credential_key(get_account(), "access_token")
     # The emulator knows the old secret only: the new client fetches and is refused.
     with pytest.raises(InvalidCredential) as excinfo:
         get_client().access_token  # noqa: B018
@@ -313,7 +314,7 @@ def test_a_lock_holder_that_dies_mid_fetch_blocks_no_longer_than_the_lock_ttl(
     # The first fetch is carried out, then its answer hangs for 60 s: the process that
     # made it is killed meanwhile.
     wechat_emulator.fail("lost_answer", api=TOKEN, delay=60)
-    lock_key = cache_key(get_account(), "access_token") + ":lock"
+    lock_key = credential_key(get_account(), "access_token") + ":lock"
     ctx = multiprocessing.get_context("spawn")
     doomed = ctx.Process(
         target=client_workers.fetch_token_then_die,

@@ -14,9 +14,12 @@ from django.test import Client
 
 from django_wechat import dispatch as dispatch_module
 from django_wechat import handler
-from django_wechat.dispatch import Registry, dispatcher
+from django_wechat.conf import get_account
+from django_wechat.dispatch import dedup_key, dispatcher
+from django_wechat.handlers import Registry
 from django_wechat.signals import message_received
 from django_wechat.testing import callback_request, read_reply, verification_request
+from tests.test_handlers import event, text
 
 MODES = ["default", "compatible", "plain"]
 
@@ -251,7 +254,6 @@ def test_different_accounts_do_not_share_dedup_records(
 def test_the_reply_outlives_the_timestamp_tolerance(cache_alias: str, counted: list[str]) -> None:
     request = callback_request(text="x")
     request.send(Client())
-    from django_wechat.dispatch import dedup_key
     from django_wechat.messages import parse_message
 
     key = dedup_key(parse_message(request.message), request.account)
@@ -451,9 +453,31 @@ def test_a_failed_claim_is_released_in_one_step_on_redis(
     assert request.send(Client()).content == b"success"
     # (The script's own GET and DEL count in commandstats too; EVAL marks the one step.)
     assert calls("eval") - before == 1
-    from django_wechat.dispatch import dedup_key
     from django_wechat.messages import parse_message
 
     assert (
         caches[redis_cache].get(dedup_key(parse_message(request.message), request.account)) is None
+    )
+
+
+def test_dedup_key_uses_msgid_or_the_event_identity() -> None:
+    account = get_account()
+    # Same MsgId, different CreateTime: one message (a retry).
+    assert dedup_key(text("a"), account) == dedup_key(text("a", CreateTime="1700000009"), account)
+    assert dedup_key(text("a"), account) != dedup_key(text("a", MsgId="99"), account)
+    # Scoped by account.
+    assert dedup_key(text("a"), account) != dedup_key(text("a"), get_account("plain"))
+    # Events: FromUserName + CreateTime + Event + EventKey.
+    assert dedup_key(event("CLICK", "A"), account) == dedup_key(event("CLICK", "A"), account)
+    assert dedup_key(event("CLICK", "A"), account) != dedup_key(event("CLICK", "B"), account)
+    assert dedup_key(event("CLICK", "A"), account) != dedup_key(
+        event("CLICK", "A", CreateTime="1700000001"), account
+    )
+    assert dedup_key(event("CLICK", "A"), account) != dedup_key(
+        event("CLICK", "A", FromUserName="o-other"), account
+    )
+    # Job-finish events carry MsgID (capital D): that identifies them.
+    job = event("TEMPLATESENDJOBFINISH", MsgID="200163836")
+    assert dedup_key(job, account) != dedup_key(
+        event("TEMPLATESENDJOBFINISH", MsgID="200163837"), account
     )

@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from django_wechat.dispatch import Registry
+from django_wechat.handlers import Registry
 from django_wechat.testing import callback_request, isolated_handlers, read_reply
 
 TESTPROJECT = Path(__file__).resolve().parent.parent / "testproject"

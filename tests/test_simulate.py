@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from django_wechat import handler
-from django_wechat.dispatch import Registry
+from django_wechat.handlers import Registry
 from django_wechat.replies import ImageReply
 
 

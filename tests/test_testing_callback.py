@@ -11,8 +11,8 @@ from django.test import Client
 from django_wechat import handler
 from django_wechat.conf import get_account
 from django_wechat.crypto import WeChatCrypto, check_signature, make_signature
-from django_wechat.dispatch import Registry
 from django_wechat.exceptions import InvalidSignature, ReplyError
+from django_wechat.handlers import Registry
 from django_wechat.messages import parse_message
 from django_wechat.testing import callback_request, read_reply, verification_request
 from django_wechat.xml import parse

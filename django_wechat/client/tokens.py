@@ -22,7 +22,6 @@ This module does no HTTP: the fetch is a callable that :mod:`django_wechat.clien
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import logging
 import math
@@ -38,8 +37,9 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
-from ..cache import delete_if_equal
-from ..conf import Account, TokenSource
+from ..cache import TICKET_TYPES as TICKET_TYPES  # what client/base.py reads as tokens.TICKET_TYPES
+from ..cache import credential_key, delete_if_equal, failure_key, lock_key
+from ..conf import Account
 from ..exceptions import APIError, ImproperlyConfigured, TokenUnavailable
 
 logger = logging.getLogger("django_wechat.client")
@@ -84,43 +84,6 @@ def cache_ttl(expires_in: float) -> float:
     return max(expires_in / 2, expires_in - margin)
 
 
-def _digest(secret: str) -> str:
-    # A rotated AppSecret must start with an empty cache; the digest keeps the secret
-    # itself out of the key (keys show up in redis-cli MONITOR and in cache dumps).
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()[:16]
-
-
-def cache_key(account: Account, kind: str) -> str:
-    """The cache key of one credential of an account.
-
-    ``kind`` is ``"access_token"`` or ``"ticket:jsapi"`` / ``"ticket:wx_card"``. The
-    access_token's key names its source, since ``cgi-bin/token`` and
-    ``cgi-bin/stable_token`` hand out different tokens.
-    """
-    if kind == "access_token":
-        source = "func" if account.access_token_func else account.token_source.value
-        kind = f"access_token:{source}"
-    return f"django_wechat:{kind}:{account.app_id}:{_digest(account.app_secret)}"
-
-
-#: What :class:`SingleFlight` appends to a credential's key for its lock and for a
-#: remembered failure.
-LOCK_SUFFIX = ":lock"
-FAILED_SUFFIX = ":failed"
-#: The JS-SDK ticket types (``cgi-bin/ticket/getticket?type=``).
-TICKET_TYPES = ("jsapi", "wx_card")
-
-
-def cache_keys(account: Account) -> list[str]:
-    """Every cache key the token store may use for ``account``: the access_token of each
-    source, the tickets, and their locks and remembered failures (for clearing them)."""
-    sources = [source.value for source in TokenSource] + ["func"]
-    kinds = [f"access_token:{source}" for source in sources]
-    kinds += [f"ticket:{ticket}" for ticket in TICKET_TYPES]
-    keys = [cache_key(account, kind) for kind in kinds]
-    return [key + suffix for key in keys for suffix in ("", LOCK_SUFFIX, FAILED_SUFFIX)]
-
-
 @dataclass(frozen=True)
 class Credential:
     """What the cache holds: the value and when WeChat says it expires (epoch seconds)."""
@@ -155,9 +118,9 @@ class SingleFlight:
     ) -> None:
         self.cache = cache
         self.app_id = account.app_id
-        self.key = cache_key(account, kind)
-        self.lock_key = self.key + LOCK_SUFFIX
-        self.failed_key = self.key + FAILED_SUFFIX
+        self.key = credential_key(account, kind)
+        self.lock_key = lock_key(self.key)
+        self.failed_key = failure_key(self.key)
         self.fetch = fetch
         self.policy = policy
         self.what = kind.replace("ticket:", "") + (" ticket" if kind.startswith("ticket:") else "")

@@ -2,6 +2,8 @@
 
 - :mod:`django_wechat.testing.callback`: build the signed (and encrypted) requests WeChat
   sends to your callback, and read the replies (see "Testing your handlers").
+- :func:`clear_wechat_cache` (:mod:`django_wechat.testing.cache`): forget django_wechat's
+  keys in the cache between tests, and nothing else.
 - :mod:`django_wechat.testing.emulator`: ``WeChatEmulator``, a real HTTP server that speaks
   WeChat's API with WeChat's rules; pytest users get the ``wechat_emulator`` fixture by
   installing the package (see :mod:`django_wechat.testing.pytest_plugin`).
@@ -9,6 +11,7 @@
 
 from __future__ import annotations
 
+from .cache import clear_wechat_cache
 from .callback import (
     CallbackReply,
     CallbackRequest,
@@ -22,6 +25,7 @@ __all__ = [
     "CallbackReply",
     "CallbackRequest",
     "callback_request",
+    "clear_wechat_cache",
     "isolated_handlers",
     "read_reply",
     "verification_request",

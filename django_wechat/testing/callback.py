@@ -30,8 +30,8 @@ from django.urls import reverse
 from .. import xml as wxml
 from ..conf import DEFAULT_ACCOUNT, Account, EncryptMode, get_account
 from ..crypto import WeChatCrypto, make_signature
-from ..dispatch import Registry, registry
 from ..exceptions import InvalidSignature, ReplyError
+from ..handlers import Registry, registry
 
 __all__ = [
     "DEFAULT_FOLLOWER",

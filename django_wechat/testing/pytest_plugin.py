@@ -11,7 +11,7 @@ Registered through the ``pytest11`` entry point, so installing django_wechat is 
 
 Before and after each test both delete django_wechat's own keys from the cache named by
 ``WECHAT["CACHE"]`` (tokens, tickets, callback de-duplication; see
-:func:`~django_wechat.testing.emulator_cache.clear_wechat_cache`), so no access_token
+:func:`~django_wechat.testing.cache.clear_wechat_cache`), so no access_token
 from an earlier test (and an earlier emulator) leaks into the test. Other keys in that
 cache are left alone: it may be a Redis shared with other things.
 """
@@ -43,7 +43,7 @@ def _point_settings_at(emulator: WeChatEmulator, settings: Any) -> Callable[[], 
     cache, and return the function that clears them again after the test."""
     settings.WECHAT = emulator.settings_override()
     from ..conf import get_accounts, wechat_settings
-    from .emulator_cache import clear_wechat_cache
+    from .cache import clear_wechat_cache
 
     # Only django_wechat's keys: the cache may be a Redis shared with other things. The
     # accounts and alias are taken now: the test may change the settings.

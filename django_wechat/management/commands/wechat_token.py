@@ -11,8 +11,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from ...cache import TICKET_TYPES
 from ...client import get_client
-from ...client.tokens import TICKET_TYPES
 from ...conf import DEFAULT_ACCOUNT
 from ...exceptions import WeChatError
 

@@ -14,14 +14,13 @@ from django.core.cache import caches
 from django.test import Client
 
 from django_wechat import handler
+from django_wechat.cache import claim_prefix, credential_key, credential_keys
 from django_wechat.client import get_client
-from django_wechat.client.tokens import cache_key, cache_keys
 from django_wechat.conf import get_account, get_accounts
-from django_wechat.dispatch import Registry, dedup_key_prefix
 from django_wechat.exceptions import APIError
-from django_wechat.testing import callback_request, read_reply
+from django_wechat.handlers import Registry
+from django_wechat.testing import callback_request, clear_wechat_cache, read_reply
 from django_wechat.testing.emulator import WeChatEmulator
-from django_wechat.testing.emulator_cache import clear_wechat_cache
 
 #: Keys of the rest of the project, some of them looking a lot like ours.
 THEIRS = {
@@ -69,7 +68,7 @@ def assert_forgotten(
     for key, value in THEIRS.items():
         assert cache.get(key) == value, key
     for account in get_accounts().values():
-        assert cache.get_many(cache_keys(account)) == {}
+        assert cache.get_many(credential_keys(account)) == {}
     # The new emulator's token is fetched, not the old emulator's taken from the cache,
     # and the remembered failure is gone.
     assert get_client().access_token
@@ -125,8 +124,8 @@ def test_on_djangos_own_redis_backend(redis_server: str, settings: Any) -> None:
     }
     account = get_account()
     ours, neighbour = caches["ours"], caches["neighbour"]
-    token_key = cache_key(account, "access_token")
-    dedup = dedup_key_prefix(account) + "0123456789abcdef"
+    token_key = credential_key(account, "access_token")
+    dedup = claim_prefix(account) + "0123456789abcdef"
     for cache in (ours, neighbour):
         cache.set_many({**THEIRS, token_key: {"value": "t", "expires_at": 0}, dedup: "reply:x"})
     assert clear_wechat_cache(alias="ours") is True
@@ -150,11 +149,11 @@ def test_a_cache_that_cannot_list_keys_loses_the_tokens_and_says_so(
     }
     cache = caches["files"]
     account = get_account()
-    dedup = dedup_key_prefix(account) + "0123456789abcdef"
-    cache.set_many({**THEIRS, cache_key(account, "ticket:jsapi"): {"value": "t"}, dedup: "r"})
+    dedup = claim_prefix(account) + "0123456789abcdef"
+    cache.set_many({**THEIRS, credential_key(account, "ticket:jsapi"): {"value": "t"}, dedup: "r"})
     with caplog.at_level(logging.WARNING, logger="django_wechat.testing"):
         assert clear_wechat_cache([account], alias="files") is False
-    assert cache.get(cache_key(account, "ticket:jsapi")) is None
+    assert cache.get(credential_key(account, "ticket:jsapi")) is None
     assert cache.get_many(list(THEIRS)) == THEIRS
     assert cache.get(dedup) == "r"  # left to expire
     assert "FileBasedCache cannot find keys by prefix" in caplog.text
@@ -163,22 +162,22 @@ def test_a_cache_that_cannot_list_keys_loses_the_tokens_and_says_so(
 def test_only_the_given_accounts_are_cleared(settings: Any) -> None:
     cache = caches["default"]
     one, other = get_account("default"), get_account("plain")
-    keys = {cache_key(a, "access_token"): "t" for a in (one, other)}
-    dedups = {dedup_key_prefix(a) + "ff": "r" for a in (one, other)}
+    keys = {credential_key(a, "access_token"): "t" for a in (one, other)}
+    dedups = {claim_prefix(a) + "ff": "r" for a in (one, other)}
     cache.set_many({**keys, **dedups})
     clear_wechat_cache([one])
-    assert cache.get(cache_key(one, "access_token")) is None
-    assert cache.get(dedup_key_prefix(one) + "ff") is None
-    assert cache.get(cache_key(other, "access_token")) == "t"
-    assert cache.get(dedup_key_prefix(other) + "ff") == "r"
+    assert cache.get(credential_key(one, "access_token")) is None
+    assert cache.get(claim_prefix(one) + "ff") is None
+    assert cache.get(credential_key(other, "access_token")) == "t"
+    assert cache.get(claim_prefix(other) + "ff") == "r"
     clear_wechat_cache([other])
 
 
 def test_cache_keys_cover_every_key_the_token_store_writes() -> None:
     account = get_account()
-    listed = set(cache_keys(account))
+    listed = set(credential_keys(account))
     for kind in ("access_token", "ticket:jsapi", "ticket:wx_card"):
-        key = cache_key(account, kind)
+        key = credential_key(account, kind)
         assert {key, key + ":lock", key + ":failed"} <= listed
     # The secret never appears in a key.
     assert not any(account.app_secret in key for key in listed)

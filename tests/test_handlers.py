@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from django_wechat import handler
-from django_wechat.conf import get_account
-from django_wechat.dispatch import Registry, dedup_key, registry
+from django_wechat.handlers import Registry, registry
 from django_wechat.messages import parse_message
 from django_wechat.testing import isolated_handlers
 
@@ -191,26 +190,3 @@ def test_untyped_handlers_keep_their_place_among_typed_ones(handlers: Registry) 
     assert answer(handlers, text("hello")) == "words"
     assert answer(handlers, event("subscribe")) == "fallback"
     assert answer(handlers, text("help me"), "plain") == "helper"
-
-
-def test_dedup_key_uses_msgid_or_the_event_identity() -> None:
-    account = get_account()
-    # Same MsgId, different CreateTime: one message (a retry).
-    assert dedup_key(text("a"), account) == dedup_key(text("a", CreateTime="1700000009"), account)
-    assert dedup_key(text("a"), account) != dedup_key(text("a", MsgId="99"), account)
-    # Scoped by account.
-    assert dedup_key(text("a"), account) != dedup_key(text("a"), get_account("plain"))
-    # Events: FromUserName + CreateTime + Event + EventKey.
-    assert dedup_key(event("CLICK", "A"), account) == dedup_key(event("CLICK", "A"), account)
-    assert dedup_key(event("CLICK", "A"), account) != dedup_key(event("CLICK", "B"), account)
-    assert dedup_key(event("CLICK", "A"), account) != dedup_key(
-        event("CLICK", "A", CreateTime="1700000001"), account
-    )
-    assert dedup_key(event("CLICK", "A"), account) != dedup_key(
-        event("CLICK", "A", FromUserName="o-other"), account
-    )
-    # Job-finish events carry MsgID (capital D): that identifies them.
-    job = event("TEMPLATESENDJOBFINISH", MsgID="200163836")
-    assert dedup_key(job, account) != dedup_key(
-        event("TEMPLATESENDJOBFINISH", MsgID="200163837"), account
-    )

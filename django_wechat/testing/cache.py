@@ -6,18 +6,19 @@ de-duplication claim left by an earlier test would swallow a message pushed in t
 Clearing the whole cache would do that too, but on a Redis shared with anything else it
 is a ``FLUSHDB``.
 
-django_wechat keeps three kinds of keys (``WECHAT["CACHE"]``):
+django_wechat keeps three kinds of keys (``WECHAT["CACHE"]``), all named by
+:mod:`django_wechat.cache`:
 
-- tokens and tickets (:func:`django_wechat.client.tokens.cache_keys`): known in advance
+- tokens and tickets (:func:`django_wechat.cache.credential_keys`): known in advance
   for each account, so they are deleted by name on every cache backend;
-- callback de-duplication claims and replies (:func:`django_wechat.dispatch.dedup_key`):
+- callback de-duplication claims and replies (:func:`django_wechat.cache.claim_key`):
   named by a hash of the message, so they can only be found by their prefix. That works
   on the local-memory cache and on Redis (django-redis, or Django's own Redis backend);
   on other backends (Memcached, database, files) they are left to expire (a claim after
   ``Dispatcher.claim_timeout``, a reply after ``Dispatcher.reply_timeout()``) and a
   warning is logged. Give tests on such a cache their own ``WECHAT["CACHE"]`` alias on a
   local-memory cache if their messages repeat;
-- plain-mode signatures (:func:`django_wechat.dispatch.bind_signature`): named by the
+- plain-mode signatures (:func:`django_wechat.cache.signature_key`): named by the
   signature, found by prefix like the de-duplication keys.
 """
 
@@ -31,9 +32,8 @@ from typing import Any
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.locmem import LocMemCache
 
-from ..client.tokens import cache_keys
+from ..cache import credential_keys, key_prefixes
 from ..conf import Account, get_accounts, wechat_settings
-from ..dispatch import dedup_key_prefix, signature_key_prefix
 
 __all__ = ["clear_wechat_cache"]
 
@@ -58,13 +58,10 @@ def clear_wechat_cache(
     """
     cache = caches[alias or wechat_settings.CACHE]
     chosen = list(get_accounts().values()) if accounts is None else list(accounts)
-    keys = [key for account in chosen for key in cache_keys(account)]
+    keys = [key for account in chosen for key in credential_keys(account)]
     if keys:
         cache.delete_many(keys)
-    prefixes = [
-        prefix(account) for account in chosen for prefix in (dedup_key_prefix, signature_key_prefix)
-    ]
-    if _delete_prefixed(cache, prefixes):
+    if _delete_prefixed(cache, [prefix for account in chosen for prefix in key_prefixes(account)]):
         return True
     logger.warning(
         "%s cannot find keys by prefix: django_wechat's callback de-duplication keys were "
@@ -74,18 +71,18 @@ def clear_wechat_cache(
     return False
 
 
-def _delete_prefixed(cache: BaseCache, prefixes: list[str]) -> bool:
-    if not prefixes:
+def _delete_prefixed(cache: BaseCache, starting: list[str]) -> bool:
+    if not starting:
         return True
     delete_pattern = getattr(cache, "delete_pattern", None)
     if callable(delete_pattern):  # django-redis: applies KEY_PREFIX and VERSION itself
-        for prefix in prefixes:
+        for prefix in starting:
             delete_pattern(_glob_escape(prefix) + "*")
         return True
     head, mark, tail = cache.make_key(_MARK).partition(_MARK)
     if not mark:  # a KEY_FUNCTION that hashes the key: nothing to match against
         return False
-    starts = tuple(head + prefix for prefix in prefixes)
+    starts = tuple(head + prefix for prefix in starting)
     if isinstance(cache, LocMemCache):
         # No public way to list a local-memory cache's keys; its dict and lock have been
         # the same since Django 2.1. Full keys go to _delete(), as delete() would.

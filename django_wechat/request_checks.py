@@ -1,0 +1,189 @@
+"""What the callback view checks before a message reaches dispatch.
+
+In order: the declared body size; the query string's ``signature`` and ``timestamp``
+(signed by the account's token, within ``TIMESTAMP_TOLERANCE`` of the server's clock);
+the body read up to ``MAX_BODY_SIZE``; in plain mode the signature bound to that body;
+the envelope opened (the account's encryption mode, ``msg_signature``, decryption); the
+parsed message's required fields. Each refusal raises a
+:class:`~django_wechat.exceptions.SuspiciousCallback` that the view answers with a 4xx.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.core.cache import caches
+from django.utils.translation import gettext as _
+
+from . import cache as wcache
+from . import crypto
+from .conf import Account, EncryptMode, wechat_settings
+from .exceptions import (
+    BodyTooLarge,
+    EncryptionMismatch,
+    InvalidSignature,
+    RequestExpired,
+    XMLError,
+)
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from .messages import BaseMessage
+
+__all__ = [
+    "Envelope",
+    "bind_signature",
+    "check_declared_size",
+    "check_message",
+    "check_request",
+    "open_envelope",
+    "query_values",
+    "read_body",
+]
+
+# The logger bind_signature has always logged to.
+logger = logging.getLogger("django_wechat.dispatch")
+
+
+def query_values(request: HttpRequest) -> dict[str, str]:
+    """The query string's values, decoded."""
+    # WeChat's query values are digits, hex and "aes": split them directly, which costs a
+    # fraction of building request.GET; anything escaped goes through Django's parser.
+    raw = request.META.get("QUERY_STRING", "")
+    if "%" in raw or "+" in raw or not raw.isascii():
+        return {key: request.GET.get(key, "") for key in request.GET}
+    query: dict[str, str] = {}
+    for pair in raw.split("&"):
+        key, _sep, value = pair.partition("=")
+        query[key] = value
+    return query
+
+
+def check_request(request: HttpRequest, account: Account) -> dict[str, str]:
+    """Check ``signature`` and ``timestamp``; return the query parameters."""
+    query = query_values(request)
+    timestamp = query.get("timestamp", "")
+    nonce = query.get("nonce", "")
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        raise InvalidSignature(_("The request has no valid timestamp.")) from None
+    crypto.check_signature(account.token, query.get("signature", ""), timestamp, nonce)
+    # Checked after the signature, so the timestamp is known to be WeChat's: a
+    # captured request replayed later than the tolerance is refused.
+    if abs(time.time() - sent) > wechat_settings.TIMESTAMP_TOLERANCE:
+        raise RequestExpired(
+            _("The request's timestamp is more than %(seconds)d s from the server's clock.")
+            % {"seconds": wechat_settings.TIMESTAMP_TOLERANCE}
+        )
+    return query
+
+
+def check_declared_size(request: HttpRequest) -> None:
+    """Refuse a body whose ``Content-Length`` exceeds ``MAX_BODY_SIZE``, before reading it."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > wechat_settings.MAX_BODY_SIZE:
+        raise BodyTooLarge(_("The request body is larger than MAX_BODY_SIZE."))
+
+
+def read_body(request: HttpRequest) -> bytes:
+    """The request body, refused when it is longer than ``MAX_BODY_SIZE``."""
+    limit = wechat_settings.MAX_BODY_SIZE
+    # Read at most one byte past the limit, whatever Content-Length claimed.
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        raise BodyTooLarge(_("The request body is larger than MAX_BODY_SIZE."))
+    return body
+
+
+@dataclass(slots=True)
+class Envelope:
+    """A callback body opened: the message XML, and how to seal the reply to it."""
+
+    #: The message XML (plaintext).
+    xml: str | bytes
+    #: The request's nonce, which an encrypted reply reuses.
+    nonce: str
+    #: The crypto bound to the key that decrypted the message; None in plain mode.
+    crypto: crypto.WeChatCrypto | None = None
+
+    def seal(self, reply: str) -> str:
+        """``reply`` as it goes back: encrypted when the message was."""
+        if self.crypto is None:
+            return reply
+        return self.crypto.encrypt_message(reply, self.nonce)
+
+
+def open_envelope(account: Account, query: dict[str, str], body: bytes) -> Envelope:
+    """Check the body against the account's encryption mode and open it.
+
+    Plain mode binds the signature to the body (:func:`bind_signature`) and refuses an
+    encrypted request; the other modes check ``msg_signature`` and decrypt.
+    """
+    encrypted = query.get("encrypt_type", "")
+    nonce = query.get("nonce", "")
+    if account.encrypt_mode is EncryptMode.PLAIN:
+        # Bound before any other refusal, so no signed URL stays unused for a forgery.
+        bind_signature(account, query.get("signature", ""), body)
+        if encrypted:
+            raise EncryptionMismatch(
+                _("This account is in plaintext mode but the request is encrypted.")
+            )
+        return Envelope(body, nonce)
+    # Safe mode sends only Encrypt; compatible mode sends the plaintext fields beside it,
+    # but only Encrypt is covered by msg_signature, so only it is read.
+    if encrypted.lower() != "aes":
+        raise EncryptionMismatch(_("This account requires encrypted messages (encrypt_type=aes)."))
+    decrypted = crypto.WeChatCrypto.from_account(account).decrypt_envelope(
+        body, query.get("msg_signature", ""), query["timestamp"], nonce
+    )
+    return Envelope(decrypted.xml, nonce, decrypted.crypto)
+
+
+def check_message(message: BaseMessage) -> None:
+    """Refuse a message that cannot be answered or de-duplicated."""
+    if not (message.source and message.type and message.timestamp):
+        # Every message WeChat sends has these.
+        raise XMLError(_("The message lacks FromUserName, MsgType or CreateTime."))
+
+
+#: What :func:`bind_signature` stores for a signature first seen on a URL verification
+#: (GET): no POST body may follow it.
+VERIFICATION = "verify"
+
+
+def bind_signature(account: Account, signature: str, body: bytes | None) -> None:
+    """Plain mode: refuse a signed query string that comes back with another body.
+
+    In plain mode ``signature`` covers the token, timestamp and nonce but not the body, so
+    whoever sees a callback URL (an access log, a proxy) could post any message with it
+    while its timestamp is fresh. The first use of a signature is remembered for the
+    timestamp window: a URL verification (``body=None``) or a body. The same signature with
+    any other body is refused, while WeChat's retries (the same body) pass. A URL seen
+    before WeChat itself used it can still carry a forgery once: prefer ``safe`` mode,
+    whose ``msg_signature`` covers the encrypted body.
+    """
+    key = wcache.signature_key(account, signature)
+    value = VERIFICATION if body is None else hashlib.blake2b(body, digest_size=16).hexdigest()
+    try:
+        cache = caches[wechat_settings.CACHE]
+        if wcache.call(cache.add, key, value, timeout=wcache.callback_ttl()):
+            return
+        stored = wcache.call(cache.get, key)
+    except wcache.CacheFailed as exc:
+        logger.error(
+            "The WeChat cache %r failed (%s); a plain-mode request was not bound to its signature.",
+            wechat_settings.CACHE,
+            type(exc.__cause__).__name__,
+        )
+        return
+    if body is not None and stored is not None and stored != value:
+        raise InvalidSignature(_("This signature was already used with a different message body."))
