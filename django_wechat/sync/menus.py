@@ -390,6 +390,22 @@ def save_pulled(account: str, menus: WeChatMenus) -> list[Menu]:
     return saved
 
 
+def import_menu(account: str, body: Mapping[str, Any], *, title: str) -> Menu:
+    """A draft menu made from WeChat's JSON (``{"button": [...]}``, with ``matchrule`` for a
+    conditional menu), checked first; raises InvalidMenu for a menu WeChat would refuse."""
+    check_menu(body)
+    rule = clean_matchrule(body.get("matchrule") or {})
+    with transaction.atomic():
+        menu = Menu.objects.create(
+            account=account,
+            title=title,
+            tag_id=int(rule["tag_id"]) if rule.get("tag_id") else None,
+            client_platform_type=rule.get("client_platform_type", ""),
+        )
+        _replace_buttons(menu, [clean_button(b) for b in body["button"]])
+    return menu
+
+
 def try_match(client: WeChatClient, user_id: str) -> dict[str, Any]:
     """The menu the follower ``user_id`` (an openid or WeChat ID) sees: ``{"button": [...]}``."""
     answer = client.menu.try_match(user_id)
