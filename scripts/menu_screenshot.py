@@ -22,39 +22,29 @@ import django  # noqa: E402
 
 django.setup()
 
-from django_wechat.conf import get_account  # noqa: E402
-from django_wechat.testing.emulator import WeChatEmulator  # noqa: E402
 from tests.browser import browser_page  # noqa: E402
-from tests.demo_support import demo_env, manage, runserver  # noqa: E402
+from tests.demo_support import demo_with_emulator  # noqa: E402
 
 TARGET = ROOT / "docs/images/menu-editor.png"
 
 
 def main() -> None:
-    account = get_account()
-    with tempfile.TemporaryDirectory() as tmp, WeChatEmulator([account]) as emulator:
-        env = demo_env(
-            Path(tmp) / "db.sqlite3",
-            WECHAT_EMULATOR_URL=emulator.url,
-            WECHAT_APP_ID=account.app_id,
-            WECHAT_APP_SECRET=account.app_secret,
-            WECHAT_TOKEN=account.token,
-            WECHAT_ENCODING_AES_KEY=account.encoding_aes_key,
-        )
-        manage("migrate", "--noinput", env=env)
-        manage("demo_setup", env=env)
-        with runserver(env) as site, browser_page(locale="zh-CN") as page:
-            page.set_viewport_size({"width": 1200, "height": 900})
-            page.goto(site + "/admin/login/?next=/admin/django_wechat/menu/1/change/")
-            page.fill("#id_username", "admin")
-            page.fill("#id_password", "admin")
-            page.click("input[type=submit]")
-            page.wait_for_load_state()
-            # The admin's navigation sidebar closed, for room.
-            page.evaluate("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
-            page.reload()
-            page.fill("#id_buttons-0-name", "点个赞")
-            page.locator(".wechat-menu-editor").screenshot(path=str(TARGET))
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        demo_with_emulator(Path(tmp) / "db.sqlite3") as (_emulator, site),
+        browser_page(locale="zh-CN") as page,
+    ):
+        page.set_viewport_size({"width": 1200, "height": 900})
+        page.goto(site + "/admin/login/?next=/admin/django_wechat/menu/1/change/")
+        page.fill("#id_username", "admin")
+        page.fill("#id_password", "admin")
+        page.click("input[type=submit]")
+        page.wait_for_load_state()
+        # The admin's navigation sidebar closed, for room.
+        page.evaluate("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
+        page.reload()
+        page.fill("#id_buttons-0-name", "点个赞")
+        page.locator(".wechat-menu-editor").screenshot(path=str(TARGET))
     print(f"{TARGET} ({TARGET.stat().st_size} bytes)")
 
 

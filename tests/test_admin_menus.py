@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
+from django_wechat.admin.menus import BUTTON_FIELDS
 from django_wechat.models import Button, Menu
 from django_wechat.testing.emulator import WeChatEmulator
 from django_wechat.testing.emulator_menus import set_console_menu
@@ -35,18 +36,7 @@ def form_data(rows: list[dict[str, Any]], **menu: Any) -> dict[str, Any]:
         **menu,
     }
     for n, row in enumerate(rows):
-        for field in (
-            "column",
-            "row",
-            "name",
-            "type",
-            "key",
-            "url",
-            "media_id",
-            "appid",
-            "pagepath",
-            "article_id",
-        ):
+        for field in BUTTON_FIELDS:
             data[f"buttons-{n}-{field}"] = str(row.get(field, ""))
     return data
 

@@ -13,6 +13,9 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
+from django_wechat import get_client
+from django_wechat.exceptions import APIError
+from django_wechat.menu_rules import BUTTON_TYPES
 from django_wechat.models import Button, Menu
 from django_wechat.testing.emulator import WeChatEmulator
 from django_wechat.testing.emulator_menus import set_console_menu
@@ -419,3 +422,95 @@ def test_exit_status(tmp_path: Path, wechat_emulator: WeChatEmulator) -> None:
     )
     assert result.returncode == 1
     assert "'每日推荐歌曲列表' is 24 bytes; at most 16" in result.stderr
+
+
+# --- WeChat's own limits, through the emulator ----------------------------------------------
+
+FIELD_VALUES = {
+    "key": "K",
+    "url": "https://example.com/",
+    "media_id": "MEDIA_ID1",
+    "appid": "wx286b93c14bbf93aa",
+    "pagepath": "pages/index",
+    "article_id": "ARTICLE_ID1",
+}
+
+
+def test_every_type_with_its_fields_is_accepted_and_pulled_back(
+    wechat_emulator: WeChatEmulator, tmp_path: Path
+) -> None:
+    subs = [
+        {"type": kind, "name": kind, **{f: FIELD_VALUES[f] for f in fields}}
+        for kind, fields in BUTTON_TYPES.items()
+    ]
+    menu = {
+        "button": [{"name": f"菜单{n}", "sub_button": subs[n * 5 : n * 5 + 5]} for n in range(3)]
+    }
+    assert sum(len(b["sub_button"]) for b in menu["button"]) == 13
+    run("--file", write(tmp_path, menu))
+    assert emulated_menu(wechat_emulator) == menu["button"]
+    run("--pull")
+    assert Menu.objects.get().to_wechat() == menu
+
+
+@pytest.mark.parametrize("field", ["key", "url", "media_id", "article_id", "appid", "pagepath"])
+def test_a_missing_field_never_reaches_wechat(
+    wechat_emulator: WeChatEmulator, tmp_path: Path, field: str
+) -> None:
+    kind = next(k for k, fields in BUTTON_TYPES.items() if field in fields)
+    button = {"type": kind, "name": "按钮", **{f: FIELD_VALUES[f] for f in BUTTON_TYPES[kind]}}
+    del button[field]
+    error = refused("--file", write(tmp_path, {"button": [button]}))
+    assert f"button 1 › {field}: A {kind} button needs {field}." in str(error)
+    assert wechat_emulator.calls() == []
+
+
+def test_limits_at_the_edge_are_what_wechat_accepts(
+    wechat_emulator: WeChatEmulator, tmp_path: Path
+) -> None:
+    # 16 bytes on the bar: 5 Chinese characters and 1 ASCII; 60 below: 20 characters.
+    top, sub = "歌" * 5 + "a", "曲" * 20
+    key, url = "k" * 128, "https://example.com/" + "u" * (1024 - 20)
+    fits = {
+        "button": [
+            {"type": "click", "name": top, "key": key},
+            {"name": "更多", "sub_button": [{"type": "view", "name": sub, "url": url}]},
+        ]
+    }
+    run("--file", write(tmp_path, fits))
+    assert emulated_menu(wechat_emulator) == fits["button"]
+    # One byte more, each: refused here, and by WeChat (the emulator) when sent anyway.
+    over = [
+        ("button 1 › name", {"button": [{"type": "click", "name": top + "a", "key": key}]}),
+        ("button 1 › key", {"button": [{"type": "click", "name": top, "key": key + "k"}]}),
+        (
+            "button 1 › sub-button 1 › name",
+            {
+                "button": [
+                    {
+                        "name": "更多",
+                        "sub_button": [{"type": "view", "name": sub + "a", "url": url}],
+                    }
+                ]
+            },
+        ),
+        (
+            "button 1 › sub-button 1 › url",
+            {
+                "button": [
+                    {
+                        "name": "更多",
+                        "sub_button": [{"type": "view", "name": sub, "url": url + "u"}],
+                    }
+                ]
+            },
+        ),
+    ]
+    client = get_client()
+    for where, body in over:
+        error = refused("--file", write(tmp_path, body, "over.json"))
+        assert where in str(error)
+        assert "bytes; at most" in str(error)
+        with pytest.raises(APIError):
+            client.menu.create(body)
+    assert emulated_menu(wechat_emulator) == fits["button"]

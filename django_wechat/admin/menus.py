@@ -29,7 +29,7 @@ from ..menu_rules import MAX_BUTTONS, button_problems, count_problem, menu_probl
 from ..models import Button, Menu
 from ..sync import menus as sync
 
-#: A value a field of the editor's rows cannot hold: WeChat's field, our form field.
+#: The columns of the editor's button rows.
 BUTTON_FIELDS = (
     "column",
     "row",
