@@ -463,7 +463,7 @@ ZH_HANS = {
     "type": "类型",
     "Leave empty for a button with sub-buttons.": "有子菜单的按钮请留空。",
     "key": "key",
-    "url": "url",
+    "URL": "URL",
     "media_id": "media_id",
     "mini program appid": "小程序 appid",
     "mini program page": "小程序页面",
@@ -640,6 +640,9 @@ ZH_HANS = {
     "OpenID or WeChat ID": "OpenID 或微信号",
     "Try": "试一试",
     "What %(user_id)s sees": "%(user_id)s 看到的菜单",
+    "No account named %(account)s; configured: %(accounts)s.": (
+        "没有名为 %(account)s 的公众号；已配置的公众号：%(accounts)s。"
+    ),
 }
 
 

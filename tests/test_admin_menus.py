@@ -133,6 +133,11 @@ def test_one_default_menu_per_account(admin_client: Client) -> None:
     assert admin_client.post(ADD, form_data(ROWS, tag_id="2")).status_code == 302
 
 
+def test_an_unknown_account(admin_client: Client) -> None:
+    found = errors(admin_client.post(ADD, form_data(ROWS, account="nope")))
+    assert found == ["No account named nope; configured: default, compatible, plain."]
+
+
 def saved_menu(**rule: Any) -> Menu:
     menu = Menu.objects.create(title="主菜单", **rule)
     for row in ROWS:
@@ -175,7 +180,7 @@ def test_a_refusal_is_shown_on_its_field(
     assert response.status_code == 200
     text = response.content.decode()
     assert (
-        "<strong>url</strong>: WeChat refused the menu: "
+        "<strong>URL</strong>: WeChat refused the menu: "
         "a sub-button url&#x27;s domain is not allowed (errcode 40054" in text
     )
     menu.refresh_from_db()

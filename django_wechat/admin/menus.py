@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -215,6 +216,7 @@ class MenuAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     sync.publish(menu, get_client(menu.account))
                 except APIError as exc:
                     item["refusal"] = sync.refusal(exc)
+                    item["refused_field"] = field_label(item["refusal"].field)
                     failed = True
                 except WeChatError as exc:
                     page_error, failed = describe(exc), True
@@ -312,6 +314,8 @@ class MenuAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def trymatch_view(self, request: HttpRequest) -> HttpResponse:
         """Which menu a follower sees (menu/trymatch)."""
+        if not self.has_view_permission(request):
+            return HttpResponseRedirect(reverse("admin:index"))
         accounts = list(get_accounts())
         account = request.GET.get("account") or accounts[0]
         user_id = request.GET.get("user_id", "").strip()
@@ -348,6 +352,18 @@ def preview(body: dict[str, Any] | None) -> list[dict[str, Any]]:
         {"name": b.get("name", ""), "subs": [s.get("name", "") for s in b.get("sub_button") or []]}
         for b in body.get("button", [])
     ]
+
+
+def field_label(name: str) -> str:
+    """The editor's label of the field a refusal names (``url`` -> "url", ``tag_id`` ->
+    "tag id"), or the name itself when no field of ours has it."""
+    for model in (Button, Menu):
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        return str(getattr(field, "verbose_name", name))
+    return name
 
 
 def describe(exc: WeChatError) -> str:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ..conf import DEFAULT_ACCOUNT
+from ..conf import DEFAULT_ACCOUNT, get_accounts
 from ..menu_rules import (
     BUTTON_TYPES,
     MAX_BUTTONS,
@@ -78,6 +79,17 @@ class Menu(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        """An account that ``settings.WECHAT`` has."""
+        accounts = get_accounts()
+        if self.account not in accounts:
+            raise ValidationError(
+                {
+                    "account": _("No account named %(account)s; configured: %(accounts)s.")
+                    % {"account": self.account, "accounts": ", ".join(accounts)}
+                }
+            )
 
     @property
     def is_conditional(self) -> bool:
@@ -148,7 +160,7 @@ class Button(models.Model):
         help_text=_("Leave empty for a button with sub-buttons."),
     )
     key = models.CharField(_("key"), max_length=128, blank=True)
-    url = models.CharField(_("url"), max_length=1024, blank=True)
+    url = models.CharField(_("URL"), max_length=1024, blank=True)
     media_id = models.CharField(_("media_id"), max_length=128, blank=True)
     appid = models.CharField(_("mini program appid"), max_length=32, blank=True)
     pagepath = models.CharField(_("mini program page"), max_length=1024, blank=True)
