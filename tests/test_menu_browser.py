@@ -111,3 +111,19 @@ def test_a_name_too_long_shows_its_byte_count(
         assert errors == [message]
         browser.screenshot(path=str(artifacts / shot), full_page=True)
     assert emulator.count() == calls  # nothing was sent to WeChat
+
+
+def test_the_preview_without_javascript(emulator_and_demo: tuple[WeChatEmulator, str]) -> None:
+    _emulator, site = emulator_and_demo
+    with browser_page() as first:
+        context = first.context.browser.new_context(java_script_enabled=False)
+        browser = context.new_page()
+        log_in(browser, site, EDITOR)
+        phone = browser.locator("#wechat-menu-phone")
+        # The server drew the saved menu; no script ran.
+        assert phone.locator(".wechat-phone-button").count() == 2
+        assert phone.locator(".wechat-phone-subs li").count() == 2
+        # And typing changes nothing: the preview shows the saved menu until it is saved.
+        browser.fill("#id_buttons-0-name", "不会显示")
+        assert "不会显示" not in phone.inner_text()
+        context.close()

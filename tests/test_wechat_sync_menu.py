@@ -514,3 +514,28 @@ def test_limits_at_the_edge_are_what_wechat_accepts(
         with pytest.raises(APIError):
             client.menu.create(body)
     assert emulated_menu(wechat_emulator) == fits["button"]
+
+
+def test_the_daily_quota(wechat_emulator: WeChatEmulator, tmp_path: Path) -> None:
+    wechat_emulator.fail("errcode", api="cgi-bin/menu/create", errcode=45009)
+    error = refused("--file", write(tmp_path, MENU))
+    assert error.returncode == 3
+    assert "1,000 menu/create calls a day" in str(error)
+    assert "errcode 45009" in str(error)
+
+
+def test_import_menu_uses_the_same_checks() -> None:
+    from django_wechat.menu_rules import InvalidMenu
+    from django_wechat.sync.menus import import_menu
+
+    with pytest.raises(InvalidMenu, match="is 24 bytes; at most 16"):
+        import_menu(
+            "default",
+            {"button": [{"type": "click", "name": "每日推荐歌曲列表", "key": "K"}]},
+            title="x",
+        )
+    assert Menu.objects.count() == 0
+    menu = import_menu("default", {**MENU, "matchrule": {"group_id": "2"}}, title="星标")
+    assert menu.tag_id == 2
+    assert menu.state == "draft"
+    assert menu.to_wechat() == {**MENU, "matchrule": {"tag_id": "2"}}

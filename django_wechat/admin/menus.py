@@ -130,7 +130,7 @@ class MenuAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description=gettext_lazy("kind"))
     def kind(self, menu: Menu) -> str:
-        return sync.menu_title(menu.to_wechat() if menu.is_conditional else {})
+        return sync.menu_title({"matchrule": menu.matchrule()})
 
     def get_urls(self) -> list[URLPattern]:
         opts = self.model._meta
