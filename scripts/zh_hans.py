@@ -389,6 +389,269 @@ ZH_HANS = {
     ),
     "The field %(tag)s is not base64: %(value)r": "字段 %(tag)s 不是 base64 编码：%(value)r",
     "The field %(tag)s is not UTF-8 text once decoded.": "字段 %(tag)s 解码后不是 UTF-8 文本。",
+    # --- menus: menu_rules.py, models/menus.py, sync/menus.py, admin/menus.py, wechat_sync_menu
+    "Click: send an event with a key": "点击：推送带 key 的事件",
+    "View: open a web page": "跳转网页",
+    "Scan a code and send it": "扫码推事件",
+    "Scan a code, then wait for the reply": "扫码推事件且弹出“消息接收中”",
+    "Take a photo": "弹出系统拍照发图",
+    "Take a photo or choose one": "弹出拍照或者相册发图",
+    "Choose from the WeChat album": "弹出微信相册发图器",
+    "Send a location": "弹出地理位置选择器",
+    "Send a permanent material (media_id)": "下发永久素材（media_id）",
+    "Open a permanent material (media_id)": "跳转永久素材图文（media_id）",
+    "Open a mini program": "打开小程序",
+    "Send a published article (article_id)": "下发已发布的图文（article_id）",
+    "Open a published article (article_id)": "跳转已发布的图文（article_id）",
+    "Other": "其他",
+    "'%(value)s' is %(bytes)d bytes; at most %(limit)d": (
+        "“%(value)s”有 %(bytes)d 个字节；最多 %(limit)d 个"
+    ),
+    "Give the button a name.": "请给按钮起个名字。",
+    "A button with sub-buttons has no type: WeChat opens its sub-menu.": (
+        "有子菜单的按钮没有类型：微信会弹出它的子菜单。"
+    ),
+    "'%(type)s' is not a WeChat button type; use one of %(types)s.": (
+        "“%(type)s”不是微信的按钮类型；请使用以下之一：%(types)s。"
+    ),
+    "Choose a type, or add sub-buttons under this button.": "请选择类型，或在此按钮下添加子菜单。",
+    "Choose a type.": "请选择类型。",
+    "A %(type)s button needs %(field)s.": "%(type)s 类型的按钮需要 %(field)s。",
+    "'%(value)s' is not an http:// or https:// address.": (
+        "“%(value)s”不是 http:// 或 https:// 地址。"
+    ),
+    "A menu has 1 to %(limit)d buttons; this one has %(count)d.": (
+        "菜单有 1 到 %(limit)d 个按钮；这个菜单有 %(count)d 个。"
+    ),
+    "A button has 1 to %(limit)d sub-buttons; this one has %(count)d.": (
+        "一个按钮有 1 到 %(limit)d 个子按钮；这个按钮有 %(count)d 个。"
+    ),
+    'A menu is a JSON object: {"button": [...]}.': '菜单是一个 JSON 对象：{"button": [...]}。',
+    "A menu needs a list of buttons under “button”.": "菜单需要在“button”下列出按钮。",
+    "button %(n)d": "第 %(n)d 个按钮",
+    "A button is a JSON object.": "按钮是一个 JSON 对象。",
+    "%(button)s › sub-button %(n)d": "%(button)s › 第 %(n)d 个子按钮",
+    "A match rule is a JSON object.": "匹配规则是一个 JSON 对象。",
+    "WeChat no longer matches menus on %(fields)s; match on a tag or the client platform.": (
+        "微信已不再按 %(fields)s 匹配菜单；请按标签或客户端平台匹配。"
+    ),
+    "'%(value)s' is not a tag id (a number).": "“%(value)s”不是标签 ID（数字）。",
+    "'%(value)s' is not a client platform: 1 (iOS), 2 (Android) or 3 (other).": (
+        "“%(value)s”不是客户端平台：1（iOS）、2（Android）或 3（其他）。"
+    ),
+    "A conditional menu matches on a tag, a client platform or both.": (
+        "个性化菜单按标签、客户端平台或两者匹配。"
+    ),
+    "Draft": "草稿",
+    "Published": "已发布",
+    "account": "公众号",
+    "The name of the account in settings.WECHAT['ACCOUNTS'].": (
+        "公众号在 settings.WECHAT['ACCOUNTS'] 中的名字。"
+    ),
+    "title": "标题",
+    "For you; WeChat never shows it.": "给你自己看的；微信不会显示。",
+    "tag id": "标签 ID",
+    "Conditional menus: shown to followers with this tag.": "个性化菜单：显示给有此标签的粉丝。",
+    "client platform": "客户端平台",
+    "Conditional menus: shown to followers on this platform.": "个性化菜单：显示给此平台上的粉丝。",
+    "WeChat's menuid": "微信的 menuid",
+    "state": "状态",
+    "published at": "发布时间",
+    "updated at": "更新时间",
+    "menu": "菜单",
+    "menus": "菜单",
+    (
+        "This account has a default menu already; give this one a tag or a client platform to m"
+        "ake it a conditional menu."
+    ): ("此公众号已有默认菜单；请给这个菜单设置标签或客户端平台，使其成为个性化菜单。"),
+    "column": "列",
+    "1 to 3, left to right.": "1 到 3，从左到右。",
+    "row": "行",
+    "0 on the bar; 1 to 5 in its sub-menu.": "0 为菜单栏上的按钮；1 到 5 为其子菜单。",
+    "name": "名称",
+    "type": "类型",
+    "Leave empty for a button with sub-buttons.": "有子菜单的按钮请留空。",
+    "key": "key",
+    "URL": "URL",
+    "media_id": "media_id",
+    "mini program appid": "小程序 appid",
+    "mini program page": "小程序页面",
+    "article_id": "article_id",
+    "button": "按钮",
+    "buttons": "按钮",
+    "Two buttons of this menu have the same column and row.": "此菜单有两个按钮的列和行相同。",
+    (
+        "“%(name)s” replied with a %(type)s set in WeChat's console; it is now a click button w"
+        'ith key %(key)s: answer it with @handler(event="CLICK", key="%(key)s").'
+    ): (
+        "“%(name)s”原来回复在微信后台设置的 %(type)s；现在它是 key 为 %(key)s 的点击按钮："
+        '请用 @handler(event="CLICK", key="%(key)s") 回复它。'
+    ),
+    "tag %(tag)s": "标签 %(tag)s",
+    "conditional menu (%(rule)s)": "个性化菜单（%(rule)s）",
+    "default menu": "默认菜单",
+    "WeChat: %(title)s": "微信：%(title)s",
+    "to push: %(title)s": "将推送：%(title)s",
+    "Menu pulled from WeChat": "从微信拉取的菜单",
+    "Conditional menu pulled from WeChat (%(rule)s)": "从微信拉取的个性化菜单（%(rule)s）",
+    "WeChat refused the menu: %(meaning)s (errcode %(errcode)s: %(errmsg)s)": (
+        "微信拒绝了菜单：%(meaning)s（错误码 %(errcode)s：%(errmsg)s）"
+    ),
+    "a button type is not valid": "按钮类型不合法",
+    "the menu has too many or too few buttons": "菜单按钮个数不合法",
+    "a button name is too long": "按钮名字太长",
+    "a button key is too long": "按钮 key 太长",
+    "a button url is too long": "按钮 url 太长",
+    "a button has too many or too few sub-buttons": "子菜单按钮个数不合法",
+    "a sub-button type is not valid": "子菜单按钮类型不合法",
+    "a sub-button name is too long": "子菜单按钮名字太长",
+    "a sub-button key is too long": "子菜单按钮 key 太长",
+    "a sub-button url is too long or missing": "子菜单按钮 url 太长或缺失",
+    "the account's custom menu is switched off in WeChat's console": (
+        "公众号的自定义菜单在微信后台已关闭"
+    ),
+    "a url's domain is not allowed": "url 的域名不合法",
+    "a sub-button url's domain is not allowed": "子菜单按钮 url 的域名不合法",
+    "a button url's domain is not allowed": "菜单按钮 url 的域名不合法",
+    "a media_id does not exist": "media_id 不存在",
+    "the mini program is not bound to the account": "小程序没有关联到此公众号",
+    "a button type is not allowed for this account": "此公众号不能使用该按钮类型",
+    "the daily quota of this API is used up (1,000 menu/create calls a day)": (
+        "此接口今天的调用次数已用完（menu/create 每天 1000 次）"
+    ),
+    "the account has no menu": "公众号没有菜单",
+    "WeChat has no conditional menu with this menuid": "微信没有此 menuid 对应的个性化菜单",
+    "no such follower": "没有这个粉丝",
+    "publish a default menu before any conditional menu": "发布个性化菜单之前请先发布默认菜单",
+    "the match rule is empty": "匹配规则为空",
+    "the account has too many conditional menus": "个性化菜单数量超过限制",
+    "the menus link to more than 3 domains": "菜单跳转的域名超过 3 个",
+    "a url is not valid": "url 不合法",
+    "WeChat no longer matches on sex, region or language": "微信已不再按性别、地区或语言匹配",
+    "errcode %(errcode)s": "错误码 %(errcode)s",
+    "Column %(column)d has no button on the bar (row 0) to hold this one.": (
+        "第 %(column)d 列在菜单栏上（第 0 行）没有按钮来容纳它。"
+    ),
+    "Conditional menu": "个性化菜单",
+    (
+        "Leave both empty for the default menu. WeChat no longer matches on sex, region or lang"
+        "uage."
+    ): ("默认菜单请两项都留空。微信已不再按性别、地区或语言匹配。"),
+    "On WeChat": "在微信上",
+    "kind": "种类",
+    "Publish to WeChat": "发布到微信",
+    "“%(menu)s” is published on WeChat.": "“%(menu)s”已发布到微信。",
+    "Remove conditional menus from WeChat": "从微信删除个性化菜单",
+    (
+        "“%(menu)s” is the default menu: “manage.py wechat_sync_menu --delete” deletes it, with"
+        " every conditional menu."
+    ): ("“%(menu)s”是默认菜单：“manage.py wechat_sync_menu --delete”会删除它以及所有个性化菜单。"),
+    "“%(menu)s” is removed from WeChat.": "“%(menu)s”已从微信删除。",
+    "Pulled %(count)d menus of account %(account)s from WeChat.": (
+        "已从微信拉取公众号 %(account)s 的 %(count)d 个菜单。"
+    ),
+    "Pull from WeChat": "从微信拉取",
+    "No account named %(account)s.": "没有名为 %(account)s 的公众号。",
+    "Which menu does this follower see?": "这个粉丝看到的是哪个菜单？",
+    "Could not talk to WeChat: %(error)s": "无法与微信通信：%(error)s",
+    (
+        "Push the account's published menus to WeChat (or a JSON file's menu with --file), pull"
+        " WeChat's menus (--pull), or delete them (--delete)."
+    ): (
+        "把公众号已发布的菜单推送到微信（或用 --file 推送 JSON 文件中的菜单），拉取微信的菜"
+        "单（--pull），或删除它们（--delete）。"
+    ),
+    (
+        'Push this JSON file (WeChat\'s own body, {"button": [...]}; "-" reads stdin) instea'
+        "d of the database; with --pull, write WeChat's menus there."
+    ): (
+        '推送这个 JSON 文件（微信自己的格式，{"button": [...]}；"-" 读取标准输入）而不'
+        "是数据库中的菜单；与 --pull 一起使用时，把微信的菜单写到这里。"
+    ),
+    "Fetch WeChat's menus into the database (or into --file).": (
+        "把微信的菜单拉取到数据库（或 --file）。"
+    ),
+    "Show the differences between WeChat's menu and what would be pushed; push nothing.": (
+        "显示微信的菜单与将要推送的菜单之间的差异；不推送。"
+    ),
+    "Delete the account's menus on WeChat, the conditional ones too.": (
+        "删除公众号在微信上的菜单，包括个性化菜单。"
+    ),
+    "Do not ask before deleting.": "删除前不询问。",
+    "--pull and --delete do not go together.": "--pull 和 --delete 不能一起使用。",
+    "--delete and --file do not go together.": "--delete 和 --file 不能一起使用。",
+    "The menu is invalid; nothing was sent to WeChat:\n%(problems)s": (
+        "菜单不合法；没有向微信发送任何内容：\n%(problems)s"
+    ),
+    (
+        "Account %(account)s has no published menu in the database: publish one in the admin, p"
+        "ull WeChat's with --pull, or push a file with --file."
+    ): (
+        "公众号 %(account)s 在数据库中没有已发布的菜单：请在管理后台发布一个，用 --pull 拉"
+        "取微信的菜单，或用 --file 推送文件。"
+    ),
+    "Pushed %(title)s “%(name)s”.": "已推送%(title)s“%(name)s”。",
+    "conditional menus": "个性化菜单",
+    "Pushed the menu of %(file)s (%(count)d conditional menus).": (
+        "已推送 %(file)s 中的菜单（%(count)d 个个性化菜单）。"
+    ),
+    "WeChat has no menu for account %(account)s.": "微信上公众号 %(account)s 没有菜单。",
+    "Wrote WeChat's menus to %(file)s.": "已把微信的菜单写入 %(file)s。",
+    "Pulled %(count)d menus of account %(account)s into the database.": (
+        "已把公众号 %(account)s 的 %(count)d 个菜单拉取到数据库。"
+    ),
+    (
+        "This deletes the menus of account %(account)s on WeChat, conditional menus included; f"
+        "ollowers will see no menu.\nType 'yes' to continue, or 'no' to cancel: "
+    ): (
+        "这会删除公众号 %(account)s 在微信上的菜单，包括个性化菜单；粉丝将看不到菜单。\n输"
+        "入 'yes' 继续，或输入 'no' 取消："
+    ),
+    "Deleting cancelled.": "已取消删除。",
+    "Deleted the menus of account %(account)s on WeChat.": (
+        "已删除公众号 %(account)s 在微信上的菜单。"
+    ),
+    "%(file)s is not JSON: %(error)s": "%(file)s 不是 JSON：%(error)s",
+    "%(title)s: WeChat already has this menu.": "%(title)s：微信上已经是这个菜单。",
+    "Preview": "预览",
+    (
+        "As a follower sees the bar, every sub-menu open. WeChat shows about 4 Chinese characte"
+        "rs of a button and 8 of a sub-button; the rest as “…”."
+    ): (
+        "粉丝看到的菜单栏，所有子菜单都已展开。微信大约显示按钮的 4 个汉字、子按钮的 8 个汉"
+        "字，其余显示为“…”。"
+    ),
+    "Which menu does a follower see?": "粉丝看到的是哪个菜单？",
+    "Official Account": "公众号",
+    "No menu": "没有菜单",
+    "Home": "首页",
+    (
+        "WeChat's menu is on the left, this one on the right; the rows that differ are marked. m"
+        "enu/create allows 1,000 calls a day."
+    ): ("左边是微信上的菜单，右边是这个菜单；不同的行已标出。menu/create 每天允许调用 1000 次。"),
+    "WeChat would refuse this menu; fix it first:": "微信会拒绝这个菜单；请先修正：",
+    "On WeChat now": "微信上现在的菜单",
+    "After publishing": "发布之后",
+    "Neither has buttons.": "两边都没有按钮。",
+    "WeChat already has this menu.": "微信上已经是这个菜单。",
+    "Yes, publish": "是的，发布",
+    "No, take me back": "不，返回",
+    "Account": "公众号",
+    "Show": "显示",
+    "This menu was made in WeChat's web console (read with get_current_selfmenu_info).": (
+        "这个菜单是在微信公众平台后台创建的（通过 get_current_selfmenu_info 读取）。"
+    ),
+    "Pulling replaces this account's menus in the database with WeChat's.": (
+        "拉取会用微信上的菜单替换数据库中此公众号的菜单。"
+    ),
+    "Pull these menus": "拉取这些菜单",
+    "WeChat has no menu for this account.": "微信上此公众号没有菜单。",
+    "OpenID or WeChat ID": "OpenID 或微信号",
+    "Try": "试一试",
+    "What %(user_id)s sees": "%(user_id)s 看到的菜单",
+    "No account named %(account)s; configured: %(accounts)s.": (
+        "没有名为 %(account)s 的公众号；已配置的公众号：%(accounts)s。"
+    ),
 }
 
 

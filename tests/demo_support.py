@@ -13,6 +13,9 @@ from pathlib import Path
 
 import requests
 
+from django_wechat.conf import get_account
+from django_wechat.testing.emulator import WeChatEmulator
+
 ROOT = Path(__file__).resolve().parent.parent
 TESTPROJECT = ROOT / "testproject"
 
@@ -70,3 +73,23 @@ def runserver(env: Mapping[str, str]) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@contextmanager
+def demo_with_emulator(db: Path) -> Iterator[tuple[WeChatEmulator, str]]:
+    """An emulator, and the demo site (migrated, demo_setup run, a runserver) pointed at it
+    with the test account's credentials: yields the emulator and the site's URL."""
+    account = get_account()
+    with WeChatEmulator([account]) as emulator:
+        env = demo_env(
+            db,
+            WECHAT_EMULATOR_URL=emulator.url,
+            WECHAT_APP_ID=account.app_id,
+            WECHAT_APP_SECRET=account.app_secret,
+            WECHAT_TOKEN=account.token,
+            WECHAT_ENCODING_AES_KEY=account.encoding_aes_key,
+        )
+        manage("migrate", "--noinput", env=env)
+        manage("demo_setup", env=env)
+        with runserver(env) as url:
+            yield emulator, url

@@ -17,8 +17,8 @@ import django_wechat
 from django_wechat import handler
 from django_wechat import messages as m
 from django_wechat import xml as wxml
-from django_wechat.dispatch import Registry
 from django_wechat.exceptions import XMLError
+from django_wechat.handlers import Registry
 from django_wechat.testing.emulator import WeChatEmulator
 
 from .test_messages import event, xml

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 import shutil
 import socket
 import subprocess
@@ -74,7 +75,25 @@ def source_msgids() -> set[str]:
         arg.value
         for _where, _line, arg in gettext_calls()
         if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
-    }
+    } | template_msgids()
+
+
+TRANSLATE_TAG = re.compile(r"""{%\s*translate\s+(["'])(.*?)\1\s*%}""")
+BLOCKTRANSLATE_TAG = re.compile(r"{%\s*blocktranslate\s*%}(.*?){%\s*endblocktranslate\s*%}", re.S)
+
+
+@functools.cache
+def template_msgids() -> set[str]:
+    """The messages of the package's templates ({% translate %}, {% blocktranslate %})."""
+    msgids = set()
+    for path in sorted((PACKAGE / "templates").rglob("*.html")):
+        text = path.read_text("utf-8")
+        msgids |= {m.group(2) for m in TRANSLATE_TAG.finditer(text)}
+        msgids |= {
+            re.sub(r"{{\s*(\w+)\s*}}", r"%(\1)s", m.group(1))
+            for m in BLOCKTRANSLATE_TAG.finditer(text)
+        }
+    return msgids
 
 
 def catalogue(language: str) -> polib.POFile:

@@ -210,6 +210,9 @@ class AccountState:
     menu_id: int = 0
     #: Conditional menus (``{"button", "matchrule", "menuid"}``), oldest first.
     conditional_menus: list[dict[str, Any]] = field(default_factory=list)
+    #: A menu made in WeChat's web console (get_current_selfmenu_info's buttons); see
+    #: routes.menu.set_console_menu.
+    console_menu: list[dict[str, Any]] | None = None
     next_menu_id: int = 208379533
     tags: dict[int, str] = field(default_factory=lambda: {2: "星标组"})
     next_tag_id: int = 100

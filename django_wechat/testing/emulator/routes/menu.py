@@ -100,6 +100,8 @@ def menu_create(emulator: Emulator, request: Request, state: AccountState) -> Re
     """
     state.menu = {"button": _check_buttons(request.json().get("button"), missing=40016)}
     state.menu_id = _next_menu_id(state)
+    # "由于开发者通过接口修改了菜单配置,当前菜单配置已失效并停用": the console's menu is gone.
+    state.console_menu = None
     return Reply.ok()
 
 
@@ -124,6 +126,7 @@ def menu_delete(emulator: Emulator, request: Request, state: AccountState) -> Re
     """``GET cgi-bin/menu/delete``: the default menu and every conditional menu."""
     state.menu = None
     state.conditional_menus.clear()
+    state.console_menu = None
     return Reply.ok()
 
 
@@ -272,6 +275,8 @@ def selfmenu_info(emulator: Emulator, request: Request, state: AccountState) -> 
     Without a menu the emulator answers ``is_menu_open`` 0 and no buttons; what WeChat
     answers then is not documented.
     """
+    if state.menu is None and state.console_menu is not None:
+        return Reply.json({"is_menu_open": 1, "selfmenu_info": {"button": state.console_menu}})
     buttons = state.menu["button"] if state.menu is not None else []
     return Reply.json(
         {
@@ -279,3 +284,18 @@ def selfmenu_info(emulator: Emulator, request: Request, state: AccountState) -> 
             "selfmenu_info": {"button": [_selfmenu_button(b) for b in buttons]},
         }
     )
+
+
+def set_console_menu(state: AccountState, buttons: list[dict[str, Any]]) -> None:
+    """Stage a menu made in WeChat's web console (公众平台 → 自定义菜单), which only
+    get_current_selfmenu_info shows: menu/get answers 46003 for it.
+
+    ``buttons`` are in get_current_selfmenu_info's shape: sub-buttons under
+    ``{"sub_button": {"list": [...]}}``, and the console's own types ``text`` (``value``
+    is the text), ``img`` / ``voice`` (``value`` a media_id), ``video`` (``value`` a URL),
+    ``news`` (``news_info``) beside ``view`` and ``click``. The API's menu replaces it,
+    as on WeChat. Call it with the emulator's lock held (``with emulator.lock:``).
+    """
+    state.menu = None
+    state.conditional_menus.clear()
+    state.console_menu = buttons

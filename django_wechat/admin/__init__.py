@@ -1,0 +1,7 @@
+"""django_wechat's admin pages, one module per area (importing registers them)."""
+
+from __future__ import annotations
+
+from .menus import MenuAdmin
+
+__all__ = ["MenuAdmin"]
