@@ -217,6 +217,8 @@ class BaseClient:
             idempotent = method == "GET" and api not in NOT_REPEATABLE
         retry = 0
         while True:
+            # _attempt and _check hold the query, the body and the answer too: called from
+            # here only, their locals are hidden with this frame's.
             may_retry = retry + 1 < self.retry.attempts
             sent = self._attempt(
                 method,
@@ -239,7 +241,6 @@ class BaseClient:
             retry += 1
             self._pause(api, retry, answer.why)
 
-    @hide_locals
     def _attempt(
         self,
         method: str,
@@ -278,7 +279,6 @@ class BaseClient:
         # quotes the URL with its secrets) is not even its __context__.
         raise TransportError(failure, api)
 
-    @hide_locals
     def _check(
         self,
         response: requests.Response,
