@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from ..exceptions import APIError
 from .group import APIGroup
 
 SCOPES = ("snsapi_base", "snsapi_userinfo")
@@ -81,8 +82,6 @@ class OAuth(APIGroup):
     @sensitive_variables()
     def check_access_token(self, openid: str, access_token: str) -> bool:
         """True when WeChat still accepts the follower's access_token."""
-        from ..exceptions import APIError
-
         try:
             self._get(
                 "sns/auth",
