@@ -7,7 +7,9 @@ import os
 import threading
 
 from ..conf import DEFAULT_ACCOUNT, get_account, wechat_settings
-from .base import APIGroup, ErrorAnswer, RetryPolicy, WeChatClient
+from .base import ErrorAnswer, RetryPolicy
+from .client import WeChatClient
+from .group import APIGroup
 from .tokens import Credential, TokenPolicy
 
 __all__ = [

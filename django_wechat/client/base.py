@@ -1,9 +1,10 @@
-"""The HTTP core of :class:`WeChatClient`: one :meth:`~WeChatClient.request` for every API.
+"""HTTP to WeChat: one API call sent, repeated when that is safe, its answer checked.
 
-This is the only module of django_wechat that talks HTTP to WeChat. It adds the
-access_token, encodes JSON the way WeChat wants it (UTF-8, Chinese unescaped), decodes
-answers as UTF-8 whatever their content-type says, turns a non-zero ``errcode`` into an
-exception, recovers from a refused token once, and retries what is safe to retry.
+This is the only module of django_wechat that talks HTTP to WeChat. It encodes JSON the
+way WeChat wants it (UTF-8, Chinese unescaped), decodes answers as UTF-8 whatever their
+content-type says, turns a non-zero ``errcode`` into an exception, and retries what is
+safe to retry. The access_token and the API groups are
+:class:`~django_wechat.client.WeChatClient`'s (:mod:`django_wechat.client.client`).
 """
 
 from __future__ import annotations
@@ -12,35 +13,19 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import Any
 
 import requests
-from django.core.cache import BaseCache, caches
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
-from ..conf import Account, TokenSource, get_account, wechat_settings
 from ..exceptions import APIError, InvalidCredential, QuotaExceeded, TransportError
-from . import tokens
 from .logs import REDACTED, SECRET_FIELDS
-
-if TYPE_CHECKING:
-    from .jsapi import JSAPI
-    from .media import Media
-    from .menu import Menu
-    from .message import Message
-    from .miniprogram import MiniProgram
-    from .oauth import OAuth
-    from .qrcode import QRCode
-    from .tag import Tag
-    from .template import Template
-    from .user import User
 
 logger = logging.getLogger("django_wechat.client")
 
@@ -78,7 +63,7 @@ NOT_REPEATABLE: Mapping[str, Any] = {
 # locals; sensitive_variables() with no names hides all of a frame's locals, and those
 # of the undecorated helpers it calls. Note that Django applies it only when
 # settings.DEBUG is False: the DEBUG page shows everything.
-_hide_locals = sensitive_variables()
+hide_locals = sensitive_variables()
 
 
 @dataclass(frozen=True)
@@ -165,236 +150,43 @@ def error_for(errcode: int, errmsg: str, api: str, response: ErrorAnswer | None 
     return cls(errcode, errmsg, api, response=response)
 
 
-_G = TypeVar("_G")
+@dataclass(frozen=True)
+class _Again:
+    """An attempt that may be made once more, and why (for the log)."""
+
+    why: str
 
 
-class _Group(Generic[_G]):
-    """A client attribute holding an API group, imported and created on first access.
-
-    The group modules import :class:`APIGroup` from here, so they are imported lazily.
-    """
-
-    def __init__(self, where: str) -> None:
-        self.where = where
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    @overload
-    def __get__(self, client: None, owner: type) -> _Group[_G]: ...
-
-    @overload
-    def __get__(self, client: WeChatClient, owner: type) -> _G: ...
-
-    def __get__(self, client: WeChatClient | None, owner: type) -> _G | _Group[_G]:
-        if client is None:
-            return self
-        group: _G = import_string(f"{__package__}.{self.where}")(client)
-        # Stored on the instance, which shadows this (non-data) descriptor from now on.
-        client.__dict__[self.name] = group
-        return group
+def new_session() -> requests.Session:
+    """A :class:`requests.Session` with one pool per host, big enough for a threaded
+    worker's concurrent calls, and no retries of urllib3's own (the client does them)."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
-class WeChatClient:
-    """WeChat's API for one account, with its access_token shared through Django's cache.
-
-    Get one with :func:`django_wechat.get_client`, which keeps one client per account
-    and process. The API groups are attributes: ``client.menu.create(...)``,
-    ``client.user.get(openid)``, ``client.message.send_text(openid, "你好")`` ...
-
-    ``retry`` and ``token_policy`` tune retries and the refresh lock; the defaults suit
-    production.
-    """
+class BaseClient:
+    """The HTTP half of :class:`~django_wechat.client.WeChatClient`: sends one call to
+    ``api_base_url`` over a pooled ``session``, repeats it when that is safe (``retry``),
+    and checks WeChat's answer. Every attempt waits at most ``timeout`` seconds to connect
+    and as long for the answer."""
 
     def __init__(
         self,
-        account: Account | str = "default",
+        api_base_url: str,
         *,
-        api_base_url: str | None = None,
-        oauth_base_url: str | None = None,
-        timeout: float | None = None,
-        cache_alias: str | None = None,
+        timeout: float,
         retry: RetryPolicy | None = None,
-        token_policy: tokens.TokenPolicy | None = None,
         session: requests.Session | None = None,
     ) -> None:
-        self.account = account if isinstance(account, Account) else get_account(account)
-        self.api_base_url = (api_base_url or wechat_settings.API_BASE_URL).rstrip("/")
-        self.oauth_base_url = (oauth_base_url or wechat_settings.OAUTH_BASE_URL).rstrip("/")
-        self.timeout = timeout if timeout is not None else wechat_settings.TIMEOUT
-        self.cache_alias = cache_alias or wechat_settings.CACHE
+        self.api_base_url = api_base_url.rstrip("/")
+        self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        if token_policy is None:
-            # The lock must outlive the slowest fetch: every attempt timing out (connect
-            # and read each), plus the pauses.
-            lock_ttl = max(20.0, self.retry.longest(self.timeout))
-            token_policy = tokens.TokenPolicy(lock_ttl=lock_ttl, wait=lock_ttl + 10)
-        self.token_policy = token_policy
-        if session is None:
-            session = requests.Session()
-            # One pool per host, big enough for a threaded worker's concurrent calls.
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-        self.session = session
+        self.session = session if session is not None else new_session()
 
-    def __repr__(self) -> str:
-        return f"<WeChatClient account={self.account.name!r} app_id={self.account.app_id!r}>"
-
-    # --- credentials ----------------------------------------------------------------
-
-    @property
-    def cache(self) -> BaseCache:
-        """The Django cache that holds tokens and tickets (``WECHAT["CACHE"]``)."""
-        return caches[self.cache_alias]
-
-    def _token_flight(self) -> tokens.SingleFlight:
-        fetch: Callable[[], tokens.Fetched]
-        if self.account.access_token_func:
-            account = self.account
-
-            @_hide_locals
-            def fetch() -> tokens.Fetched:
-                return tokens.call_access_token_func(account)
-        else:
-            fetch = self.fetch_access_token
-        return tokens.SingleFlight(
-            self.cache, self.account, "access_token", fetch, policy=self.token_policy
-        )
-
-    def _ticket_flight(self, kind: str) -> tokens.SingleFlight:
-        @_hide_locals
-        def fetch() -> tokens.Fetched:
-            result = self.get("cgi-bin/ticket/getticket", params={"type": kind})
-            return _credential(result, "ticket", "cgi-bin/ticket/getticket")
-
-        return tokens.SingleFlight(
-            self.cache, self.account, f"ticket:{kind}", fetch, policy=self.token_policy
-        )
-
-    @property
-    def access_token(self) -> str:
-        """The account's current access_token (fetched once for the whole fleet on a miss)."""
-        return self._token_flight().get().value
-
-    def get_access_token(self, *, refresh: bool = False) -> tokens.Credential:
-        """The access_token with its expiry; ``refresh=True`` replaces the cached one."""
-        return self._token_flight().get(force=refresh)
-
-    def get_ticket(self, kind: str = "jsapi", *, refresh: bool = False) -> tokens.Credential:
-        """The ``jsapi`` or ``wx_card`` ticket with its expiry, shared like the token."""
-        if kind not in tokens.TICKET_TYPES:
-            raise ValueError(_("The ticket type must be 'jsapi' or 'wx_card', not %r.") % kind)
-        return self._ticket_flight(kind).get(force=refresh)
-
-    @_hide_locals
-    def fetch_access_token(self) -> tokens.Fetched:
-        """Ask WeChat for a new access_token; ``(token, expires_in)``.
-
-        Call :attr:`access_token` instead: this bypasses the cache and the lock, and with
-        ``cgi-bin/token`` every fetch starts the previous token's five-minute countdown.
-        """
-        account = self.account
-        if account.token_source is TokenSource.STABLE_TOKEN:
-            api = "cgi-bin/stable_token"
-            # force_refresh is limited to 20 a day: never set it from here
-            # (https://developers.weixin.qq.com/doc/service/api/base/api_getstableaccesstoken).
-            # Without it, asking again returns the same token: safe to retry.
-            result = self._send(
-                "POST",
-                api,
-                json={
-                    "grant_type": "client_credential",
-                    "appid": account.app_id,
-                    "secret": account.app_secret,
-                    "force_refresh": False,
-                },
-                idempotent=True,
-            )
-        else:
-            api = "cgi-bin/token"
-            result = self._send(
-                "GET",
-                api,
-                params={
-                    "grant_type": "client_credential",
-                    "appid": account.app_id,
-                    "secret": account.app_secret,
-                },
-            )
-        return _credential(result, "access_token", api)
-
-    # --- requests -------------------------------------------------------------------
-
-    def get(self, api: str, **kwargs: Any) -> Any:
-        """``request("GET", api, ...)``."""
-        return self.request("GET", api, **kwargs)
-
-    def post(self, api: str, **kwargs: Any) -> Any:
-        """``request("POST", api, ...)``."""
-        return self.request("POST", api, **kwargs)
-
-    @_hide_locals
-    def request(
-        self,
-        method: str,
-        api: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        files: Mapping[str, Any] | None = None,
-        with_token: bool = True,
-        base_url: str | None = None,
-        raw: bool = False,
-        idempotent: bool | None = None,
-    ) -> Any:
-        """Call ``api`` (a path such as ``"cgi-bin/menu/create"``) and return its JSON.
-
-        ``json`` is sent as a UTF-8 JSON body; ``files`` as multipart. With ``raw=True``
-        the :class:`requests.Response` is returned (for a media file), after the same
-        errcode checks when the answer is JSON.
-
-        Raises :class:`~django_wechat.exceptions.APIError` for a non-zero errcode
-        (:class:`~django_wechat.exceptions.QuotaExceeded` for 45009/45011),
-        :class:`~django_wechat.exceptions.TransportError` when no usable answer came back.
-        A refused access_token (40001/40014/42001) is replaced and the call retried once;
-        errcode -1 and connections that never reached WeChat are retried with backoff.
-        A call that is not ``idempotent`` is never sent twice once it may have reached
-        WeChat; by default a GET is idempotent, except the code exchanges and
-        ``cgi-bin/token`` (:data:`NOT_REPEATABLE`), and a POST is not.
-
-        A :class:`~django_wechat.exceptions.APIError`'s ``response`` is an
-        :class:`ErrorAnswer` (status and redacted JSON), never the
-        :class:`requests.Response`.
-        """
-        kwargs: dict[str, Any] = {
-            "params": params,
-            "json": json,
-            "files": files,
-            "base_url": base_url,
-            "raw": raw,
-            "idempotent": idempotent,
-        }
-        if not with_token:
-            return self._send(method, api, **kwargs)
-        flight = self._token_flight()
-        token = flight.get().value
-        try:
-            return self._send(method, api, access_token=token, **kwargs)
-        except APIError as exc:
-            if exc.errcode not in TOKEN_ERRCODES:
-                raise
-            logger.info(
-                "WeChat refused the access_token on %s (errcode %s); fetching a new one",
-                api,
-                exc.errcode,
-            )
-        # WxJava's rule: one retry only, so a token of the wrong kind (which 40001s
-        # forever) cannot loop.
-        token = flight.get(stale=token).value
-        return self._send(method, api, access_token=token, **kwargs)
-
-    @_hide_locals
+    @hide_locals
     def _send(
         self,
         method: str,
@@ -408,6 +200,7 @@ class WeChatClient:
         raw: bool = False,
         idempotent: bool | None = None,
     ) -> Any:
+        """Send ``api`` until an attempt's answer is final or :attr:`retry` says stop."""
         url = f"{base_url or self.api_base_url}/{api}"
         query = dict(params or {})
         if access_token is not None:
@@ -424,98 +217,108 @@ class WeChatClient:
             idempotent = method == "GET" and api not in NOT_REPEATABLE
         retry = 0
         while True:
-            failure: str | None = None
-            try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=query,
-                    data=body,
-                    files=files,
-                    headers=headers,
-                    # Explicit: requests applies a single number to each separately.
-                    timeout=(self.timeout, self.timeout),
-                )
-            except requests.RequestException as exc:
-                # An idempotent call may be repeated; any other only if it never left (a
-                # customer-service message must not reach a follower twice).
-                if retry + 1 < self.retry.attempts and (idempotent or _not_sent(exc)):
-                    retry += 1
-                    self._pause(api, retry, type(exc).__name__)
-                    continue
-                failure = _describe(exc, self.timeout)
-                if not idempotent and not _not_sent(exc):
-                    failure = _not_repeated(failure, api)
-            if failure is not None:
-                # Raised out of the except block, so that the requests exception (whose
-                # message quotes the URL with its secrets) is not even its __context__.
-                raise TransportError(failure, api)
-            # An idempotent call answered 5xx by a gateway may be repeated; any other
-            # may have been carried out behind the gateway.
-            if response.status_code >= 500 and idempotent and retry + 1 < self.retry.attempts:
-                retry += 1
-                self._pause(api, retry, f"HTTP {response.status_code}")
-                continue
-            if response.status_code != 200:
-                message = _("HTTP %(status)s from WeChat") % {"status": response.status_code}
-                detail = _errmsg_of(response)
-                message = f"{message}: {detail}" if detail else message
-                if response.status_code >= 500 and not idempotent:
-                    message = _not_repeated(message, api)
-                raise TransportError(message, api)
-            if raw and not _looks_like_json(response):
-                return response
-            result = _decode(response, api)
-            errcode = _errcode(result)
-            if errcode == BUSY_ERRCODE and retry + 1 < self.retry.attempts:
-                retry += 1
-                self._pause(api, retry, "errcode -1")
-                continue
-            if errcode:
-                # Not the response: its URL holds the access_token (or the AppSecret, a
-                # follower's tokens), its request the JSON body with stable_token's
-                # secret, and error reporters serialise exceptions.
-                kept = ErrorAnswer(response.status_code, _redacted(result))
-                raise error_for(errcode, str(result.get("errmsg", "")), api, kept)
-            return response if raw else result
+            # _attempt and _check hold the query, the body and the answer too: called from
+            # here only, their locals are hidden with this frame's.
+            may_retry = retry + 1 < self.retry.attempts
+            sent = self._attempt(
+                method,
+                url,
+                api,
+                query=query,
+                body=body,
+                files=files,
+                headers=headers,
+                idempotent=idempotent,
+                may_retry=may_retry,
+            )
+            answer = (
+                sent
+                if isinstance(sent, _Again)
+                else self._check(sent, api, raw=raw, idempotent=idempotent, may_retry=may_retry)
+            )
+            if not isinstance(answer, _Again):
+                return answer
+            retry += 1
+            self._pause(api, retry, answer.why)
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        api: str,
+        *,
+        query: Mapping[str, Any],
+        body: bytes | None,
+        files: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+        idempotent: bool,
+        may_retry: bool,
+    ) -> requests.Response | _Again:
+        """One exchange with WeChat: its response, or why it failed where sending again
+        is safe; :class:`~django_wechat.exceptions.TransportError` where it is not."""
+        try:
+            return self.session.request(
+                method,
+                url,
+                params=query,
+                data=body,
+                files=files,
+                headers=headers,
+                # Explicit: requests applies a single number to each separately.
+                timeout=(self.timeout, self.timeout),
+            )
+        except requests.RequestException as exc:
+            # An idempotent call may be repeated; any other only if it never left (a
+            # customer-service message must not reach a follower twice).
+            if may_retry and (idempotent or _not_sent(exc)):
+                return _Again(type(exc).__name__)
+            failure = _describe(exc, self.timeout)
+            if not idempotent and not _not_sent(exc):
+                failure = _not_repeated(failure, api)
+        # Raised out of the except block, so that the requests exception (whose message
+        # quotes the URL with its secrets) is not even its __context__.
+        raise TransportError(failure, api)
+
+    def _check(
+        self,
+        response: requests.Response,
+        api: str,
+        *,
+        raw: bool,
+        idempotent: bool,
+        may_retry: bool,
+    ) -> dict[str, Any] | requests.Response | _Again:
+        """What WeChat's ``response`` says: its JSON object (the response itself with
+        ``raw``), why asking again may help, or the exception for its error."""
+        # An idempotent call answered 5xx by a gateway may be repeated; any other may
+        # have been carried out behind the gateway.
+        if response.status_code >= 500 and idempotent and may_retry:
+            return _Again(f"HTTP {response.status_code}")
+        if response.status_code != 200:
+            message = _("HTTP %(status)s from WeChat") % {"status": response.status_code}
+            detail = _errmsg_of(response)
+            message = f"{message}: {detail}" if detail else message
+            if response.status_code >= 500 and not idempotent:
+                message = _not_repeated(message, api)
+            raise TransportError(message, api)
+        if raw and not _looks_like_json(response):
+            return response
+        result = _decode(response, api)
+        errcode = _errcode(result)
+        if errcode == BUSY_ERRCODE and may_retry:
+            return _Again("errcode -1")
+        if errcode:
+            # Not the response: its URL holds the access_token (or the AppSecret, a
+            # follower's tokens), its request the JSON body with stable_token's secret,
+            # and error reporters serialise exceptions.
+            kept = ErrorAnswer(response.status_code, _redacted(result))
+            raise error_for(errcode, str(result.get("errmsg", "")), api, kept)
+        return response if raw else result
 
     def _pause(self, api: str, retry: int, why: str) -> None:
         seconds = self.retry.pause(retry)
         logger.warning("WeChat API %s: %s; retry %s in %.2f s", api, why, retry, seconds)
         time.sleep(seconds)
-
-    # --- the API groups (created on first use, one per client) -----------------------
-
-    menu: _Group[Menu] = _Group("menu.Menu")  #: Custom menus.
-    user: _Group[User] = _Group("user.User")  #: Followers.
-    tag: _Group[Tag] = _Group("tag.Tag")  #: User tags.
-    message: _Group[Message] = _Group("message.Message")  #: Customer-service and template messages.
-    template: _Group[Template] = _Group("template.Template")  #: Template-message templates.
-    media: _Group[Media] = _Group("media.Media")  #: Temporary media.
-    qrcode: _Group[QRCode] = _Group("qrcode.QRCode")  #: Parametric QR codes.
-    jsapi: _Group[JSAPI] = _Group("jsapi.JSAPI")  #: JS-SDK tickets and signatures.
-    oauth: _Group[OAuth] = _Group("oauth.OAuth")  #: Web OAuth (网页授权).
-    miniprogram: _Group[MiniProgram] = _Group("miniprogram.MiniProgram")  #: Mini-program login.
-
-
-class APIGroup:
-    """The base of ``client.menu``, ``client.user`` ...: a set of calls on one client."""
-
-    def __init__(self, client: WeChatClient) -> None:
-        self.client = client
-
-    def _get(self, api: str, **kwargs: Any) -> Any:
-        return self.client.request("GET", api, **kwargs)
-
-    def _post(self, api: str, **kwargs: Any) -> Any:
-        return self.client.request("POST", api, **kwargs)
-
-    @_hide_locals
-    def _get_as_app(self, api: str, *, secret: bool = True, **params: Any) -> Any:
-        """GET an API that takes the AppID (and AppSecret) instead of the access_token."""
-        account = self.client.account
-        query = {"appid": account.app_id, **({"secret": account.app_secret} if secret else {})}
-        return self.client.request("GET", api, params={**query, **params}, with_token=False)
 
 
 def _not_repeated(message: str, api: str) -> str:
@@ -561,17 +364,3 @@ def _errcode(result: Mapping[str, Any]) -> int:
         return int(result.get("errcode") or 0)
     except (TypeError, ValueError):
         return 0
-
-
-@_hide_locals
-def _credential(result: Mapping[str, Any], field: str, api: str) -> tokens.Fetched:
-    value = result.get(field)
-    try:
-        expires_in = float(result.get("expires_in", 7200))
-    except (TypeError, ValueError):
-        expires_in = 0
-    if not isinstance(value, str) or not value or expires_in <= 0:
-        raise TransportError(
-            _("the answer has no usable %(field)s and expires_in") % {"field": field}, api
-        )
-    return value, expires_in

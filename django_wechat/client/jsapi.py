@@ -13,7 +13,7 @@ from typing import Any
 
 from django.views.decorators.debug import sensitive_variables
 
-from .base import APIGroup
+from .group import APIGroup
 
 
 @sensitive_variables()

@@ -11,7 +11,7 @@ from typing import IO, Any
 import requests
 from django.utils.translation import gettext as _
 
-from .base import APIGroup
+from .group import APIGroup
 
 MEDIA_TYPES = ("image", "voice", "video", "thumb")
 
@@ -41,12 +41,11 @@ class Media(APIGroup):
                 or os.path.basename(str(getattr(media_file, "name", "")))
                 or (f"upload.{_EXTENSIONS[media_type]}")
             )
-        result: dict[str, Any] = self._post(
+        return self._post(
             "cgi-bin/media/upload",
             params={"type": media_type},
             files={"media": (name, content)},
         )
-        return result
 
     def download(self, media_id: str) -> requests.Response:
         """The media file as a :class:`requests.Response` (``.content`` holds the bytes).
@@ -54,8 +53,8 @@ class Media(APIGroup):
         A video's answer is JSON (``{"video_url": ...}``): read it with ``.json()``.
         An unknown ``media_id`` raises :class:`~django_wechat.exceptions.APIError` (40007).
         """
-        response: requests.Response = self._get(
-            "cgi-bin/media/get", params={"media_id": media_id}, raw=True
+        response: requests.Response = self.client.request(
+            "GET", "cgi-bin/media/get", params={"media_id": media_id}, raw=True
         )
         return response
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .base import APIGroup
+from .group import APIGroup
 
 
 class Message(APIGroup):
@@ -27,8 +27,7 @@ class Message(APIGroup):
         data: dict[str, Any] = {"touser": user_id, "msgtype": msgtype, msgtype: dict(content)}
         if account:
             data["customservice"] = {"kf_account": account}
-        result: dict[str, Any] = self._post("cgi-bin/message/custom/send", json=data)
-        return result
+        return self._post("cgi-bin/message/custom/send", json=data)
 
     def send_text(self, user_id: str, content: str, account: str | None = None) -> dict[str, Any]:
         """Send a text message."""
@@ -139,5 +138,4 @@ class Message(APIGroup):
             payload["miniprogram"] = dict(mini_program)
         if client_msg_id:
             payload["client_msg_id"] = client_msg_id
-        result: dict[str, Any] = self._post("cgi-bin/message/template/send", json=payload)
-        return result
+        return self._post("cgi-bin/message/template/send", json=payload)

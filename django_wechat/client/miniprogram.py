@@ -9,7 +9,7 @@ from typing import Any
 
 from django.views.decorators.debug import sensitive_variables
 
-from .base import APIGroup
+from .group import APIGroup
 
 
 class MiniProgram(APIGroup):
@@ -24,10 +24,9 @@ class MiniProgram(APIGroup):
         lost, the code may be used up, and a
         :class:`~django_wechat.exceptions.TransportError` says so.
         """
-        result: dict[str, Any] = self._get_as_app(
+        return self._get_as_app(
             "sns/jscode2session", js_code=js_code, grant_type="authorization_code"
         )
-        return result
 
     #: WeChat's name for :meth:`code_to_session`.
     jscode2session = code_to_session

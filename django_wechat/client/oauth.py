@@ -13,7 +13,8 @@ from urllib.parse import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
-from .base import APIGroup
+from ..exceptions import APIError
+from .group import APIGroup
 
 SCOPES = ("snsapi_base", "snsapi_userinfo")
 
@@ -55,39 +56,34 @@ class OAuth(APIGroup):
 
         The exchange is never sent twice: when its answer is lost, the code may be used
         up, and a :class:`~django_wechat.exceptions.TransportError` says so."""
-        result: dict[str, Any] = self._get_as_app(
+        return self._get_as_app(
             "sns/oauth2/access_token", code=code, grant_type="authorization_code"
         )
-        return result
 
     @sensitive_variables()
     def refresh_access_token(self, refresh_token: str) -> dict[str, Any]:
         """A new follower access_token for a ``refresh_token`` (valid 30 days)."""
-        result: dict[str, Any] = self._get_as_app(
+        return self._get_as_app(
             "sns/oauth2/refresh_token",
             secret=False,
             grant_type="refresh_token",
             refresh_token=refresh_token,
         )
-        return result
 
     @sensitive_variables()
     def get_user_info(self, openid: str, access_token: str, lang: str = "zh_CN") -> dict[str, Any]:
         """The follower's profile (scope ``snsapi_userinfo`` only)."""
-        result: dict[str, Any] = self.client.get(
+        return self._get(
             "sns/userinfo",
             params={"access_token": access_token, "openid": openid, "lang": lang},
             with_token=False,
         )
-        return result
 
     @sensitive_variables()
     def check_access_token(self, openid: str, access_token: str) -> bool:
         """True when WeChat still accepts the follower's access_token."""
-        from ..exceptions import APIError
-
         try:
-            self.client.get(
+            self._get(
                 "sns/auth",
                 params={"access_token": access_token, "openid": openid},
                 with_token=False,

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..conf import DEFAULTS
-from .base import APIGroup
+from .group import APIGroup
 
 #: Where WeChat serves the image of a QR code ticket.
 SHOW_QRCODE_URL = "https://mp.weixin.qq.com/cgi-bin/showqrcode"
@@ -26,8 +26,7 @@ class QRCode(APIGroup):
         "action_name": "QR_STR_SCENE", "action_info": {"scene": {"scene_str": "promo"}}}``.
         Leaving out ``expire_seconds`` for a temporary code gets WeChat's 30 seconds.
         """
-        result: dict[str, Any] = self._post("cgi-bin/qrcode/create", json=dict(qrcode_data))
-        return result
+        return self._post("cgi-bin/qrcode/create", json=dict(qrcode_data))
 
     def get_url(self, ticket: str | Mapping[str, Any]) -> str:
         """The URL of the QR code's image, for a ticket or :meth:`create`'s answer.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .base import APIGroup
+from .group import APIGroup
 
 
 def _openids(user_id: str | Sequence[str]) -> list[str]:
@@ -32,33 +32,25 @@ class Tag(APIGroup):
 
     def update(self, tag_id: int, name: str) -> dict[str, Any]:
         """Rename a tag."""
-        result: dict[str, Any] = self._post(
-            "cgi-bin/tags/update", json={"tag": {"id": int(tag_id), "name": name}}
-        )
-        return result
+        return self._post("cgi-bin/tags/update", json={"tag": {"id": int(tag_id), "name": name}})
 
     def delete(self, tag_id: int) -> dict[str, Any]:
         """Delete a tag (its followers keep their other tags)."""
-        result: dict[str, Any] = self._post(
-            "cgi-bin/tags/delete", json={"tag": {"id": int(tag_id)}}
-        )
-        return result
+        return self._post("cgi-bin/tags/delete", json={"tag": {"id": int(tag_id)}})
 
     def tag_user(self, tag_id: int, user_id: str | Sequence[str]) -> dict[str, Any]:
         """Tag one follower (an openid) or several (a list of up to 50)."""
-        result: dict[str, Any] = self._post(
+        return self._post(
             "cgi-bin/tags/members/batchtagging",
             json={"tagid": int(tag_id), "openid_list": _openids(user_id)},
         )
-        return result
 
     def untag_user(self, tag_id: int, user_id: str | Sequence[str]) -> dict[str, Any]:
         """Remove the tag from one follower or several."""
-        result: dict[str, Any] = self._post(
+        return self._post(
             "cgi-bin/tags/members/batchuntagging",
             json={"tagid": int(tag_id), "openid_list": _openids(user_id)},
         )
-        return result
 
     def get_user_tag(self, user_id: str) -> list[int]:
         """The ids of the follower's tags."""
@@ -71,8 +63,7 @@ class Tag(APIGroup):
         data: dict[str, Any] = {"tagid": int(tag_id)}
         if first_user_id:
             data["next_openid"] = first_user_id
-        result: dict[str, Any] = self._post("cgi-bin/user/tag/get", json=data)
-        return result
+        return self._post("cgi-bin/user/tag/get", json=data)
 
     def iter_tag_users(self, tag_id: int, first_user_id: str | None = None) -> Iterator[str]:
         """The openid of every follower with the tag, page after page."""

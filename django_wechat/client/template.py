@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import APIGroup
+from .group import APIGroup
 
 
 class Template(APIGroup):
@@ -16,16 +16,14 @@ class Template(APIGroup):
 
     def set_industry(self, industry_id1: int | str, industry_id2: int | str) -> dict[str, Any]:
         """Set the account's two industries (allowed once a month)."""
-        result: dict[str, Any] = self._post(
+        return self._post(
             "cgi-bin/template/api_set_industry",
             json={"industry_id1": str(industry_id1), "industry_id2": str(industry_id2)},
         )
-        return result
 
     def get_industry(self) -> dict[str, Any]:
         """The account's ``primary_industry`` and ``secondary_industry``."""
-        result: dict[str, Any] = self._get("cgi-bin/template/get_industry")
-        return result
+        return self._get("cgi-bin/template/get_industry")
 
     def get(self, template_id_short: str) -> str:
         """Add the library template ``template_id_short`` to the account; its ``template_id``."""
@@ -40,12 +38,10 @@ class Template(APIGroup):
 
     def get_all_private_template(self) -> dict[str, Any]:
         """Every template of the account: ``{"template_list": [{"template_id", ...}]}``."""
-        result: dict[str, Any] = self._get("cgi-bin/template/get_all_private_template")
-        return result
+        return self._get("cgi-bin/template/get_all_private_template")
 
     def del_private_template(self, template_id: str) -> dict[str, Any]:
         """Delete a template from the account."""
-        result: dict[str, Any] = self._post(
+        return self._post(
             "cgi-bin/template/del_private_template", json={"template_id": template_id}
         )
-        return result

@@ -17,7 +17,7 @@ A token that WeChat refused (40001 / 40014 / 42001) is passed back as ``stale``:
 the lock, the cached value is deleted only if it is still that token (compare, then
 delete), so a token another process just fetched is never thrown away.
 
-This module does no HTTP: the fetch is a callable that :mod:`django_wechat.client.base` provides.
+This module does no HTTP: the fetch is a callable that :mod:`django_wechat.client.client` provides.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from .base import APIGroup
+from .group import APIGroup
 
 #: user/info/batchget takes at most 100 users per call.
 BATCH_SIZE = 100
@@ -19,10 +19,7 @@ class User(APIGroup):
 
     def get(self, user_id: str, lang: str = "zh_CN") -> dict[str, Any]:
         """The profile of the follower ``user_id`` (an openid)."""
-        result: dict[str, Any] = self._get(
-            "cgi-bin/user/info", params={"openid": user_id, "lang": lang}
-        )
-        return result
+        return self._get("cgi-bin/user/info", params={"openid": user_id, "lang": lang})
 
     def get_batch(
         self, user_list: Iterable[str | Mapping[str, str]], lang: str = "zh_CN"
@@ -44,8 +41,7 @@ class User(APIGroup):
     def get_followers(self, first_user_id: str | None = None) -> dict[str, Any]:
         """One page (up to 10,000 openids) of followers, starting after ``first_user_id``."""
         params = {"next_openid": first_user_id} if first_user_id else {}
-        result: dict[str, Any] = self._get("cgi-bin/user/get", params=params)
-        return result
+        return self._get("cgi-bin/user/get", params=params)
 
     def iter_followers(self, first_user_id: str | None = None) -> Iterator[str]:
         """Every follower's openid, page after page."""
@@ -60,7 +56,6 @@ class User(APIGroup):
 
     def update_remark(self, user_id: str, remark: str) -> dict[str, Any]:
         """Set the remark (备注名, at most 30 characters) of a follower."""
-        result: dict[str, Any] = self._post(
+        return self._post(
             "cgi-bin/user/info/updateremark", json={"openid": user_id, "remark": remark}
         )
-        return result
