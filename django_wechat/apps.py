@@ -16,9 +16,10 @@ class WeChatConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from .checks import check_settings
+        from .checks import check_oauth_settings, check_settings
 
         checks.register(check_settings, "wechat")
+        checks.register(check_oauth_settings, "wechat")
 
         from .client import logs
 

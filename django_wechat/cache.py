@@ -10,12 +10,19 @@ as slow as the timeout itself.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
 from django.core.cache.backends.base import BaseCache
 
-__all__ = ["delete_if_equal"]
+__all__ = [
+    "delete_if_equal",
+    "oauth_claim_key",
+    "oauth_code_key",
+    "oauth_outcome_key",
+    "oauth_state_key",
+]
 
 logger = logging.getLogger("django_wechat.cache")
 
@@ -54,3 +61,30 @@ def _redis_compare_and_delete(cache: BaseCache, key: str, value: str) -> bool:
         logger.debug("Compare-and-delete failed on %s; falling back", key, exc_info=True)
         return False
     return True
+
+
+# --- web OAuth login (django_wechat.oauth) -------------------------------------------------
+# States are letters and digits we generated; a code is WeChat's secret, so its key holds
+# only a digest of it.
+
+
+def oauth_state_key(state: str) -> str:
+    """What a login ``state`` stands for: account, scope, ``next``, the browser binding."""
+    return f"django_wechat:oauth:state:{state}"
+
+
+def oauth_claim_key(state: str) -> str:
+    """The claim the first callback with ``state`` takes; a later load waits on it."""
+    return f"django_wechat:oauth:claim:{state}"
+
+
+def oauth_outcome_key(state: str) -> str:
+    """The outcome of the callback with ``state``, replayed to a second load."""
+    return f"django_wechat:oauth:outcome:{state}"
+
+
+def oauth_code_key(app_id: str, code: str) -> str:
+    """Marks a code as exchanged: WeChat's codes work once, and a failed exchange may have
+    used one up (so it is never sent twice)."""
+    digest = hashlib.sha256(f"{app_id}:{code}".encode()).hexdigest()
+    return f"django_wechat:oauth:code:{digest}"

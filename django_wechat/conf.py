@@ -55,6 +55,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_SIZE": 256 * 1024,
     # A signed request older or newer than this many seconds is refused as a replay.
     "TIMESTAMP_TOLERANCE": 300,
+    # The web OAuth login (django_wechat.oauth): the adapter that makes users, and how
+    # long a login may take from our redirect to WeChat's callback.
+    "OAUTH_ADAPTER": "django_wechat.oauth.adapter.WeChatAdapter",
+    "OAUTH_STATE_TIMEOUT": 600,
 }
 
 #: Per-account keys and their defaults; ``None`` marks a required key.
@@ -156,6 +160,14 @@ class WeChatSettings:
     @property
     def TIMESTAMP_TOLERANCE(self) -> int:
         return int(_setting("TIMESTAMP_TOLERANCE"))
+
+    @property
+    def OAUTH_ADAPTER(self) -> str:
+        return str(_setting("OAUTH_ADAPTER"))
+
+    @property
+    def OAUTH_STATE_TIMEOUT(self) -> int:
+        return int(_setting("OAUTH_STATE_TIMEOUT"))
 
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(f"Unknown django_wechat setting: {name!r}")

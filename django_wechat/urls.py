@@ -11,7 +11,7 @@ gives ``https://example.com/wechat/callback/default/`` for the account named ``d
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from .views import CallbackView
 
@@ -19,4 +19,5 @@ app_name = "wechat"
 
 urlpatterns = [
     path("callback/<str:account>/", CallbackView.as_view(), name="callback"),
+    path("oauth/", include("django_wechat.oauth.urls")),
 ]

@@ -71,6 +71,9 @@ NOT_REPEATABLE: Mapping[str, Any] = {
     ),
 }
 
+#: The code exchanges: never repeated, not even after errcode -1.
+SINGLE_USE_CODES = frozenset({"sns/oauth2/access_token", "sns/jscode2session"})
+
 
 # The frames of the calls below hold the AppSecret, access_tokens, tickets or codes in
 # their locals (a query string, a JSON body, an answer). Django's error reports (the
@@ -467,7 +470,13 @@ class WeChatClient:
                 return response
             result = _decode(response, api)
             errcode = _errcode(result)
-            if errcode == BUSY_ERRCODE and retry + 1 < self.retry.attempts:
+            # A code exchange answered -1 may still have used the code up: its retry gets
+            # 40163 "code been used" (developers.weixin.qq.com community), so none is.
+            if (
+                errcode == BUSY_ERRCODE
+                and api not in SINGLE_USE_CODES
+                and retry + 1 < self.retry.attempts
+            ):
                 retry += 1
                 self._pause(api, retry, "errcode -1")
                 continue

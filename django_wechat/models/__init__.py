@@ -1,0 +1,7 @@
+"""django_wechat's models, one module per area, re-exported here."""
+
+from __future__ import annotations
+
+from .users import WeChatUser
+
+__all__ = ["WeChatUser"]
