@@ -10,4 +10,6 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("account/menu/", views.push_menu, name="push_menu"),
     path("jssdk/", views.jssdk, name="jssdk"),
+    path("login/", views.wechat_login, name="login"),
+    path("logout/", views.wechat_logout, name="logout"),
 ]
