@@ -114,3 +114,56 @@ def test_the_demo_login_page_in_english(
     assert back["Location"] == "/login/"
     text = client.get("/login/", headers={"accept-language": "en"}).content.decode()
     assert '<p id="logged-in">Logged in as 张伟.</p>' in text
+
+
+def test_two_tabs_log_in_one_after_the_other(
+    emulator_and_demo: tuple[WeChatEmulator, str],
+) -> None:
+    # The browser keeps cookie paths (Django's test client does not): both logins must
+    # see the one nonce, so the first tab is not taken for another browser.
+    _emulator, site = emulator_and_demo
+    with browser_page(locale="en-US") as first:
+        first.route("https://thirdwx.qlogo.cn/**", lambda route: route.abort())
+        second = first.context.new_page()
+        for page in (first, second):
+            page.goto(site + "/login/")
+            page.click("#wechat-login")
+            page.wait_for_load_state()
+        first.click("button[value='approve']")
+        first.wait_for_load_state()
+        assert first.locator("#logged-in").inner_text() == "Logged in as 张伟."
+
+
+WECHAT_UA = (
+    "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120 "
+    "Mobile Safari/537.36 MicroMessenger/8.0.47.2560(0x28002F35) NetType/WIFI Language/zh_CN"
+)
+
+
+@pytest.mark.parametrize(
+    ("locale", "title"), [("zh-CN", "请在微信中打开此页面"), ("en-US", "Open this page in WeChat")]
+)
+def test_a_wechat_only_page_outside_wechat(
+    emulator_and_demo: tuple[WeChatEmulator, str], locale: str, title: str
+) -> None:
+    _emulator, site = emulator_and_demo
+    with browser_page(locale=locale) as page:
+        page.goto(site + "/me/")
+        assert page.locator("h1").inner_text() == title
+        assert page.locator(".qr svg").count() == 1
+        assert page.locator("a.url").inner_text() == site + "/me/"
+        screenshot(page, f"open-in-wechat-{locale}.png")
+
+
+def test_a_wechat_only_page_inside_wechat(emulator_and_demo: tuple[WeChatEmulator, str]) -> None:
+    emulator, site = emulator_and_demo
+    with browser_page(locale="zh-CN") as page:
+        context = page.context.browser.new_context(locale="zh-CN", user_agent=WECHAT_UA)
+        inside = context.new_page()
+        inside.route("https://thirdwx.qlogo.cn/**", lambda route: route.abort())
+        inside.goto(site + "/me/")
+        assert inside.url.startswith(emulator.url + "/connect/oauth2/authorize?")
+        inside.click("button[value='approve']")
+        inside.wait_for_load_state()
+        assert inside.url == site + "/me/"
+        assert inside.locator("#logged-in").inner_text() == "已登录：张伟。"

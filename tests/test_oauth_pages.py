@@ -62,7 +62,7 @@ def test_the_qr_code_encodes_the_url(pages: None, client: Client) -> None:
     import segno
 
     response = client.get("/plain/?a=1", headers={"user-agent": DESKTOP_UA})
-    expected = segno.make("http://testserver/plain/?a=1", error="m").svg_inline(scale=4, border=2)
+    expected = segno.make("http://testserver/plain/?a=1", error="m").svg_inline(scale=5, border=2)
     assert expected in response.content.decode()
 
 

@@ -35,7 +35,7 @@ def _qr_svg(url: str) -> str:
         import segno
     except ImportError:
         return ""
-    svg: str = segno.make(url, error="m").svg_inline(scale=4, border=2)
+    svg: str = segno.make(url, error="m").svg_inline(scale=5, border=2)
     return svg
 
 

@@ -9,6 +9,7 @@ never a 500. Each step is a method a subclass may override.
 from __future__ import annotations
 
 import logging
+import posixpath
 from typing import Any
 from urllib.parse import urlencode
 
@@ -39,7 +40,14 @@ from .state import (
     valid_nonce,
 )
 
-__all__ = ["OAuthCallbackView", "OAuthLoginView", "error_page", "login_url", "safe_next"]
+__all__ = [
+    "OAuthCallbackView",
+    "OAuthLoginView",
+    "cookie_path",
+    "error_page",
+    "login_url",
+    "safe_next",
+]
 
 logger = logging.getLogger("django_wechat.oauth")
 
@@ -58,6 +66,14 @@ def login_url(account: str = DEFAULT_ACCOUNT, next_url: str = "", scope: str = "
     url = reverse("wechat:oauth_login", kwargs={"account": account})
     query = {k: v for k, v in (("next", next_url), ("scope", scope)) if v}
     return f"{url}?{urlencode(query)}" if query else url
+
+
+def cookie_path(account: str) -> str:
+    """The path of :data:`~django_wechat.oauth.state.BINDING_COOKIE`: the part the login and
+    callback URLs share (``/wechat/oauth/``), so the browser sends it to both."""
+    login_path = reverse("wechat:oauth_login", kwargs={"account": account})
+    callback = reverse("wechat:oauth_callback", kwargs={"account": account})
+    return posixpath.commonpath([login_path, callback]).rstrip("/") + "/"
 
 
 def safe_next(request: HttpRequest, value: str | None) -> str:
@@ -130,7 +146,7 @@ class OAuthLoginView(View):
             BINDING_COOKIE,
             nonce,
             max_age=wechat_settings.OAUTH_STATE_TIMEOUT,
-            path=callback,
+            path=cookie_path(acc.name),
             secure=request.is_secure(),
             httponly=True,
             # Lax: sent on WeChat's top-level redirect back to us, never on cross-site POSTs.
@@ -147,7 +163,8 @@ class OAuthCallbackView(View):
     """``wechat:oauth_callback``: state checked, the code exchanged once, the follower
     logged in, then a redirect to ``next``. A second load gets the first one's outcome."""
 
-    http_method_names = ["get", "head"]  # noqa: RUF012 - as Django declares it
+    # Not HEAD: a link checker's HEAD would use the code up.
+    http_method_names = ["get"]  # noqa: RUF012 - as Django declares it
 
     def get(self, request: HttpRequest, account: str) -> HttpResponse:
         acc = _account(account)
@@ -165,9 +182,8 @@ class OAuthCallbackView(View):
                 return error_page(request, acc, Reason(outcome.failure), state)
             if not first:
                 self.replay(request, outcome)
-            response = HttpResponseRedirect(outcome.next)
-            response.delete_cookie(BINDING_COOKIE, path=request.path)
-            return response
+            # The cookie stays: another tab's login in this browser is still bound to it.
+            return HttpResponseRedirect(safe_next(request, outcome.next))
         except LoginFailure as failure:
             logger.warning("WeChat login for account %r failed: %s", acc.name, failure)
             return error_page(request, acc, failure.reason, state)

@@ -12,4 +12,5 @@ urlpatterns = [
     path("jssdk/", views.jssdk, name="jssdk"),
     path("login/", views.wechat_login, name="login"),
     path("logout/", views.wechat_logout, name="logout"),
+    path("me/", views.me, name="me"),
 ]

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from django_wechat import get_client
 from django_wechat.conf import wechat_settings
 from django_wechat.exceptions import APIError, TransportError, WeChatError
+from django_wechat.oauth.decorators import wechat_login_required
 
 from .menu import DEFAULT_MENU
 
@@ -116,3 +117,10 @@ def wechat_logout(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         logout(request)
     return redirect("demo:login")
+
+
+@wechat_login_required(scope="snsapi_userinfo")
+def me(request: HttpRequest) -> HttpResponse:
+    """A page for logged-in followers only: inside WeChat it sends them through the login,
+    elsewhere it says to open it in WeChat (with a QR code)."""
+    return wechat_login(request)
