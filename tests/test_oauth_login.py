@@ -14,7 +14,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.cache import caches
 from django.test import Client
 
-from django_wechat.cache import oauth_state_key
+from django_wechat.cache import oauth_claim_key, oauth_state_key
 from django_wechat.conf import get_account
 from django_wechat.models import WeChatUser
 from django_wechat.oauth.adapter import WeChatAdapter
@@ -683,3 +683,78 @@ def test_the_error_page_speaks_the_followers_language(
     text = page_of(response)
     assert f"<title>{title}</title>" in text
     assert f">{button}</a>" in text
+
+
+# --- a shared cache, the unexpected, a busy first load, WeChat's own page -----------------------
+
+
+@pytest.mark.redis
+def test_the_login_on_redis(
+    client: Client, wechat_emulator: WeChatEmulator, redis_cache: str
+) -> None:
+    params = start_login(client, next="/after/")
+    assert caches[redis_cache].get(oauth_state_key(params["state"]))["next"] == "/after/"
+    callback = consent(wechat_emulator, params)
+    fresh = Client()  # the cookies lost on the way
+    assert fresh.get(callback)["Location"] == "/after/"
+    assert client.get(callback)["Location"] == "/after/"
+    assert logged_in_user(fresh) == logged_in_user(client)
+    assert wechat_emulator.count(EXCHANGE) == 1
+    # A callback on another worker finds nothing in its local memory: only the shared cache.
+    assert caches["default"].get(oauth_state_key(params["state"])) is None
+
+
+class BrokenAdapter(WeChatAdapter):
+    def create_user(self, request: Any, wechat_user: Any) -> Any:
+        raise RuntimeError("the user table is on fire")
+
+
+def test_anything_unexpected_is_a_page_not_a_500(
+    client: Client, wechat_emulator: WeChatEmulator, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.WECHAT = {**settings.WECHAT, "OAUTH_ADAPTER": f"{__name__}.BrokenAdapter"}
+    params = start_login(client)
+    callback = consent(wechat_emulator, params)
+    with caplog.at_level(logging.ERROR, logger="django_wechat"):
+        first = client.get(callback)
+    second = client.get(callback)
+    assert first.status_code == second.status_code == 502
+    assert "Something went wrong on the site." in page_of(second)
+    assert "the user table is on fire" in caplog.text  # with its traceback, for the team
+    assert WeChatUser.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_load_that_waits_too_long_is_a_page(
+    wechat_emulator: WeChatEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django_wechat.oauth import state as login_state
+
+    monkeypatch.setattr(login_state, "WAIT_FOR_OUTCOME", 0.2)
+    params = start_login(Client())
+    callback = consent(wechat_emulator, params)
+    wechat_emulator.fail("delay", api=EXCHANGE, delay=1.0)
+    results: dict[str, Any] = {}
+    first = threading.Thread(target=lambda: results.update(first=Client().get(callback)))
+    first.start()
+    claim = oauth_claim_key(params["state"])
+    while caches["default"].get(claim) is None and first.is_alive():
+        threading.Event().wait(0.02)  # until the first load has claimed the state
+    second = Client().get(callback)
+    first.join()
+    assert results["first"].status_code == 302
+    assert second.status_code == 502
+    assert "Another load of this page is still logging you in." in page_of(second)
+
+
+def test_a_redirect_domain_wechat_refuses_is_wechats_page(
+    client: Client, wechat_emulator: WeChatEmulator
+) -> None:
+    import requests
+
+    # WeChat shows 10003 on its own page and never comes back: nothing of ours can run.
+    wechat_emulator.state().oauth_domains.discard("testserver")
+    params = start_login(client)
+    page = requests.get(f"{wechat_emulator.url}/connect/oauth2/authorize", params=params, timeout=5)
+    assert page.status_code == 400
+    assert "10003" in page.text
