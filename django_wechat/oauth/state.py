@@ -65,9 +65,9 @@ def new_nonce() -> str:
     return get_random_string(32)
 
 
-def valid_nonce(value: str | None) -> bool:
+def valid_nonce(value: str) -> bool:
     """Is ``value`` a nonce we could have set?"""
-    return bool(value) and _NONCE_RE.fullmatch(value or "") is not None
+    return _NONCE_RE.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)

@@ -132,10 +132,9 @@ class OAuthLoginView(View):
         if scope not in SCOPES:
             logger.warning("WeChat login for account %r refused: scope %r", acc.name, scope)
             return error_page(request, acc, Reason.SCOPE_INVALID)
-        nonce = request.COOKIES.get(BINDING_COOKIE)
+        nonce = request.COOKIES.get(BINDING_COOKIE, "")
         if not valid_nonce(nonce):
             nonce = new_nonce()
-        assert nonce is not None  # noqa: S101 - for mypy
         state = issue_state(acc.name, scope, safe_next(request, request.GET.get("next")), nonce)
         callback = reverse("wechat:oauth_callback", kwargs={"account": acc.name})
         url = get_client(acc.name).oauth.authorize_url(
@@ -213,16 +212,17 @@ class OAuthCallbackView(View):
         """The first load: authenticate, ``login()``, the adapter's hook and the signal."""
         user = authenticate(request, wechat_code=code, wechat_account=account.name)
         result = login_result(request)
-        if user is None or result is None or result.failure is not None:
-            if result is None:
-                logger.error(
-                    "WeChat login for account %r: %s is not in AUTHENTICATION_BACKENDS.",
-                    account.name,
-                    BACKEND,
-                )
-                return Outcome(failure=Reason.NOT_CONFIGURED.value)
-            assert result.failure is not None  # noqa: S101 - for mypy
+        if result is None:
+            logger.error(
+                "WeChat login for account %r: %s is not in AUTHENTICATION_BACKENDS.",
+                account.name,
+                BACKEND,
+            )
+            return Outcome(failure=Reason.NOT_CONFIGURED.value)
+        if result.failure is not None:
             return Outcome(failure=result.failure.reason.value)
+        if user is None:  # another backend took the credentials and refused them
+            return Outcome(failure=Reason.ERROR.value)
         login(request, user)
         get_adapter().login(request, result.wechat_user, result.created)
         wechat_user_logged_in.send(
