@@ -399,6 +399,7 @@ def test_a_state_is_for_one_account(client: Client, wechat_emulator: WeChatEmula
     assert wechat_emulator.count(EXCHANGE) == 0
 
 
+@pytest.mark.slow
 def test_the_state_lives_oauth_state_timeout(
     client: Client, wechat_emulator: WeChatEmulator, settings: Any
 ) -> None:

@@ -150,3 +150,49 @@ def test_a_wrong_oauth_setting_is_an_error(settings: Any, key: str, value: Any) 
         (problem,) = check_oauth_settings()
     assert problem.id == "wechat.E020"
     assert key in problem.msg
+
+
+# --- the model, as follower sync will fill it ----------------------------------------------------
+
+
+def test_update_profile_takes_user_info_and_keeps_what_is_known() -> None:
+    from datetime import UTC, datetime
+
+    wechat_user = WeChatUser(
+        account="default", openid="o-1", nickname="张伟", avatar_url="https://a/1"
+    )
+    # cgi-bin/user/info since 2021-12-27: no nickname or avatar, blank sex and region.
+    wechat_user.update_profile(
+        {
+            "subscribe": 1,
+            "openid": "o-1",
+            "nickname": "",
+            "headimgurl": "",
+            "language": "zh_CN",
+            "subscribe_time": 1700000000,
+            "unionid": "u-1",
+            "remark": "老客户",
+            "tagid_list": [2, 100],
+        }
+    )
+    wechat_user.save()
+    wechat_user.refresh_from_db()
+    assert (wechat_user.nickname, wechat_user.avatar_url) == ("张伟", "https://a/1")
+    assert wechat_user.subscribed is True
+    assert wechat_user.subscribed_at == datetime.fromtimestamp(1700000000, UTC)
+    assert (wechat_user.language, wechat_user.remark) == ("zh_CN", "老客户")
+    assert wechat_user.tag_ids == [2, 100]
+    assert wechat_user.unionid == "u-1"
+    wechat_user.update_profile({"subscribe": 0, "openid": "o-1"})
+    assert wechat_user.subscribed is False
+    assert wechat_user.profile["subscribe"] == 0
+    assert wechat_user.profile["remark"] == "老客户"
+
+
+def test_one_openid_per_account() -> None:
+    from django.db import IntegrityError, transaction
+
+    WeChatUser.objects.create(account="default", openid="o-1")
+    WeChatUser.objects.create(account="plain", openid="o-1")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        WeChatUser.objects.create(account="default", openid="o-1")
