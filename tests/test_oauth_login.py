@@ -759,3 +759,24 @@ def test_a_redirect_domain_wechat_refuses_is_wechats_page(
     page = requests.get(f"{wechat_emulator.url}/connect/oauth2/authorize", params=params, timeout=5)
     assert page.status_code == 400
     assert "10003" in page.text
+
+
+@pytest.mark.parametrize(
+    ("api", "call"),
+    [
+        (EXCHANGE, lambda client, code: client.oauth.fetch_access_token(code)),
+        ("sns/jscode2session", lambda client, code: client.miniprogram.code_to_session(code)),
+    ],
+)
+def test_a_code_exchange_answered_minus_one_is_not_repeated(
+    wechat_emulator: WeChatEmulator, api: str, call: Any
+) -> None:
+    from django_wechat import get_client
+    from django_wechat.exceptions import APIError
+
+    # WeChat may have used the code up before answering -1: a retry would get 40163.
+    wechat_emulator.fail("errcode", api=api, errcode=-1)
+    with pytest.raises(APIError) as excinfo:
+        call(get_client(), wechat_emulator.js_code("o-demo-follower-1"))
+    assert excinfo.value.errcode == -1
+    assert wechat_emulator.count(api) == 1
