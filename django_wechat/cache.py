@@ -47,6 +47,10 @@ __all__ = [
     "failure_key",
     "key_prefixes",
     "lock_key",
+    "oauth_claim_key",
+    "oauth_code_key",
+    "oauth_outcome_key",
+    "oauth_state_key",
     "signature_key",
     "signature_prefix",
 ]
@@ -193,3 +197,30 @@ def _redis_compare_and_delete(cache: BaseCache, key: str, value: str) -> bool:
         logger.debug("Compare-and-delete failed on %s; falling back", key, exc_info=True)
         return False
     return True
+
+
+# --- web OAuth login (django_wechat.oauth) -------------------------------------------------
+# States are letters and digits we generated; a code is WeChat's secret, so its key holds
+# only a digest of it.
+
+
+def oauth_state_key(state: str) -> str:
+    """What a login ``state`` stands for: account, scope, ``next``, the browser binding."""
+    return f"{PREFIX}oauth:state:{state}"
+
+
+def oauth_claim_key(state: str) -> str:
+    """The claim the first callback with ``state`` takes; a later load waits on it."""
+    return f"{PREFIX}oauth:claim:{state}"
+
+
+def oauth_outcome_key(state: str) -> str:
+    """The outcome of the callback with ``state``, replayed to a second load."""
+    return f"{PREFIX}oauth:outcome:{state}"
+
+
+def oauth_code_key(app_id: str, code: str) -> str:
+    """Marks a code as exchanged: WeChat's codes work once, and a failed exchange may have
+    used one up (so it is never sent twice)."""
+    digest = hashlib.sha256(f"{app_id}:{code}".encode()).hexdigest()
+    return f"{PREFIX}oauth:code:{digest}"

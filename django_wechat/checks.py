@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from .conf import (
@@ -260,3 +261,43 @@ def _outside(value: Any, choices: type[StrEnum]) -> str:
     """The allowed values, comma-separated, when ``value`` is none of ``choices``; else ``""``."""
     allowed = [choice.value for choice in choices]
     return "" if value in allowed else ", ".join(allowed)
+
+
+@register(CHECK_TAG)
+def check_oauth_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``WECHAT["OAUTH_ADAPTER"]`` must import, ``OAUTH_STATE_TIMEOUT`` be positive
+    (**wechat.E020**)."""
+    raw = getattr(settings, "WECHAT", None)
+    if not isinstance(raw, dict):
+        return []  # validate() reports it
+    problems: list[CheckMessage] = []
+    adapter = raw.get("OAUTH_ADAPTER", DEFAULTS["OAUTH_ADAPTER"])
+    try:
+        import_string(adapter)
+    except (ImportError, TypeError, ValueError):
+        problems.append(
+            Error(
+                _("WECHAT['OAUTH_ADAPTER'] is %(value)r, which cannot be imported.")
+                % {"value": adapter},
+                hint=_(
+                    "Name a subclass of django_wechat.oauth.adapter.WeChatAdapter by its "
+                    "dotted path, or leave the setting out."
+                ),
+                id="wechat.E020",
+            )
+        )
+    timeout = raw.get("OAUTH_STATE_TIMEOUT", DEFAULTS["OAUTH_STATE_TIMEOUT"])
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
+        problems.append(
+            Error(
+                _(
+                    "WECHAT['OAUTH_STATE_TIMEOUT'] must be a positive number of seconds, "
+                    "not %(value)r."
+                )
+                % {"value": timeout},
+                hint=_("Leave it out for the default (%(default)s).")
+                % {"default": DEFAULTS["OAUTH_STATE_TIMEOUT"]},
+                id="wechat.E020",
+            )
+        )
+    return problems

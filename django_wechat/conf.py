@@ -59,6 +59,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_SIZE": 256 * 1024,
     # A signed request older or newer than this many seconds is refused as a replay.
     "TIMESTAMP_TOLERANCE": 300,
+    # The web OAuth login (django_wechat.oauth): the adapter that makes users, and how
+    # long a login may take from our redirect to WeChat's callback.
+    "OAUTH_ADAPTER": "django_wechat.oauth.adapter.WeChatAdapter",
+    "OAUTH_STATE_TIMEOUT": 600,
 }
 
 #: Per-account keys and their defaults; ``None`` marks a required key.
@@ -124,6 +128,8 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "TIMEOUT": float,
     "MAX_BODY_SIZE": int,
     "TIMESTAMP_TOLERANCE": int,
+    "OAUTH_ADAPTER": str,
+    "OAUTH_STATE_TIMEOUT": int,
 }
 
 
@@ -145,6 +151,8 @@ class WeChatSettings:
     TIMEOUT: float
     MAX_BODY_SIZE: int
     TIMESTAMP_TOLERANCE: int
+    OAUTH_ADAPTER: str
+    OAUTH_STATE_TIMEOUT: int
     #: Every configured account by name, after the system checks found no error.
     accounts: dict[str, Account]
 

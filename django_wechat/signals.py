@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-__all__ = ["message_received"]
+__all__ = ["message_received", "wechat_user_logged_in"]
 
 #: Sent once for every message or event accepted by the callback (signature checked,
 #: decrypted, parsed, not a duplicate of one already handled), before the ``@handler``
@@ -36,3 +36,18 @@ __all__ = ["message_received"]
 #: ``request``
 #:     The :class:`~django.http.HttpRequest` of the callback.
 message_received = Signal()
+
+#: Sent once per WeChat login, by the login callback view after ``login()``: when the
+#: follower is logged in (a second load of the same callback does not send it again).
+#:
+#: Arguments receivers get:
+#:
+#: ``sender``
+#:     The :class:`~django_wechat.conf.Account` the follower logged in through.
+#: ``wechat_user``
+#:     The :class:`~django_wechat.models.WeChatUser`; ``wechat_user.user`` is the user.
+#: ``created``
+#:     True when this login made the Django user (a sign-up).
+#: ``request``
+#:     The :class:`~django.http.HttpRequest` of the callback.
+wechat_user_logged_in = Signal()

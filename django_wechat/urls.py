@@ -16,7 +16,7 @@ would cost every callback a nested resolver (a few µs).
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from .views import CallbackView
 
@@ -24,4 +24,5 @@ app_name = "wechat"
 
 urlpatterns = [
     path("callback/<str:account>/", CallbackView.as_view(), name="callback"),
+    path("oauth/", include("django_wechat.oauth.urls")),
 ]

@@ -652,6 +652,95 @@ ZH_HANS = {
     "No account named %(account)s; configured: %(accounts)s.": (
         "没有名为 %(account)s 的公众号；已配置的公众号：%(accounts)s。"
     ),
+    # --- oauth/ (the WeChat login), models/users.py, admin/users.py ---------------------------
+    "Django user": "Django 用户",
+    "WECHAT['OAUTH_ADAPTER'] is %(value)r, which cannot be imported.": (
+        "WECHAT['OAUTH_ADAPTER'] 为 %(value)r，无法导入。"
+    ),
+    "Name a subclass of django_wechat.oauth.adapter.WeChatAdapter by its dotted path, or "
+    "leave the setting out.": (
+        "请用点分路径指定 django_wechat.oauth.adapter.WeChatAdapter 的子类，或删除该设置。"
+    ),
+    "WECHAT['OAUTH_STATE_TIMEOUT'] must be a positive number of seconds, not %(value)r.": (
+        "WECHAT['OAUTH_STATE_TIMEOUT'] 必须是正的秒数，而不是 %(value)r。"
+    ),
+    "The account's name in settings.WECHAT.": "该公众号在 settings.WECHAT 中的名称。",
+    "openid": "openid",
+    "unionid": "unionid",
+    "Blank when WeChat sent none (scope snsapi_base, no open platform).": (
+        "微信未提供时为空（snsapi_base 授权，或未绑定开放平台）。"
+    ),
+    "user": "用户",
+    "nickname": "昵称",
+    "avatar URL": "头像地址",
+    "subscribed": "已关注",
+    "Whether they follow the account; unknown until a follower sync says.": (
+        "是否关注了公众号；同步粉丝之前未知。"
+    ),
+    "subscribed at": "关注时间",
+    "language": "语言",
+    "remark": "备注",
+    "tag ids": "标签 ID",
+    "profile": "资料",
+    "The profile as WeChat last sent it (never a token).": (
+        "微信最近一次返回的用户资料（不含任何令牌）。"
+    ),
+    "created at": "创建时间",
+    "WeChat user": "微信用户",
+    "WeChat users": "微信用户",
+    "Open this page in WeChat": "请在微信中打开此页面",
+    "This page logs you in with WeChat: scan the code or open the link in WeChat.": (
+        "此页面需用微信登录：请用微信扫描二维码，或在微信中打开链接。"
+    ),
+    "You did not allow the login": "你没有允许登录",
+    "You chose not to let this site know who you are on WeChat.": (
+        "你选择了不让本网站获取你的微信身份。"
+    ),
+    "This login link is incomplete": "登录链接不完整",
+    "The link WeChat sent you back with is missing its state.": (
+        "微信跳转回来的链接缺少 state 参数。"
+    ),
+    "This login has expired": "登录已过期",
+    "A login must be finished within a few minutes, and each link works once.": (
+        "登录须在几分钟内完成，且每个链接只能使用一次。"
+    ),
+    "This login was started elsewhere": "此次登录是在别处发起的",
+    "The login link belongs to another browser or tab.": "该登录链接属于另一个浏览器或标签页。",
+    "This login link is wrong": "登录链接有误",
+    "The scope must be snsapi_base or snsapi_userinfo.": (
+        "scope 必须是 snsapi_base 或 snsapi_userinfo。"
+    ),
+    "WeChat did not accept this login": "微信未接受此次登录",
+    "The authorization code was invalid, expired or already used.": (
+        "授权码无效、已过期或已被使用。"
+    ),
+    "This login was already used": "此次登录已被使用",
+    "The authorization code was used by another login.": "该授权码已被另一次登录使用。",
+    "Please use the full service": "请使用完整服务",
+    "You are viewing a snapshot of this page. Tap “使用完整服务” (Use full service) at the "
+    "bottom right to log in.": ("你正在浏览此页面的快照。请点击右下角的“使用完整服务”以登录。"),
+    "Sign-up is closed": "暂不开放注册",
+    "This site does not accept new users through WeChat.": "本网站不接受通过微信注册新用户。",
+    "This account is disabled": "该账号已停用",
+    "The user linked to your WeChat account may not log in.": "与你的微信关联的用户不能登录。",
+    "WeChat refused the login": "微信拒绝了登录",
+    "WeChat did not accept the site's request. The site's team has been told.": (
+        "微信没有接受本网站的请求。已通知网站管理员。"
+    ),
+    "WeChat could not be reached": "无法连接微信",
+    "The site could not talk to WeChat just now.": "本网站暂时无法与微信通信。",
+    "The login is still in progress": "登录仍在进行中",
+    "Another load of this page is still logging you in.": "此页面的另一次加载仍在为你登录。",
+    "WeChat login is not set up": "尚未设置微信登录",
+    "The site's WeChat login is not configured. The site's team has been told.": (
+        "本网站的微信登录尚未配置。已通知网站管理员。"
+    ),
+    "The login failed": "登录失败",
+    "Something went wrong on the site. The site's team has been told.": (
+        "网站出了点问题。已通知网站管理员。"
+    ),
+    "Try again": "重试",
+    "Snapshot page (browse only)": "快照页（仅浏览）",
 }
 
 

@@ -25,6 +25,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "django_wechat.oauth.backends.WeChatBackend",
+]
 ROOT_URLCONF = "tests.urls"
 TEMPLATES = [
     {

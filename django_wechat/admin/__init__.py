@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from .menus import MenuAdmin
+from .users import WeChatUserAdmin
 
-__all__ = ["MenuAdmin"]
+__all__ = ["MenuAdmin", "WeChatUserAdmin"]

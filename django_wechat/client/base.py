@@ -56,6 +56,9 @@ NOT_REPEATABLE: Mapping[str, Any] = {
     ),
 }
 
+#: The code exchanges: never repeated, not even after errcode -1.
+SINGLE_USE_CODES = frozenset({"sns/oauth2/access_token", "sns/jscode2session"})
+
 
 # The frames of the calls below hold the AppSecret, access_tokens, tickets or codes in
 # their locals (a query string, a JSON body, an answer). Django's error reports (the
@@ -305,7 +308,9 @@ class BaseClient:
             return response
         result = _decode(response, api)
         errcode = _errcode(result)
-        if errcode == BUSY_ERRCODE and may_retry:
+        # A code exchange answered -1 may still have used the code up: its retry gets
+        # 40163 "code been used" (developers.weixin.qq.com community), so none is.
+        if errcode == BUSY_ERRCODE and may_retry and api not in SINGLE_USE_CODES:
             return _Again("errcode -1")
         if errcode:
             # Not the response: its URL holds the access_token (or the AppSecret, a

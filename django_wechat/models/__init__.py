@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from .menus import Button, Menu
+from .users import WeChatUser
 
-__all__ = ["Button", "Menu"]
+__all__ = ["Button", "Menu", "WeChatUser"]

@@ -10,4 +10,7 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("account/menu/", views.push_menu, name="push_menu"),
     path("jssdk/", views.jssdk, name="jssdk"),
+    path("login/", views.wechat_login, name="login"),
+    path("logout/", views.wechat_logout, name="logout"),
+    path("me/", views.me, name="me"),
 ]

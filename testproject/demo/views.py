@@ -1,4 +1,4 @@
-"""The demo's pages: the account (followers and menu) and a JS-SDK page.
+"""The demo's pages: the account (followers and menu), a JS-SDK page and a WeChat login.
 
 Every WeChat call goes through ``get_client()``; when WeChat (or the emulator) fails, the
 page says so in words instead of answering 500.
@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_POST
 from django_wechat import get_client
 from django_wechat.conf import wechat_settings
 from django_wechat.exceptions import APIError, TransportError, WeChatError
+from django_wechat.oauth.decorators import wechat_login_required
 
 from .menu import DEFAULT_MENU
 
@@ -99,3 +101,26 @@ def jssdk(request: HttpRequest) -> HttpResponse:
     except WeChatError as exc:
         error = describe(exc)
     return render(request, "demo/jssdk.html", {"error": error})
+
+
+def wechat_login(request: HttpRequest) -> HttpResponse:
+    """ "Log in with WeChat": a link through the login (and WeChat's consent page, here the
+    emulator's) back to this page, which then shows who is logged in."""
+    wechat_user = None
+    if request.user.is_authenticated:
+        wechat_user = request.user.wechat_users.order_by("-updated_at").first()  # type: ignore[union-attr]
+    return render(request, "demo/login.html", {"wechat_user": wechat_user})
+
+
+def wechat_logout(request: HttpRequest) -> HttpResponse:
+    """Log out (POST), back to the login page."""
+    if request.method == "POST":
+        logout(request)
+    return redirect("demo:login")
+
+
+@wechat_login_required(scope="snsapi_userinfo")
+def me(request: HttpRequest) -> HttpResponse:
+    """A page for logged-in followers only: inside WeChat it sends them through the login,
+    elsewhere it says to open it in WeChat (with a QR code)."""
+    return wechat_login(request)

@@ -36,6 +36,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "django_wechat.oauth.backends.WeChatBackend",
+]
 ROOT_URLCONF = "testproject.urls"
 TEMPLATES = [
     {

@@ -112,6 +112,8 @@ class Code:
     scope: str
     expires_at: float
     used: bool = False
+    #: Given on a snapshot page (快照页): exchanged for a virtual user, ``is_snapshotuser: 1``.
+    snapshot: bool = False
 
 
 @dataclass
@@ -163,14 +165,18 @@ class Follower:
         }
 
     def sns_info(self) -> dict[str, Any]:
-        """``sns/userinfo`` for this follower (after snsapi_userinfo consent)."""
+        """``sns/userinfo`` for this follower (after snsapi_userinfo consent).
+
+        Since 2021-10 WeChat keeps the sex and region fields but blanks them (用户信息相关
+        接口调整公告): nickname and avatar are all it still tells.
+        """
         return {
             "openid": self.openid,
             "nickname": self.nickname,
-            "sex": self.sex,
-            "province": self.province,
-            "city": self.city,
-            "country": self.country,
+            "sex": 0,
+            "province": "",
+            "city": "",
+            "country": "",
             "headimgurl": self.headimgurl,
             "privilege": [],
             "unionid": self.unionid,

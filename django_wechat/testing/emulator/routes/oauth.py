@@ -26,6 +26,7 @@ from ..state import (
     AccountState,
     Code,
     Emulator,
+    Follower,
     Token,
     new_token,
 )
@@ -105,14 +106,57 @@ def _redirect(redirect_uri: str, **params: str) -> Reply:
     return Reply.redirect(urlunsplit(parts._replace(query=urlencode(query), fragment="")))
 
 
-def _approve(emulator: Emulator, state: AccountState, params: dict[str, str], openid: str) -> Reply:
+def _approve(
+    emulator: Emulator,
+    state: AccountState,
+    params: dict[str, str],
+    openid: str,
+    snapshot: bool = False,
+) -> Reply:
     if openid not in state.followers:
         raise _PageError("", _("Choose one of the demo followers."))
     code = secrets.token_urlsafe(24)
     emulator.codes[code] = Code(
-        state.app_id, openid, params["scope"], emulator.clock.now() + CODE_TTL
+        state.app_id, openid, params["scope"], emulator.clock.now() + CODE_TTL, snapshot=snapshot
     )
     return _redirect(params["redirect_uri"], code=code, state=params["state"])
+
+
+# --- snapshot pages and open-platform followers -----------------------------------------------
+
+
+def snapshot_openid(openid: str) -> str:
+    """The virtual openid a snapshot page (快照页) gives ``openid``'s follower: WeChat's
+    announcement of 2022-05-09 says openid and unionid there are "虚拟账号数据"."""
+    return "o-snapshot-" + openid.removeprefix("o-")
+
+
+def add_follower(
+    emulator: Emulator,
+    account: str,
+    openid: str,
+    *,
+    nickname: str = "",
+    unionid: str = "",
+    **fields: Any,
+) -> Follower:
+    """Add a follower to ``account`` (a name or AppID); ``unionid`` links them to the same
+    person's openid in another account of the open platform (开放平台)::
+
+        add_follower(emulator, "shop", "o-shop-1", nickname="张伟",
+                     unionid=emulator.state().followers["o-demo-follower-1"].unionid)
+    """
+    with emulator.lock:
+        state = emulator.state(account)
+        follower = Follower(
+            openid=openid,
+            nickname=nickname or openid,
+            unionid=unionid,
+            subscribe_time=int(emulator.clock.now()),
+            **fields,
+        )
+        state.followers[openid] = follower
+        return follower
 
 
 def _language(request: Request) -> str:
@@ -159,10 +203,12 @@ def confirm(emulator: Emulator, request: Request) -> Reply:
     with translation.override(_language(request)):
         try:
             state, params = _params(emulator, form)
-            if form.get("action") != "approve":
+            action = form.get("action")
+            if action not in ("approve", "snapshot"):
                 # 网页授权 doc: "若用户禁止授权，则重定向后不会带上code参数，仅会带上state参数".
                 return _redirect(params["redirect_uri"], state=params["state"])
-            return _approve(emulator, state, params, form.get("openid", ""))
+            openid = form.get("openid", "")
+            return _approve(emulator, state, params, openid, snapshot=action == "snapshot")
         except _PageError as error:
             return _error_page(error)
 
@@ -186,6 +232,7 @@ def _consent_page(state: AccountState, params: dict[str, str]) -> str:
     title = _("WeChat authorization (emulator)")
     intro = _("This is the django_wechat emulator: choose who you are.")
     allow, deny = _("Allow"), _("Deny")
+    snapshot = _("Snapshot page (browse only)")
     return (
         f"<!doctype html><html lang='{escape(translation.get_language())}'><head>"
         "<meta charset='utf-8'>"
@@ -200,6 +247,7 @@ def _consent_page(state: AccountState, params: dict[str, str]) -> str:
         f"<form method='post' action='/{CONFIRM}'>{hidden}<ul>{choices}</ul>"
         f"<button type='submit' name='action' value='approve'>{escape(allow)}</button>"
         f"<button type='submit' name='action' value='deny'>{escape(deny)}</button>"
+        f"<button type='submit' name='action' value='snapshot'>{escape(snapshot)}</button>"
         "</form></body></html>"
     )
 
@@ -236,8 +284,10 @@ def _token_answer(emulator: Emulator, state: AccountState, token: Token, refresh
         "openid": token.openid,
         "scope": token.scope,
     }
-    if token.scope == "snsapi_userinfo":
-        answer["unionid"] = state.followers[token.openid].unionid
+    unionid = state.followers[token.openid].unionid
+    # Only with snsapi_userinfo, and only for accounts bound to an open platform.
+    if token.scope == "snsapi_userinfo" and unionid:
+        answer["unionid"] = unionid
     return Reply.json(answer)
 
 
@@ -249,6 +299,8 @@ def oauth_access_token(emulator: Emulator, request: Request) -> Reply:
     if query.get("grant_type") != "authorization_code":
         raise WeChatFault(40002)
     code = _take_code(emulator, state, query.get("code"), "oauth")
+    if code.snapshot:
+        return _snapshot_answer(emulator, state, code)
     token = _web_token(emulator, state, code.openid, code.scope)
     now = emulator.clock.now()
     refresh = Token(
@@ -262,6 +314,24 @@ def oauth_access_token(emulator: Emulator, request: Request) -> Reply:
     )
     emulator.tokens[refresh.value] = refresh
     return _token_answer(emulator, state, token, refresh.value)
+
+
+def _snapshot_answer(emulator: Emulator, state: AccountState, code: Code) -> Reply:
+    """The token answer for a snapshot page: a virtual openid (and unionid), and the flag
+    that only this answer carries (WxJava PR #3170: "只在getAccessToken接口返回")."""
+    virtual = snapshot_openid(code.openid)
+    token = _web_token(emulator, state, virtual, code.scope)
+    answer: dict[str, Any] = {
+        "access_token": token.value,
+        "expires_in": TOKEN_TTL,
+        "refresh_token": new_token(),
+        "openid": virtual,
+        "scope": code.scope,
+        "is_snapshotuser": 1,
+    }
+    if code.scope == "snsapi_userinfo":
+        answer["unionid"] = "u-snapshot-" + virtual
+    return Reply.json(answer)
 
 
 @route("sns/oauth2/refresh_token", needs_token=False)
@@ -301,7 +371,10 @@ def _web_check(emulator: Emulator, request: Request) -> Token:
 def oauth_userinfo(emulator: Emulator, request: Request) -> Reply:
     """``GET sns/userinfo?access_token&openid&lang``: snsapi_userinfo scope only (48001)."""
     token = _web_check(emulator, request)
-    if token.scope != "snsapi_userinfo":
+    followers = emulator.states[token.app_id].followers
+    # A snapshot page's virtual user gets 48001 too (developers.weixin.qq.com community
+    # thread 0006eec7030d28b7656ea683e55400).
+    if token.scope != "snsapi_userinfo" or token.openid not in followers:
         raise WeChatFault(48001)
     return Reply.json(emulator.states[token.app_id].followers[token.openid].sns_info())
 

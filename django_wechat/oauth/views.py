@@ -1,0 +1,243 @@
+"""The login views: ``wechat:oauth_login`` sends the follower to WeChat, and
+``wechat:oauth_callback`` takes them back and logs them in.
+
+Every failure is the one page ``django_wechat/oauth/error.html`` (status 400, 403 or
+502, translated, with a link to try again), logged at warning without codes or tokens;
+never a 500. Each step is a method a subclass may override.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth import authenticate, login
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+
+from ..client import get_client
+from ..client.oauth import SCOPES
+from ..conf import DEFAULT_ACCOUNT, Account, get_account, wechat_settings
+from ..exceptions import UnknownAccount
+from ..signals import wechat_user_logged_in
+from .adapter import get_adapter
+from .backends import BACKEND, WeChatBackend, login_result
+from .failures import MESSAGES, LoginFailure, Reason
+from .state import (
+    BINDING_COOKIE,
+    LoginState,
+    Outcome,
+    issue_state,
+    load_state,
+    new_nonce,
+    run_once,
+    valid_nonce,
+)
+
+__all__ = [
+    "OAuthCallbackView",
+    "OAuthLoginView",
+    "cookie_path",
+    "error_page",
+    "login_url",
+    "safe_next",
+]
+
+logger = logging.getLogger("django_wechat.oauth")
+
+ERROR_TEMPLATE = "django_wechat/oauth/error.html"
+
+
+def _account(name: str) -> Account:
+    try:
+        return get_account(name)
+    except UnknownAccount:
+        raise Http404(_("No such WeChat account.")) from None
+
+
+def login_url(account: str = DEFAULT_ACCOUNT, next_url: str = "", scope: str = "") -> str:
+    """The path of ``wechat:oauth_login`` for ``account`` with ``next`` and ``scope``."""
+    url = reverse("wechat:oauth_login", kwargs={"account": account})
+    query = {k: v for k, v in (("next", next_url), ("scope", scope)) if v}
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def cookie_path(account: str) -> str:
+    """The path of :data:`~django_wechat.oauth.state.BINDING_COOKIE`: the part the login and
+    callback URLs share (``/wechat/oauth/``), so the browser sends it to both."""
+    login_path = reverse("wechat:oauth_login", kwargs={"account": account})
+    callback = reverse("wechat:oauth_callback", kwargs={"account": account})
+    return posixpath.commonpath([login_path, callback]).rstrip("/") + "/"
+
+
+def safe_next(request: HttpRequest, value: str | None) -> str:
+    """``value`` when it is a URL on this site (``url_has_allowed_host_and_scheme``), else
+    the adapter's ``get_login_redirect_url()`` (``LOGIN_REDIRECT_URL``)."""
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return value
+    return get_adapter().get_login_redirect_url(request)
+
+
+def error_page(
+    request: HttpRequest,
+    account: Account | None,
+    reason: Reason,
+    state: LoginState | None = None,
+) -> HttpResponse:
+    """The page for a failed login: ``django_wechat/oauth/error.html``, its status by reason.
+
+    The context has ``reason``, ``title``, ``message``, ``status``, ``account`` and
+    ``retry_url`` (a new login, with the same ``next`` and scope when known).
+    """
+    failure = LoginFailure(reason)
+    title, message = MESSAGES[failure.reason]
+    retry_url = ""
+    if account is not None:
+        retry_url = login_url(
+            account.name, state.next if state else "", state.scope if state else ""
+        )
+    context = {
+        "reason": failure.reason.value,
+        "title": title,
+        "message": message,
+        "status": failure.status,
+        "account": account,
+        "retry_url": retry_url,
+        "retry_label": _("Try again"),
+    }
+    return render(request, ERROR_TEMPLATE, context, status=failure.status)
+
+
+class OAuthLoginView(View):
+    """``wechat:oauth_login``: a new state, then a redirect to WeChat's authorize page.
+
+    ``?scope=snsapi_base`` (the default: silent, openid only) or ``snsapi_userinfo``
+    (asks for nickname and avatar); ``?next=`` where to go after (checked when the
+    login ends, too).
+    """
+
+    http_method_names = ["get", "head"]  # noqa: RUF012 - as Django declares it
+
+    def get(self, request: HttpRequest, account: str = DEFAULT_ACCOUNT) -> HttpResponse:
+        acc = _account(account)
+        scope = request.GET.get("scope") or "snsapi_base"
+        if scope not in SCOPES:
+            logger.warning("WeChat login for account %r refused: scope %r", acc.name, scope)
+            return error_page(request, acc, Reason.SCOPE_INVALID)
+        nonce = request.COOKIES.get(BINDING_COOKIE, "")
+        if not valid_nonce(nonce):
+            nonce = new_nonce()
+        state = issue_state(acc.name, scope, safe_next(request, request.GET.get("next")), nonce)
+        callback = reverse("wechat:oauth_callback", kwargs={"account": acc.name})
+        url = get_client(acc.name).oauth.authorize_url(
+            self.redirect_uri(request, callback), scope=scope, state=state.value
+        )
+        response = HttpResponseRedirect(url)
+        response.set_cookie(
+            BINDING_COOKIE,
+            nonce,
+            max_age=wechat_settings.OAUTH_STATE_TIMEOUT,
+            path=cookie_path(acc.name),
+            secure=request.is_secure(),
+            httponly=True,
+            # Lax: sent on WeChat's top-level redirect back to us, never on cross-site POSTs.
+            samesite="Lax",
+        )
+        return response
+
+    def redirect_uri(self, request: HttpRequest, callback: str) -> str:
+        """The absolute callback URL; its host must be one of the account's 网页授权域名."""
+        return request.build_absolute_uri(callback)
+
+
+class OAuthCallbackView(View):
+    """``wechat:oauth_callback``: state checked, the code exchanged once, the follower
+    logged in, then a redirect to ``next``. A second load gets the first one's outcome."""
+
+    # Not HEAD: a link checker's HEAD would use the code up.
+    http_method_names = ["get"]  # noqa: RUF012 - as Django declares it
+
+    def get(self, request: HttpRequest, account: str) -> HttpResponse:
+        acc = _account(account)
+        state: LoginState | None = None
+        try:
+            state = self.check_state(request, acc)
+            code = request.GET.get("code", "")
+            if not code:
+                # 网页授权 doc: refused consent comes back with state only. The state is
+                # not used up: the follower may go back and allow.
+                raise LoginFailure(Reason.DENIED, "the follower refused")
+            outcome, first = run_once(state, lambda: self.attempt(request, acc, state, code))
+            if outcome.failure:
+                # The first load logged its own failure.
+                return error_page(request, acc, Reason(outcome.failure), state)
+            if not first:
+                self.replay(request, outcome)
+            # The cookie stays: another tab's login in this browser is still bound to it.
+            return HttpResponseRedirect(safe_next(request, outcome.next))
+        except LoginFailure as failure:
+            logger.warning("WeChat login for account %r failed: %s", acc.name, failure)
+            return error_page(request, acc, failure.reason, state)
+        except Exception:
+            logger.exception("WeChat login for account %r failed", acc.name)
+            return error_page(request, acc, Reason.ERROR, state)
+
+    def check_state(self, request: HttpRequest, account: Account) -> LoginState:
+        """The state WeChat brought back, if it is ours, alive, for this account and this
+        browser (when the browser's cookie came back)."""
+        value = request.GET.get("state", "")
+        if not value:
+            raise LoginFailure(Reason.STATE_MISSING)
+        state = load_state(value)
+        if state is None or state.account != account.name:
+            raise LoginFailure(Reason.STATE_EXPIRED, "an unknown or expired state")
+        nonce = request.COOKIES.get(BINDING_COOKIE)
+        # A browser without our cookie (lost, or spent by a finished login) is trusted on
+        # the state alone: the gap docs/oauth.rst describes.
+        if nonce is not None and valid_nonce(nonce) and not state.matches(nonce):
+            raise LoginFailure(Reason.STATE_OTHER_BROWSER, "the browser's nonce differs")
+        return state
+
+    def attempt(
+        self, request: HttpRequest, account: Account, state: LoginState, code: str
+    ) -> Outcome:
+        """The first load: authenticate, ``login()``, the adapter's hook and the signal."""
+        user = authenticate(request, wechat_code=code, wechat_account=account.name)
+        result = login_result(request)
+        if result is None:
+            logger.error(
+                "WeChat login for account %r: %s is not in AUTHENTICATION_BACKENDS.",
+                account.name,
+                BACKEND,
+            )
+            return Outcome(failure=Reason.NOT_CONFIGURED.value)
+        if result.failure is not None:
+            return Outcome(failure=result.failure.reason.value)
+        if user is None:  # another backend took the credentials and refused them
+            return Outcome(failure=Reason.ERROR.value)
+        login(request, user)
+        get_adapter().login(request, result.wechat_user, result.created)
+        wechat_user_logged_in.send(
+            sender=account, wechat_user=result.wechat_user, created=result.created, request=request
+        )
+        return Outcome(
+            user_pk=str(user.pk), backend=getattr(user, "backend", BACKEND), next=state.next
+        )
+
+    def replay(self, request: HttpRequest, outcome: Outcome) -> None:
+        """A second load of a callback that logged a user in: log the same user in here
+        too (the first load's session cookie may never have reached the browser)."""
+        user: Any = WeChatBackend().get_user(outcome.user_pk)
+        if user is None:
+            raise LoginFailure(Reason.INACTIVE, "the user is gone or inactive")
+        if request.user.is_authenticated and request.user.pk == user.pk:
+            return
+        login(request, user, backend=outcome.backend)
