@@ -25,6 +25,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from .exceptions import ImproperlyConfigured, UnknownAccount
+from .starter import REDIS_CACHES
 
 DEFAULT_ACCOUNT = "default"
 
@@ -72,6 +73,9 @@ ACCOUNT_DEFAULTS: dict[str, Any] = {
 REQUIRED_ACCOUNT_KEYS = tuple(k for k, v in ACCOUNT_DEFAULTS.items() if v is None)
 
 _AES_KEY_RE = re.compile(r"[A-Za-z0-9]{43}")
+# Every AppID WeChat issues (Official Accounts, mini programs, test accounts) is "wx"
+# followed by 16 lower-case hex digits.
+_APP_ID_RE = re.compile(r"wx[0-9a-f]{16}")
 # WeChat's console accepts a callback Token of 3 to 32 letters and digits.
 _TOKEN_RE = re.compile(r"[A-Za-z0-9]{3,32}")
 
@@ -241,8 +245,9 @@ def validate() -> Iterator[Problem]:
             % {"alias": alias},
             _(
                 "Point WECHAT['CACHE'] at a cache every process shares, such as "
-                "django-redis (pip install 'django-wechat-oa[redis]')."
-            ),
+                "django-redis (pip install 'django-wechat-oa[redis]'):\n%(example)s"
+            )
+            % {"example": REDIS_CACHES},
             warning=True,
         )
 
@@ -301,6 +306,20 @@ def _validate_account(where: str, options: Mapping[str, Any]) -> Iterator[Proble
                 )
                 % {"key": key, "where": where},
             )
+    app_id = options.get("APP_ID")
+    if isinstance(app_id, str) and app_id and not _APP_ID_RE.fullmatch(app_id):
+        yield Problem(
+            "wechat.E015",
+            _(
+                "%(where)s['APP_ID'] is %(app_id)r, which is not a WeChat AppID: "
+                "'wx' followed by 16 hexadecimal digits (0-9, a-f)."
+            )
+            % {"where": where, "app_id": app_id},
+            _(
+                "Copy the AppID (开发者ID) from the WeChat console (设置与开发 → 基本配置), "
+                "such as 'wx0123456789abcdef'."
+            ),
+        )
     token = options.get("TOKEN")
     if isinstance(token, str) and token and not _TOKEN_RE.fullmatch(token):
         yield Problem(
@@ -312,10 +331,25 @@ def _validate_account(where: str, options: Mapping[str, Any]) -> Iterator[Proble
         value = options.get(key, "")
         if value and (not isinstance(value, str) or not _AES_KEY_RE.fullmatch(value)):
             length = len(value) if isinstance(value, str) else type(value).__name__
+            # Name the first wrong character (not the key: it is a secret) before the length.
+            wrong = [
+                (n, c) for n, c in enumerate(str(value), 1) if not (c.isascii() and c.isalnum())
+            ]
+            message = (
+                _(
+                    "%(where)s[%(key)r] may hold only letters and digits; character "
+                    "%(position)d is %(char)r."
+                )
+                % {"where": where, "key": key, "position": wrong[0][0], "char": wrong[0][1]}
+                if isinstance(value, str) and wrong
+                else _(
+                    "%(where)s[%(key)r] must be exactly 43 letters and digits (it has %(length)s)."
+                )
+                % {"where": where, "key": key, "length": length}
+            )
             yield Problem(
                 "wechat.E005",
-                _("%(where)s[%(key)r] must be exactly 43 letters and digits (it has %(length)s).")
-                % {"where": where, "key": key, "length": length},
+                message,
                 _(
                     "Copy EncodingAESKey from the WeChat console (基本配置 → 消息加解密密钥) "
                     "without spaces or the trailing '='."

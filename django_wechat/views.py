@@ -90,8 +90,12 @@ class CallbackView(View):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             account = get_account(kwargs["account"])
-        except UnknownAccount:
-            raise Http404(_("No such WeChat account.")) from None
+        except UnknownAccount as exc:
+            # Shown only on DEBUG's 404 page; account names are not secrets.
+            raise Http404(
+                _("No WeChat account %(name)r in WECHAT['ACCOUNTS']; configured: %(names)s.")
+                % {"name": exc.name, "names": ", ".join(map(repr, exc.configured)) or "-"}
+            ) from None
         try:
             return super().dispatch(request, account)
         except SuspiciousCallback as exc:

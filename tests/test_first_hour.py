@@ -1,0 +1,146 @@
+"""What a newcomer meets first (issue 16): the checks' messages for a mistyped AppID or
+EncodingAESKey, W001's CACHES snippet, the unknown-account 404 and the JS-SDK tag with
+WeChat down."""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import socket
+from typing import Any
+
+import pytest
+from django.core.checks import run_checks
+from django.template import Context, Template
+from django.test import Client, RequestFactory, override_settings
+
+from django_wechat.testing import callback_request
+from django_wechat.testing.emulator import WeChatEmulator
+
+KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+GOOD = {
+    "APP_ID": "wx1111111111111111",
+    "APP_SECRET": "secret",
+    "TOKEN": "token123",
+    "ENCODING_AES_KEY": KEY,
+    "ENCRYPT_MODE": "safe",
+}
+
+
+def messages(account: dict[str, Any], **overrides: Any) -> list[Any]:
+    overrides.setdefault("DEBUG", True)
+    with override_settings(
+        WECHAT={"ACCOUNTS": {"default": account}}, SILENCED_SYSTEM_CHECKS=[], **overrides
+    ):
+        return [m for m in run_checks(tags=["wechat"]) if str(m.id).startswith("wechat.")]
+
+
+# --- the checks --------------------------------------------------------------------------
+
+
+def test_an_aes_key_of_43_characters_with_a_bang_is_named_by_its_character() -> None:
+    key = KEY[:9] + "!" + KEY[10:]
+    assert len(key) == 43
+    (problem,) = messages({**GOOD, "ENCODING_AES_KEY": key})
+    assert problem.id == "wechat.E005"
+    assert "'!'" in problem.msg
+    assert "character 10" in problem.msg
+    assert "it has" not in problem.msg  # the length is right: don't talk about it
+    assert key not in problem.msg + problem.hint  # the key is a secret
+
+
+def test_an_aes_key_of_the_wrong_length_still_says_its_length() -> None:
+    (problem,) = messages({**GOOD, "ENCODING_AES_KEY": KEY[:40]})
+    assert problem.id == "wechat.E005"
+    assert "it has 40" in problem.msg
+
+
+@pytest.mark.parametrize(
+    "app_id", ["0123", "wx123", "wx0123456789ABCDEF", "wx0123456789abcdefg", "wxg123456789abcdef"]
+)
+def test_an_app_id_that_is_not_wechats_shape_is_an_error(app_id: str) -> None:
+    (problem,) = messages({**GOOD, "APP_ID": app_id})
+    assert problem.id == "wechat.E015"
+    assert repr(app_id) in problem.msg
+    assert "'wx' followed by 16 hexadecimal digits" in problem.msg
+    assert "开发者ID" in problem.hint
+
+
+def test_the_sample_app_ids_of_the_emulator_tests_demo_and_docs_pass(settings: Any) -> None:
+    from testproject.testproject import settings as demo
+
+    samples = [a["APP_ID"] for a in settings.WECHAT["ACCOUNTS"].values()]
+    samples += [demo.WECHAT["ACCOUNTS"]["default"]["APP_ID"], "wx0123456789abcdef"]
+    for app_id in samples:
+        assert messages({**GOOD, "APP_ID": app_id}) == [], app_id
+
+
+def test_w001_hint_gives_a_caches_snippet_that_runs() -> None:
+    locmem = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    (problem,) = messages(GOOD, DEBUG=False, CACHES=locmem)
+    assert problem.id == "wechat.W001"
+    snippet = problem.hint[problem.hint.index("CACHES = {") :]
+    namespace: dict[str, Any] = {"os": os}
+    exec(snippet, namespace)  # noqa: S102 - our own hint, checked to be valid Python
+    cache = namespace["CACHES"]["default"]
+    assert cache["BACKEND"] == "django_redis.cache.RedisCache"
+    assert {"SOCKET_TIMEOUT", "SOCKET_CONNECT_TIMEOUT"} <= set(cache["OPTIONS"])
+
+
+# --- the unknown account ----------------------------------------------------------------
+
+
+def test_the_unknown_account_404_names_it_and_the_configured_ones(settings: Any) -> None:
+    settings.DEBUG = True
+    request = callback_request(text="hi", url="/wechat/callback/shop/")
+    response = request.send(Client())
+    assert response.status_code == 404
+    text = html.unescape(response.content.decode())
+    assert "No WeChat account 'shop'" in text
+    assert "configured: 'default', 'compatible', 'plain'" in text
+
+
+# --- the JS-SDK tag with WeChat down ------------------------------------------------------
+
+
+def render_page() -> str:
+    request = RequestFactory().get("/shop/", HTTP_HOST="testserver")
+    page = "<h1>Shop</h1><script>{% load wechat %}{% wechat_jssdk_config %}</script>"
+    return Template(page).render(Context({"request": request}))
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_jssdk_tag_with_wechat_unreachable_renders_the_page_and_logs(
+    settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.WECHAT = {
+        **settings.WECHAT,
+        "API_BASE_URL": f"http://127.0.0.1:{closed_port()}",
+        "TIMEOUT": 1,
+    }
+    with caplog.at_level(logging.ERROR, logger="django_wechat.jssdk"):
+        page = render_page()
+    assert "<h1>Shop</h1>" in page
+    assert "wx.config" not in page
+    (record,) = [r for r in caplog.records if r.name == "django_wechat.jssdk"]
+    assert "TransportError" in record.getMessage()
+    assert "test-secret-default" not in caplog.text
+
+
+def test_jssdk_tag_with_wechat_refusing_renders_the_page_and_logs(
+    wechat_emulator: WeChatEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    wechat_emulator.fail("errcode", api="cgi-bin/ticket/getticket", errcode=45009)
+    with caplog.at_level(logging.ERROR, logger="django_wechat.jssdk"):
+        page = render_page()
+    assert "<h1>Shop</h1>" in page
+    assert "wx.config" not in page
+    (record,) = [r for r in caplog.records if r.name == "django_wechat.jssdk"]
+    assert "45009" in record.getMessage()
+    assert wechat_emulator.count("cgi-bin/ticket/getticket") == 1
