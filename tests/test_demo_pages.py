@@ -181,6 +181,7 @@ def emulator_and_demo(
             WECHAT_ENCODING_AES_KEY=account.encoding_aes_key,
         )
         manage("migrate", "--noinput", env=env)
+        manage("createcachetable", env=env)
         manage("demo_setup", env=env)
         with runserver(env) as url:
             yield emulator, url
