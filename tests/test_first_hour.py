@@ -8,6 +8,8 @@ import html
 import logging
 import os
 import socket
+import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +17,7 @@ from django.core.checks import run_checks
 from django.template import Context, Template
 from django.test import Client, RequestFactory, override_settings
 
-from django_wechat.testing import callback_request
+from django_wechat.testing import callback_request, isolated_handlers, read_reply
 from django_wechat.testing.emulator import WeChatEmulator
 
 KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -144,3 +146,40 @@ def test_jssdk_tag_with_wechat_refusing_renders_the_page_and_logs(
     (record,) = [r for r in caplog.records if r.name == "django_wechat.jssdk"]
     assert "45009" in record.getMessage()
     assert wechat_emulator.count("cgi-bin/ticket/getticket") == 1
+
+
+# --- README's Quick start -----------------------------------------------------------------
+
+
+def readme_blocks() -> list[str]:
+    text = (Path(__file__).resolve().parent.parent / "README.rst").read_text("utf-8")
+    blocks = []
+    for part in text.split(".. code-block:: python\n")[1:]:
+        lines = []
+        for line in part.splitlines()[1:]:
+            if line and not line.startswith(" "):
+                break
+            lines.append(line)
+        blocks.append(textwrap.dedent("\n".join(lines)))
+    return blocks
+
+
+def test_readmes_quick_start_runs_against_the_emulator(settings: Any) -> None:
+    settings_block, urls_block, handlers_block = readme_blocks()
+    namespace: dict[str, Any] = {}
+    exec(settings_block, namespace)  # noqa: S102 - README's own example, run as settings.py
+    wechat = namespace["WECHAT"]
+    assert wechat["API_BASE_URL"] == "http://127.0.0.1:8001"
+    assert "django_wechat" in namespace["INSTALLED_APPS"]
+    assert messages(wechat["ACCOUNTS"]["default"]) == []
+    urls: dict[str, Any] = {}
+    exec(urls_block, urls)  # noqa: S102
+    assert [str(p.pattern) for p in urls["urlpatterns"]] == ["wechat/"]
+    settings.WECHAT = wechat
+    with isolated_handlers():
+        exec(handlers_block, {})  # noqa: S102
+        client = Client()
+        hello = read_reply(callback_request(text="hi").send(client))
+        welcome = read_reply(callback_request(event="subscribe").send(client))
+    assert hello.content == "Hello, o-demo-follower-1!"
+    assert welcome.content == "Thanks for following!"
