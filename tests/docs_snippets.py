@@ -2,8 +2,10 @@
 
 A block runs when an RST comment ``.. snippet: ACTION [PATH]`` precedes its
 ``code-block`` directive: ``run`` (each ``$ `` line is a shell command run in the project
-folder), ``write PATH`` (the block becomes that file) or ``append PATH`` (the block goes at
-its end). The comment is invisible on the built page, so the page shows exactly what runs.
+folder; the lines after it are in its output, ``...`` matching anything), ``background``
+(the commands are servers, left running), ``write PATH`` (the block becomes that file) or
+``append PATH`` (the block goes at its end). The comment is invisible on the built
+page, so the page shows exactly what runs.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
-_MARK = re.compile(r"^\.\. snippet: (run|write|append)(?: (\S+))?\s*$")
+_MARK = re.compile(r"^\.\. snippet: (run|background|write|append)(?: (\S+))?\s*$")
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,20 @@ class Snippet:
 
     @property
     def commands(self) -> list[str]:
-        """A ``run`` block's commands (its ``$ `` lines; other lines are output)."""
-        return [line[2:] for line in self.text.splitlines() if line.startswith("$ ")]
+        """A command block's commands (its ``$ `` lines; other lines are output)."""
+        return [command for command, _output in self.steps]
+
+    @property
+    def steps(self) -> list[tuple[str, list[re.Pattern[str]]]]:
+        """Each command, with the patterns of the output lines the page shows after it."""
+        steps: list[tuple[str, list[re.Pattern[str]]]] = []
+        for line in self.text.splitlines():
+            if line.startswith("$ "):
+                steps.append((line[2:], []))
+            elif line.strip() and steps:
+                parts = [re.escape(part) for part in line.strip().split("...")]
+                steps[-1][1].append(re.compile(".*".join(parts)))
+        return steps
 
 
 def snippets(page: str) -> list[Snippet]:
@@ -53,7 +67,7 @@ def snippets(page: str) -> list[Snippet]:
             end += 1
         text = textwrap.dedent("\n".join(lines[body:end])).strip("\n") + "\n"
         action, path = mark[1], mark[2]
-        if (action == "run") != (path is None):
-            raise ValueError(f"{page}.rst:{number + 1}: 'run' takes no path, the others one")
+        if (action in ("run", "background")) != (path is None):
+            raise ValueError(f"{page}.rst:{number + 1}: commands take no path, files one")
         found.append(Snippet(page, number + 1, action, path, text))
     return found
