@@ -13,6 +13,8 @@ from pathlib import Path
 
 import requests
 
+from django_wechat.conf import Account
+
 ROOT = Path(__file__).resolve().parent.parent
 TESTPROJECT = ROOT / "testproject"
 
@@ -26,6 +28,18 @@ def demo_env(db: Path, **extra: str) -> dict[str, str]:
         "PYTHONPATH": str(ROOT),
         **extra,
     }
+
+
+def emulator_env(db: Path, emulator_url: str, account: Account) -> dict[str, str]:
+    """A demo process's environment pointing it at an emulator with ``account``."""
+    return demo_env(
+        db,
+        WECHAT_EMULATOR_URL=emulator_url,
+        WECHAT_APP_ID=account.app_id,
+        WECHAT_APP_SECRET=account.app_secret,
+        WECHAT_TOKEN=account.token,
+        WECHAT_ENCODING_AES_KEY=account.encoding_aes_key,
+    )
 
 
 def manage(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:

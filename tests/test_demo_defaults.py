@@ -11,7 +11,7 @@ import requests
 
 from django_wechat.conf import get_account
 from django_wechat.testing.emulator import WeChatEmulator
-from tests.demo_support import demo_env, manage, runserver
+from tests.demo_support import emulator_env, manage, runserver
 
 ENGLISH = "This site runs django_wechat against a local WeChat emulator."
 CHINESE = "本站点运行 django_wechat，连接本地的微信模拟器。"
@@ -26,15 +26,8 @@ def emulator() -> Iterator[WeChatEmulator]:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, emulator: WeChatEmulator) -> dict[str, str]:
     """The demo's environment as `make demo` prepares it, against the test's emulator."""
-    account = get_account()
-    env = demo_env(
-        tmp_path_factory.mktemp("demo-defaults") / "db.sqlite3",
-        WECHAT_EMULATOR_URL=emulator.url,
-        WECHAT_APP_ID=account.app_id,
-        WECHAT_APP_SECRET=account.app_secret,
-        WECHAT_TOKEN=account.token,
-        WECHAT_ENCODING_AES_KEY=account.encoding_aes_key,
-    )
+    db = tmp_path_factory.mktemp("demo-defaults") / "db.sqlite3"
+    env = emulator_env(db, emulator.url, get_account())
     env.pop("DJANGO_LANGUAGE_CODE", None)
     manage("migrate", "--noinput", env=env)
     manage("createcachetable", env=env)

@@ -16,7 +16,7 @@ from django.test import Client
 from django_wechat.conf import get_account
 from django_wechat.testing.emulator import WeChatEmulator
 from tests.browser import browser_page
-from tests.demo_support import TESTPROJECT, demo_env, manage, runserver
+from tests.demo_support import TESTPROJECT, emulator_env, manage, runserver
 
 FOLLOWERS = [f"o-demo-follower-{n}" for n in range(1, 6)]
 SECRET = "test-secret-default"
@@ -172,13 +172,8 @@ def emulator_and_demo(
     with the test account's credentials."""
     account = get_account()
     with WeChatEmulator([account]) as emulator:
-        env = demo_env(
-            tmp_path_factory.mktemp("demo-pages") / "db.sqlite3",
-            WECHAT_EMULATOR_URL=emulator.url,
-            WECHAT_APP_ID=account.app_id,
-            WECHAT_APP_SECRET=account.app_secret,
-            WECHAT_TOKEN=account.token,
-            WECHAT_ENCODING_AES_KEY=account.encoding_aes_key,
+        env = emulator_env(
+            tmp_path_factory.mktemp("demo-pages") / "db.sqlite3", emulator.url, account
         )
         manage("migrate", "--noinput", env=env)
         manage("createcachetable", env=env)

@@ -20,16 +20,9 @@ from django.test import Client, RequestFactory, override_settings
 
 from django_wechat.testing import callback_request, isolated_handlers, read_reply
 from django_wechat.testing.emulator import WeChatEmulator
+from tests.test_checks import GOOD, KEY
 
 ROOT = Path(__file__).resolve().parent.parent
-KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-GOOD = {
-    "APP_ID": "wx1111111111111111",
-    "APP_SECRET": "secret",
-    "TOKEN": "token123",
-    "ENCODING_AES_KEY": KEY,
-    "ENCRYPT_MODE": "safe",
-}
 
 
 def messages(account: dict[str, Any], **overrides: Any) -> list[Any]:
@@ -108,10 +101,18 @@ def test_the_unknown_account_404_names_it_and_the_configured_ones(settings: Any)
 # --- the JS-SDK tag with WeChat down ------------------------------------------------------
 
 
-def render_page() -> str:
+def page_without_jssdk(caplog: pytest.LogCaptureFixture) -> str:
+    """Render a page with the tag; assert it rendered without wx.config() and logged
+    one error, which is returned."""
     request = RequestFactory().get("/shop/", HTTP_HOST="testserver")
-    page = "<h1>Shop</h1><script>{% load wechat %}{% wechat_jssdk_config %}</script>"
-    return Template(page).render(Context({"request": request}))
+    source = "<h1>Shop</h1><script>{% load wechat %}{% wechat_jssdk_config %}</script>"
+    with caplog.at_level(logging.ERROR, logger="django_wechat.jssdk"):
+        page = Template(source).render(Context({"request": request}))
+    assert "<h1>Shop</h1>" in page
+    assert "wx.config" not in page
+    (record,) = [r for r in caplog.records if r.name == "django_wechat.jssdk"]
+    assert "test-secret-default" not in caplog.text
+    return record.getMessage()
 
 
 def closed_port() -> int:
@@ -128,25 +129,14 @@ def test_jssdk_tag_with_wechat_unreachable_renders_the_page_and_logs(
         "API_BASE_URL": f"http://127.0.0.1:{closed_port()}",
         "TIMEOUT": 1,
     }
-    with caplog.at_level(logging.ERROR, logger="django_wechat.jssdk"):
-        page = render_page()
-    assert "<h1>Shop</h1>" in page
-    assert "wx.config" not in page
-    (record,) = [r for r in caplog.records if r.name == "django_wechat.jssdk"]
-    assert "TransportError" in record.getMessage()
-    assert "test-secret-default" not in caplog.text
+    assert "TransportError" in page_without_jssdk(caplog)
 
 
 def test_jssdk_tag_with_wechat_refusing_renders_the_page_and_logs(
     wechat_emulator: WeChatEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     wechat_emulator.fail("errcode", api="cgi-bin/ticket/getticket", errcode=45009)
-    with caplog.at_level(logging.ERROR, logger="django_wechat.jssdk"):
-        page = render_page()
-    assert "<h1>Shop</h1>" in page
-    assert "wx.config" not in page
-    (record,) = [r for r in caplog.records if r.name == "django_wechat.jssdk"]
-    assert "45009" in record.getMessage()
+    assert "45009" in page_without_jssdk(caplog)
     assert wechat_emulator.count("cgi-bin/ticket/getticket") == 1
 
 
