@@ -331,22 +331,21 @@ def _validate_account(where: str, options: Mapping[str, Any]) -> Iterator[Proble
         value = options.get(key, "")
         if value and (not isinstance(value, str) or not _AES_KEY_RE.fullmatch(value)):
             length = len(value) if isinstance(value, str) else type(value).__name__
-            # Name the first wrong character (not the key: it is a secret) before the length.
+            # A stray character is named (never the key: it is a secret) before the length.
             wrong = [
-                (n, c) for n, c in enumerate(str(value), 1) if not (c.isascii() and c.isalnum())
+                (n, c)
+                for n, c in enumerate(value if isinstance(value, str) else "", 1)
+                if not (c.isascii() and c.isalnum())
             ]
-            message = (
-                _(
+            if wrong:
+                message = _(
                     "%(where)s[%(key)r] may hold only letters and digits; character "
                     "%(position)d is %(char)r."
-                )
-                % {"where": where, "key": key, "position": wrong[0][0], "char": wrong[0][1]}
-                if isinstance(value, str) and wrong
-                else _(
+                ) % {"where": where, "key": key, "position": wrong[0][0], "char": wrong[0][1]}
+            else:
+                message = _(
                     "%(where)s[%(key)r] must be exactly 43 letters and digits (it has %(length)s)."
-                )
-                % {"where": where, "key": key, "length": length}
-            )
+                ) % {"where": where, "key": key, "length": length}
             yield Problem(
                 "wechat.E005",
                 message,
