@@ -25,6 +25,7 @@ $(BIN)/.installed: pyproject.toml
 
 demo: $(BIN)/.installed
 	cd testproject && ../$(BIN)/python manage.py migrate --noinput
+	cd testproject && ../$(BIN)/python manage.py createcachetable
 	cd testproject && ../$(BIN)/python manage.py demo_setup
 	# The WeChat emulator runs in the background on 127.0.0.1:8001 (where the demo's
 	# settings point) and is stopped when runserver exits.

@@ -33,7 +33,7 @@ from django_wechat.conf import Account
 from django_wechat.testing.emulator import WeChatEmulator
 
 ACCOUNT = Account(
-    name="default", app_id="wxbench000000000001", app_secret="bench-secret", token="benchtoken"
+    name="default", app_id="wx00000000000be002", app_secret="bench-secret", token="benchtoken"
 )
 PARAMS = {"grant_type": "client_credential", "appid": ACCOUNT.app_id, "secret": ACCOUNT.app_secret}
 

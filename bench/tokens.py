@@ -38,7 +38,7 @@ from _workers import setup_wechatpy  # noqa: E402
 from tests.client_workers import setup_client  # noqa: E402
 from tests.fleet import configure_django, run_fleet  # noqa: E402
 
-APP_ID = "wx00000000bench001"
+APP_ID = "wx00000000000be001"
 SECRET = "bench-secret-not-real"
 API = "cgi-bin/user/info"
 PARAMS = {"openid": "o-demo-follower-1", "lang": "zh_CN"}

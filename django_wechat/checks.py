@@ -32,9 +32,13 @@ from .conf import (
     EncryptMode,
     TokenSource,
 )
+from .starter import REDIS_CACHES
 
 __all__ = ["check_settings"]
 
+# Every AppID WeChat issues (Official Accounts, mini programs, test accounts) is "wx"
+# followed by 16 lower-case hex digits.
+_APP_ID_RE = re.compile(r"wx[0-9a-f]{16}")
 # WeChat's console accepts a callback Token of 3 to 32 letters and digits.
 _TOKEN_RE = re.compile(r"[A-Za-z0-9]{3,32}")
 
@@ -132,8 +136,9 @@ def _problems() -> Iterator[CheckMessage]:
             % {"alias": alias},
             hint=_(
                 "Point WECHAT['CACHE'] at a cache every process shares, such as "
-                "django-redis (pip install 'django-wechat-oa[redis]')."
-            ),
+                "django-redis (pip install 'django-wechat-oa[redis]'):\n%(example)s"
+            )
+            % {"example": REDIS_CACHES},
             id="wechat.W001",
         )
 
@@ -192,6 +197,20 @@ def _validate_account(where: str, options: Mapping[str, Any]) -> Iterator[CheckM
                 % {"key": key, "where": where},
                 id="wechat.E004",
             )
+    app_id = options.get("APP_ID")
+    if isinstance(app_id, str) and app_id and not _APP_ID_RE.fullmatch(app_id):
+        yield Error(
+            _(
+                "%(where)s['APP_ID'] is %(app_id)r, which is not a WeChat AppID: "
+                "'wx' followed by 16 hexadecimal digits (0-9, a-f)."
+            )
+            % {"where": where, "app_id": app_id},
+            hint=_(
+                "Copy the AppID (开发者ID) from the WeChat console (设置与开发 → 基本配置), "
+                "such as 'wx0123456789abcdef'."
+            ),
+            id="wechat.E015",
+        )
     token = options.get("TOKEN")
     if isinstance(token, str) and token and not _TOKEN_RE.fullmatch(token):
         yield Error(
@@ -203,9 +222,23 @@ def _validate_account(where: str, options: Mapping[str, Any]) -> Iterator[CheckM
         value = options.get(key, "")
         if value and (not isinstance(value, str) or not AES_KEY_RE.fullmatch(value)):
             length = len(value) if isinstance(value, str) else type(value).__name__
+            # A stray character is named (never the key: it is a secret) before the length.
+            wrong = [
+                (n, c)
+                for n, c in enumerate(value if isinstance(value, str) else "", 1)
+                if not (c.isascii() and c.isalnum())
+            ]
+            if wrong:
+                message = _(
+                    "%(where)s[%(key)r] may hold only letters and digits; character "
+                    "%(position)d is %(char)r."
+                ) % {"where": where, "key": key, "position": wrong[0][0], "char": wrong[0][1]}
+            else:
+                message = _(
+                    "%(where)s[%(key)r] must be exactly 43 letters and digits (it has %(length)s)."
+                ) % {"where": where, "key": key, "length": length}
             yield Error(
-                _("%(where)s[%(key)r] must be exactly 43 letters and digits (it has %(length)s).")
-                % {"where": where, "key": key, "length": length},
+                message,
                 hint=_(
                     "Copy EncodingAESKey from the WeChat console (基本配置 → 消息加解密密钥) "
                     "without spaces or the trailing '='."

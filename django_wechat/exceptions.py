@@ -13,6 +13,8 @@ from typing import Any
 
 from django.core import exceptions as django_exceptions
 
+from ._i18n import gettext as _
+
 
 class WeChatError(Exception):
     """The root of every django_wechat error."""
@@ -28,10 +30,10 @@ class UnknownAccount(ImproperlyConfigured, LookupError):
     def __init__(self, name: str, configured: list[str]) -> None:
         self.name = name
         self.configured = configured
-        listed = ", ".join(repr(n) for n in configured) or "none"
+        # Account names are not secrets: DEBUG's 404 page shows this too.
         super().__init__(
-            f"No WeChat account named {name!r} in settings.WECHAT['ACCOUNTS']; "
-            f"configured accounts: {listed}."
+            _("No WeChat account %(name)r in WECHAT['ACCOUNTS']; configured: %(names)s.")
+            % {"name": name, "names": ", ".join(map(repr, configured)) or "-"}
         )
 
 

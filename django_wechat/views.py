@@ -13,7 +13,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
-from django.utils.translation import gettext as _
 from django.views import View
 
 from . import request_checks
@@ -86,8 +85,8 @@ class CallbackView(View):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             account = get_account(kwargs["account"])
-        except UnknownAccount:
-            raise Http404(_("No such WeChat account.")) from None
+        except UnknownAccount as exc:
+            raise Http404(str(exc)) from None
         try:
             return super().dispatch(request, account)
         except SuspiciousCallback as exc:

@@ -64,11 +64,6 @@ ZH_HANS = {
         "WECHAT['CACHE']（%(alias)r）是本地内存缓存：每个进程都会各自获取 access_token，"
         "并使其他进程的 access_token 失效。"
     ),
-    "Point WECHAT['CACHE'] at a cache every process shares, such as django-redis "
-    "(pip install 'django-wechat-oa[redis]').": (
-        "请将 WECHAT['CACHE'] 指向所有进程共享的缓存，例如 django-redis"
-        "（pip install 'django-wechat-oa[redis]'）。"
-    ),
     "Did you mean %(key)r?": "您是指 %(key)r 吗？",
     "Known keys: %(keys)s.": "可用的键：%(keys)s。",
     "%(where)s has an unknown key %(key)r; it is ignored.": (
@@ -129,7 +124,6 @@ ZH_HANS = {
     "%(where)s['OPTIONS'] must be a dict.": "%(where)s['OPTIONS'] 必须是 dict。",
     "Remove it or make it a dict of per-account options.": "请删除该项，或将其设为公众号选项字典。",
     # --- views.py: the callback's refusals --------------------------------------------------
-    "No such WeChat account.": "没有这个公众号。",
     "The request has no valid timestamp.": "请求中没有有效的时间戳（timestamp）。",
     "The request's timestamp is more than %(seconds)d s from the server's clock.": (
         "请求的时间戳与服务器时钟相差超过 %(seconds)d 秒。"
@@ -741,6 +735,54 @@ ZH_HANS = {
     ),
     "Try again": "重试",
     "Snapshot page (browse only)": "快照页（仅浏览）",
+    # --- a newcomer's first hour (issue 16): checks, the 404, manage.py wechat_init ---
+    "Point WECHAT['CACHE'] at a cache every process shares, such as django-redis "
+    "(pip install 'django-wechat-oa[redis]'):\n%(example)s": (
+        "请将 WECHAT['CACHE'] 指向所有进程共享的缓存，例如 django-redis"
+        "（pip install 'django-wechat-oa[redis]'）：\n%(example)s"
+    ),
+    "%(where)s['APP_ID'] is %(app_id)r, which is not a WeChat AppID: 'wx' followed by 16 "
+    "hexadecimal digits (0-9, a-f).": (
+        "%(where)s['APP_ID'] 为 %(app_id)r，不是微信的 AppID：应为“wx”加 16 位"
+        "十六进制数字（0-9、a-f）。"
+    ),
+    "Copy the AppID (开发者ID) from the WeChat console (设置与开发 → 基本配置), such as "
+    "'wx0123456789abcdef'.": (
+        "请从微信公众平台（设置与开发 → 基本配置）复制 AppID（开发者ID），"
+        "例如 'wx0123456789abcdef'。"
+    ),
+    "%(where)s[%(key)r] may hold only letters and digits; character %(position)d is "
+    "%(char)r.": "%(where)s[%(key)r] 只能包含字母和数字；第 %(position)d 个字符是 %(char)r。",
+    "No WeChat account %(name)r in WECHAT['ACCOUNTS']; configured: %(names)s.": (
+        "WECHAT['ACCOUNTS'] 中没有公众号 %(name)r；已配置：%(names)s。"
+    ),
+    "Print a WECHAT block for settings.py: for development against the emulator, with a "
+    "random TOKEN and EncodingAESKey, or with --production, for a live site.": (
+        "输出可放入 settings.py 的 WECHAT 配置：默认用于开发（连接模拟器，随机生成 TOKEN 和 "
+        "EncodingAESKey），加 --production 则用于正式站点。"
+    ),
+    "The account's name, as in the callback URL (default: %(default)s).": (
+        "公众号名称，即回调 URL 中的名称（默认：%(default)s）。"
+    ),
+    "Print the production blocks: CACHES on django-redis and WECHAT read from the environment.": (
+        "输出正式环境的配置：基于 django-redis 的 CACHES，以及从环境变量读取的 WECHAT。"
+    ),
+    "An account's name goes into its callback URL: use letters, digits, - and _.": (
+        "公众号名称会出现在回调 URL 中：请只使用字母、数字、- 和 _。"
+    ),
+    "Set WECHAT_APP_ID, WECHAT_APP_SECRET, WECHAT_TOKEN, WECHAT_ENCODING_AES_KEY and "
+    "REDIS_URL in the environment of every process of the site.": (
+        "请在站点每个进程的环境变量中设置 WECHAT_APP_ID、WECHAT_APP_SECRET、WECHAT_TOKEN、"
+        "WECHAT_ENCODING_AES_KEY 和 REDIS_URL。"
+    ),
+    "Paste this into settings.py and run the emulator with “python manage.py "
+    "wechat_emulator --port 8001”. The TOKEN and EncodingAESKey are random: when you "
+    "switch to your account, paste the same two into the WeChat console (设置与开发 → "
+    "基本配置 → 服务器配置).": (
+        "请将以上内容粘贴到 settings.py，并用“python manage.py wechat_emulator --port 8001”"
+        "运行模拟器。TOKEN 和 EncodingAESKey 是随机生成的：切换到正式公众号时，请把这两项原样"
+        "填入微信公众平台（设置与开发 → 基本配置 → 服务器配置）。"
+    ),
 }
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from django_wechat.conf import get_account
+from django_wechat.conf import Account, get_account
 from django_wechat.testing.emulator import WeChatEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,18 @@ def demo_env(db: Path, **extra: str) -> dict[str, str]:
         "PYTHONPATH": str(ROOT),
         **extra,
     }
+
+
+def emulator_env(db: Path, emulator_url: str, account: Account) -> dict[str, str]:
+    """A demo process's environment pointing it at an emulator with ``account``."""
+    return demo_env(
+        db,
+        WECHAT_EMULATOR_URL=emulator_url,
+        WECHAT_APP_ID=account.app_id,
+        WECHAT_APP_SECRET=account.app_secret,
+        WECHAT_TOKEN=account.token,
+        WECHAT_ENCODING_AES_KEY=account.encoding_aes_key,
+    )
 
 
 def manage(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
@@ -81,15 +93,9 @@ def demo_with_emulator(db: Path) -> Iterator[tuple[WeChatEmulator, str]]:
     with the test account's credentials: yields the emulator and the site's URL."""
     account = get_account()
     with WeChatEmulator([account]) as emulator:
-        env = demo_env(
-            db,
-            WECHAT_EMULATOR_URL=emulator.url,
-            WECHAT_APP_ID=account.app_id,
-            WECHAT_APP_SECRET=account.app_secret,
-            WECHAT_TOKEN=account.token,
-            WECHAT_ENCODING_AES_KEY=account.encoding_aes_key,
-        )
+        env = emulator_env(db, emulator.url, account)
         manage("migrate", "--noinput", env=env)
+        manage("createcachetable", env=env)
         manage("demo_setup", env=env)
         with runserver(env) as url:
             yield emulator, url

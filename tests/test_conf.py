@@ -45,7 +45,7 @@ def test_override_settings_is_seen(settings: pytest.FixtureRequest) -> None:
     settings.WECHAT = {
         "ACCOUNTS": {
             "default": {
-                "APP_ID": "wxnew",
+                "APP_ID": "wx00000000000000ee",
                 "APP_SECRET": "s",
                 "TOKEN": "newtoken",
                 "ENCRYPT_MODE": "plain",

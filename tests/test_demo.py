@@ -16,6 +16,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The testproject on a free loopback port, with its own SQLite file."""
     env = demo_env(tmp_path_factory.mktemp("demo") / "db.sqlite3")
     manage("migrate", "--noinput", env=env)
+    manage("createcachetable", env=env)
     first = manage("demo_setup", env=env)
     again = manage("demo_setup", env=env)
     assert "Created the demo superuser 'admin'" in first.stdout

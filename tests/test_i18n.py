@@ -104,7 +104,7 @@ def test_the_source_has_messages_to_translate() -> None:
     # Guards the extraction below: if it found nothing, every comparison would pass.
     msgids = source_msgids()
     assert len(msgids) > 100
-    assert "No such WeChat account." in msgids  # views.py
+    assert "No WeChat account %(name)r in WECHAT['ACCOUNTS']; configured: %(names)s." in msgids
     assert "Allow" in msgids  # the emulator's consent page
 
 

@@ -246,7 +246,7 @@ def test_other_account(wechat_emulator: WeChatEmulator) -> None:
     run("--account", "plain")
     assert wechat_emulator.state("plain").menu is not None
     assert wechat_emulator.state().menu is None
-    with pytest.raises(Exception, match="No WeChat account named 'nope'"):
+    with pytest.raises(Exception, match="No WeChat account 'nope'"):
         run("--account", "nope")
 
 

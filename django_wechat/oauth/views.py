@@ -57,8 +57,8 @@ ERROR_TEMPLATE = "django_wechat/oauth/error.html"
 def _account(name: str) -> Account:
     try:
         return get_account(name)
-    except UnknownAccount:
-        raise Http404(_("No such WeChat account.")) from None
+    except UnknownAccount as exc:
+        raise Http404(str(exc)) from None
 
 
 def login_url(account: str = DEFAULT_ACCOUNT, next_url: str = "", scope: str = "") -> str:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,8 +22,10 @@ from django.utils.translation import gettext as _
 
 from ..client import get_client
 from ..conf import DEFAULT_ACCOUNT
+from ..exceptions import APIError, TokenUnavailable, TransportError
 
 register = template.Library()
+logger = logging.getLogger("django_wechat.jssdk")
 
 # Characters that could end the <script> element or open an HTML comment inside it.
 _SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
@@ -57,8 +60,19 @@ def wechat_jssdk_config(
                 "context_processors."
             )
         )
-    config = get_client(account).jsapi.get_jsapi_config(
-        request.build_absolute_uri(), _api_list(js_api_list), debug=bool(debug)
-    )
+    try:
+        config = get_client(account).jsapi.get_jsapi_config(
+            request.build_absolute_uri(), _api_list(js_api_list), debug=bool(debug)
+        )
+    except (TransportError, APIError, TokenUnavailable) as exc:
+        # One slow or failing upstream must not take down every page that uses the tag:
+        # the page renders without wx.config() (the JS-SDK stays unconfigured).
+        logger.error(
+            "wechat_jssdk_config: no JS-SDK signature for account %r: %s (%s).",
+            account,
+            exc,
+            type(exc).__name__,
+        )
+        return mark_safe("/* wechat_jssdk_config: WeChat is unavailable, see the server log */")
     payload = json.dumps(config, ensure_ascii=False).translate(_SCRIPT_ESCAPES)
     return mark_safe(f"wx.config({payload});")  # noqa: S308 - JSON with <, >, & escaped

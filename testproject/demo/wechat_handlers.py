@@ -1,14 +1,18 @@
 """The demo account's handlers: imported by django_wechat at start-up (like admin.py).
 
-Try them without WeChat: run the site (``make demo``), then::
+They answer in the site's language (``LANGUAGE_CODE``: English, or Chinese with
+``DJANGO_LANGUAGE_CODE=zh-hans``). Try them without WeChat: run the site (``make demo``),
+then::
 
-    cd testproject && ../.venv/bin/python manage.py wechat_simulate --text "你好"
+    cd testproject && ../.venv/bin/python manage.py wechat_simulate --text "hello"
     ../.venv/bin/python manage.py wechat_simulate --event click --key V1001_GOOD
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from django.utils.translation import gettext as _
 
 from django_wechat import handler
 from django_wechat.replies import ImageReply
@@ -18,8 +22,11 @@ from django_wechat.replies import ImageReply
 def welcome(message: Any, **kwargs: Any) -> str:
     """A new follower: say hello (a subscribe through a QR code carries its scene)."""
     scene = getattr(message, "scene_id", "")
-    suffix = f"（来自场景 {scene}）" if scene else ""
-    return f"欢迎关注 django_wechat 演示号！发送“你好”试试。{suffix}"
+    if scene:
+        return _("Welcome to the django_wechat demo! Send “hello” to try it. (Scene %(scene)s)") % {
+            "scene": scene
+        }
+    return _("Welcome to the django_wechat demo! Send “hello” to try it.")
 
 
 @handler(event="click", key="V1001_GOOD")
@@ -27,7 +34,7 @@ def liked(message: Any, **kwargs: Any) -> list[dict[str, str]]:
     """The "like" menu button: answer with an article."""
     return [
         {
-            "title": "谢谢你的赞",
+            "title": _("Thanks for the like"),
             "description": "django_wechat: WeChat Official Accounts for Django.",
             "url": "https://django-wechat-oa.readthedocs.io/",
             "image": "",
@@ -44,10 +51,10 @@ def picture(message: Any, **kwargs: Any) -> ImageReply:
 @handler(type="text", content=r"你好|hello|hi")
 def greet(message: Any, **kwargs: Any) -> str:
     """A greeting."""
-    return "你好！我是 django_wechat 的演示号。"
+    return _("Hello! I am django_wechat's demo account.")
 
 
 @handler(type="text")
 def echo(message: Any, **kwargs: Any) -> str:
     """Any other text: echo it."""
-    return f"你说：{message.content}"
+    return _("You said: %(content)s") % {"content": message.content}

@@ -1,4 +1,4 @@
-"""The demo site: SQLite, a local-memory cache, and the WeChat emulator on 127.0.0.1:8001.
+"""The demo site: SQLite, a database cache, and the WeChat emulator on 127.0.0.1:8001.
 
 Every value can be overridden from the environment, so the same site can also talk to a
 real Official Account (set WECHAT_APP_ID, WECHAT_APP_SECRET, ... and
@@ -61,10 +61,19 @@ DATABASES = {
         "NAME": os.environ.get("DEMO_DB", str(BASE_DIR / "db.sqlite3")),
     }
 }
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Django's database cache on the demo's SQLite: the server and every manage.py command
+# (wechat_token, a worker) share one cache and so one access_token, as a production
+# Redis does. `make demo` creates its table (manage.py createcachetable).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "demo_cache",
+    }
+}
 
-LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# English by default; DJANGO_LANGUAGE_CODE=zh-hans, or the switch on every page, for Chinese.
+LANGUAGE_CODE = os.environ.get("DJANGO_LANGUAGE_CODE", "en")
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
