@@ -38,6 +38,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 docs: $(BIN)/.installed
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from django_wechat.conf import get_account
 from django_wechat.testing.emulator import WeChatEmulator
 from tests.browser import browser_page
-from tests.demo_support import demo_env, manage, runserver
+from tests.demo_support import demo_with_emulator
 from tests.oauth_support import consent, start_login
 from tests.test_demo_pages import demo  # noqa: F401  (the fixture)
 
@@ -26,19 +25,8 @@ def emulator_and_demo(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[WeChatEmulator, str]]:
     """An emulator, and the demo site pointed at it with the test account's credentials."""
-    account = get_account()
-    with WeChatEmulator([account]) as emulator:
-        env = demo_env(
-            tmp_path_factory.mktemp("demo-login") / "db.sqlite3",
-            WECHAT_EMULATOR_URL=emulator.url,
-            WECHAT_APP_ID=account.app_id,
-            WECHAT_APP_SECRET=account.app_secret,
-            WECHAT_TOKEN=account.token,
-            WECHAT_ENCODING_AES_KEY=account.encoding_aes_key,
-        )
-        manage("migrate", "--noinput", env=env)
-        with runserver(env) as url:
-            yield emulator, url
+    with demo_with_emulator(tmp_path_factory.mktemp("demo-login") / "db.sqlite3") as running:
+        yield running
 
 
 def screenshot(page: object, name: str) -> Path:

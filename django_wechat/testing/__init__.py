@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .cache import clear_wechat_cache
 from .callback import (
     CallbackReply,
@@ -24,9 +26,20 @@ from .callback import (
 __all__ = [
     "CallbackReply",
     "CallbackRequest",
+    "WeChatEmulator",
     "callback_request",
     "clear_wechat_cache",
     "isolated_handlers",
     "read_reply",
     "verification_request",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: the emulator brings the API client with it, which a test of handlers alone
+    # does not need.
+    if name == "WeChatEmulator":
+        from .emulator import WeChatEmulator
+
+        return WeChatEmulator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
