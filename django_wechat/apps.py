@@ -1,3 +1,5 @@
+"""The app's configuration: registers the checks, installs the log filter, finds handlers."""
+
 from __future__ import annotations
 
 from django.apps import AppConfig
