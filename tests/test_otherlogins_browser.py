@@ -11,11 +11,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from django_wechat.testing.emulator import WeChatEmulator
-from tests.browser import browser_page
+from tests.browser import browser_page, save_screenshot
 from tests.demo_support import DEMO_MINI, DEMO_WEB, TESTPROJECT, demo_with_emulator
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "otherlogins"
@@ -37,10 +38,18 @@ def emulator_and_demo(
 
 
 def screenshot(page: object, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / name
-    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
-    assert path.stat().st_size > 1000
+    save_screenshot(page, ARTIFACTS, name)
+
+
+def log_in_from(page: Any, site: str, wechat_page: str, name: str) -> None:
+    """Open the demo's /me/ in ``page``: WeChat's ``wechat_page`` (the emulator's) must
+    come up; approve there and be back on /me/."""
+    page.goto(site + "/me/")
+    assert page.url.startswith(wechat_page + "?")
+    screenshot(page, name)
+    page.click("button[value='approve']")
+    page.wait_for_load_state()
+    assert page.url == site + "/me/"
 
 
 @pytest.mark.parametrize(
@@ -89,24 +98,14 @@ def test_the_login_required_page_picks_the_flow_by_user_agent(
 ) -> None:
     emulator, site = emulator_and_demo
     with browser_page(locale="zh-CN") as desktop:
-        desktop.goto(site + "/me/")
         # A desktop browser: the website QR login, back to /me/ after.
-        assert desktop.url.startswith(emulator.url + "/connect/qrconnect?")
-        screenshot(desktop, "me-on-a-desktop.png")
-        desktop.click("button[value='approve']")
-        desktop.wait_for_load_state()
-        assert desktop.url == site + "/me/"
+        log_in_from(desktop, site, emulator.url + "/connect/qrconnect", "me-on-a-desktop.png")
         assert desktop.locator("#logged-in").inner_text() == "已登录：张伟。"
         # WeChat's in-app browser: the official account's web OAuth.
         context = desktop.context.browser.new_context(locale="zh-CN", user_agent=WECHAT_UA)
         inside = context.new_page()
         inside.route("https://thirdwx.qlogo.cn/**", lambda route: route.abort())
-        inside.goto(site + "/me/")
-        assert inside.url.startswith(emulator.url + "/connect/oauth2/authorize?")
-        screenshot(inside, "me-in-wechat.png")
-        inside.click("button[value='approve']")
-        inside.wait_for_load_state()
-        assert inside.url == site + "/me/"
+        log_in_from(inside, site, emulator.url + "/connect/oauth2/authorize", "me-in-wechat.png")
         assert inside.locator("#openid").inner_text() == "o-demo-follower-1"
 
 

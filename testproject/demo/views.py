@@ -103,13 +103,23 @@ def jssdk(request: HttpRequest) -> HttpResponse:
     return render(request, "demo/jssdk.html", {"error": error})
 
 
-def wechat_login(request: HttpRequest) -> HttpResponse:
-    """ "Log in with WeChat": a link through the login (and WeChat's consent page, here the
-    emulator's) back to this page, which then shows who is logged in."""
+def _login_page(request: HttpRequest, template: str, heading: str) -> HttpResponse:
     wechat_user = None
     if request.user.is_authenticated:
         wechat_user = request.user.wechat_users.order_by("-updated_at").first()  # type: ignore[union-attr]
-    return render(request, "demo/login.html", {"wechat_user": wechat_user})
+    return render(request, template, {"wechat_user": wechat_user, "heading": heading})
+
+
+def wechat_login(request: HttpRequest) -> HttpResponse:
+    """ "Log in with WeChat": a link through the login (and WeChat's consent page, here the
+    emulator's) back to this page, which then shows who is logged in."""
+    return _login_page(request, "demo/login.html", _("Log in with WeChat"))
+
+
+def desktop_login(request: HttpRequest) -> HttpResponse:
+    """The website QR login for desktop browsers: WeChat's QR page (here the emulator's,
+    where a button stands in for scanning), then back here logged in."""
+    return _login_page(request, "demo/desktop.html", _("Desktop login"))
 
 
 def wechat_logout(request: HttpRequest) -> HttpResponse:
@@ -117,15 +127,6 @@ def wechat_logout(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         logout(request)
     return redirect("demo:login")
-
-
-def desktop_login(request: HttpRequest) -> HttpResponse:
-    """The website QR login for desktop browsers: WeChat's QR page (here the emulator's,
-    where a button stands in for scanning), then back here logged in."""
-    wechat_user = None
-    if request.user.is_authenticated:
-        wechat_user = request.user.wechat_users.order_by("-updated_at").first()  # type: ignore[union-attr]
-    return render(request, "demo/desktop.html", {"wechat_user": wechat_user})
 
 
 def api_me(request: HttpRequest) -> JsonResponse:
