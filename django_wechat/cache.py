@@ -47,6 +47,8 @@ __all__ = [
     "failure_key",
     "key_prefixes",
     "lock_key",
+    "miniprogram_rate_key",
+    "miniprogram_session_key",
     "oauth_claim_key",
     "oauth_code_key",
     "oauth_outcome_key",
@@ -224,3 +226,17 @@ def oauth_code_key(app_id: str, code: str) -> str:
     used one up (so it is never sent twice)."""
     digest = hashlib.sha256(f"{app_id}:{code}".encode()).hexdigest()
     return f"{PREFIX}oauth:code:{digest}"
+
+
+# --- the mini-program login (django_wechat.oauth.miniprogram) -------------------------------
+
+
+def miniprogram_session_key(app_id: str, openid: str) -> str:
+    """A mini-program user's session_key, kept server-side for decrypting their open data."""
+    return f"{PREFIX}miniprogram:session_key:{app_id}:{openid}"
+
+
+def miniprogram_rate_key(app_id: str, client: str, window: int) -> str:
+    """How many logins ``client`` (its address, digested) tried in the minute ``window``."""
+    digest = hashlib.blake2b(client.encode(), digest_size=8).hexdigest()
+    return f"{PREFIX}miniprogram:rate:{app_id}:{digest}:{window}"

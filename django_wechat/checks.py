@@ -26,9 +26,11 @@ from django.utils.translation import gettext as _
 from .conf import (
     ACCOUNT_DEFAULTS,
     AES_KEY_RE,
+    CALLBACK_ACCOUNT_KEYS,
     CHECK_TAG,
     DEFAULTS,
-    REQUIRED_ACCOUNT_KEYS,
+    REQUIRED_KEYS_BY_KIND,
+    AccountKind,
     EncryptMode,
     TokenSource,
 )
@@ -185,7 +187,21 @@ def _validate_globals(raw: Mapping[str, Any]) -> Iterator[CheckMessage]:
 
 def _validate_account(where: str, options: Mapping[str, Any]) -> Iterator[CheckMessage]:
     yield from _unknown_keys(options, set(ACCOUNT_DEFAULTS), where)
-    for key in REQUIRED_ACCOUNT_KEYS:
+    kind_value = options.get("KIND", ACCOUNT_DEFAULTS["KIND"])
+    if kinds := _outside(kind_value, AccountKind):
+        yield Error(
+            _("%(where)s['KIND'] is %(kind)r; it must be one of %(kinds)s.")
+            % {"where": where, "kind": kind_value, "kinds": kinds},
+            hint=_(
+                "'official' for an Official Account (公众号), 'website' for an open-platform "
+                "website app (网站应用), 'miniprogram' for a mini program (小程序)."
+            ),
+            id="wechat.E030",
+        )
+        return
+    kind = AccountKind(kind_value)
+    yield from _kind_problems(where, kind, options)
+    for key in REQUIRED_KEYS_BY_KIND[kind]:
         value = options.get(key)
         if not isinstance(value, str) or not value:
             yield Error(
@@ -212,6 +228,12 @@ def _validate_account(where: str, options: Mapping[str, Any]) -> Iterator[CheckM
             id="wechat.E015",
         )
     token = options.get("TOKEN")
+    if kind is AccountKind.WEBSITE:
+        return  # no callback and no access_token: _kind_problems named what is ignored
+    if kind is AccountKind.MINIPROGRAM and not token:
+        # No message push: its keys were named by _kind_problems, and are ignored.
+        yield from _token_problems(where, options)
+        return
     if isinstance(token, str) and token and not _TOKEN_RE.fullmatch(token):
         yield Error(
             _("%(where)s['TOKEN'] must be 3 to 32 letters or digits.") % {"where": where},
@@ -265,6 +287,10 @@ def _validate_account(where: str, options: Mapping[str, Any]) -> Iterator[CheckM
             ),
             id="wechat.E007",
         )
+    yield from _token_problems(where, options)
+
+
+def _token_problems(where: str, options: Mapping[str, Any]) -> Iterator[CheckMessage]:
     source = options.get("TOKEN_SOURCE", ACCOUNT_DEFAULTS["TOKEN_SOURCE"])
     if sources := _outside(source, TokenSource):
         yield Error(
@@ -287,6 +313,37 @@ def _validate_account(where: str, options: Mapping[str, Any]) -> Iterator[CheckM
             _("%(where)s['OPTIONS'] must be a dict.") % {"where": where},
             hint=_("Remove it or make it a dict of per-account options."),
             id="wechat.E014",
+        )
+
+
+def _kind_problems(
+    where: str, kind: AccountKind, options: Mapping[str, Any]
+) -> Iterator[CheckMessage]:
+    """What makes no sense for ``kind``: callback keys on a website app (it gets no
+    callbacks) or on a mini program without a message-push TOKEN (**wechat.W030**)."""
+    if kind is AccountKind.OFFICIAL:
+        return
+    if kind is AccountKind.WEBSITE:
+        ignored = [key for key in CALLBACK_ACCOUNT_KEYS if key in options]
+        ignored += [key for key in ("TOKEN_SOURCE", "ACCESS_TOKEN_FUNC") if key in options]
+        hint = _(
+            "A website app (网站应用) only logs users in: WeChat sends it no callbacks and "
+            "gives it no access_token. Remove these keys."
+        )
+    else:
+        if options.get("TOKEN"):
+            return
+        ignored = [key for key in CALLBACK_ACCOUNT_KEYS if key in options and key != "TOKEN"]
+        hint = _(
+            "Without a TOKEN the mini program gets no message push; add its push TOKEN "
+            "(小程序后台 → 开发管理 → 消息推送) or remove these keys."
+        )
+    if ignored:
+        yield Warning(
+            _("%(where)s is of KIND %(kind)r, which does not use %(keys)s; ignored.")
+            % {"where": where, "kind": kind.value, "keys": ", ".join(ignored)},
+            hint=hint,
+            id="wechat.W030",
         )
 
 
@@ -331,6 +388,86 @@ def check_oauth_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
                 hint=_("Leave it out for the default (%(default)s).")
                 % {"default": DEFAULTS["OAUTH_STATE_TIMEOUT"]},
                 id="wechat.E020",
+            )
+        )
+    return problems
+
+
+# --- accounts of other kinds: the website QR login and the mini-program login (issue 11) ---
+
+
+@register(CHECK_TAG)
+def check_login_kinds(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``WECHAT["OAUTH_WEBSITE_ACCOUNTS"]`` pairs official accounts with website accounts
+    (**wechat.E031**); ``MINIPROGRAM_LOGIN_RATE`` is a positive number (**wechat.E032**)."""
+    raw = getattr(settings, "WECHAT", None)
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("ACCOUNTS"), Mapping):
+        return []  # check_settings reports it
+    accounts: Mapping[str, Any] = raw["ACCOUNTS"]
+
+    def kind_of(name: Any) -> Any:
+        options = accounts.get(name)
+        if not isinstance(options, Mapping):
+            return None
+        return options.get("KIND", ACCOUNT_DEFAULTS["KIND"])
+
+    problems: list[CheckMessage] = []
+    pairs = raw.get("OAUTH_WEBSITE_ACCOUNTS", DEFAULTS["OAUTH_WEBSITE_ACCOUNTS"])
+    example = "{'default': 'web'}"
+    if not isinstance(pairs, Mapping):
+        problems.append(
+            Error(
+                _("WECHAT['OAUTH_WEBSITE_ACCOUNTS'] must be a dict, not %(type)s.")
+                % {"type": type(pairs).__name__},
+                hint=_(
+                    "Map each official account to the website account that logs its "
+                    "followers in outside WeChat, such as %(example)s."
+                )
+                % {"example": example},
+                id="wechat.E031",
+            )
+        )
+        pairs = {}
+    for official, website in pairs.items():
+        if kind_of(official) != AccountKind.OFFICIAL.value:
+            problems.append(
+                Error(
+                    _(
+                        "WECHAT['OAUTH_WEBSITE_ACCOUNTS'] has the key %(name)r, which is not "
+                        "an account of KIND 'official'."
+                    )
+                    % {"name": official},
+                    hint=_("Its keys name official accounts of WECHAT['ACCOUNTS']."),
+                    id="wechat.E031",
+                )
+            )
+        if kind_of(website) != AccountKind.WEBSITE.value:
+            problems.append(
+                Error(
+                    _(
+                        "WECHAT['OAUTH_WEBSITE_ACCOUNTS'][%(official)r] is %(name)r, which is "
+                        "not an account of KIND 'website'."
+                    )
+                    % {"official": official, "name": website},
+                    hint=_(
+                        "Add the open-platform website app (网站应用) to WECHAT['ACCOUNTS'] "
+                        "with 'KIND': 'website', and name it here."
+                    ),
+                    id="wechat.E031",
+                )
+            )
+    rate = raw.get("MINIPROGRAM_LOGIN_RATE", DEFAULTS["MINIPROGRAM_LOGIN_RATE"])
+    if isinstance(rate, bool) or not isinstance(rate, int) or rate <= 0:
+        problems.append(
+            Error(
+                _(
+                    "WECHAT['MINIPROGRAM_LOGIN_RATE'] must be a positive number of logins "
+                    "per minute, not %(value)r."
+                )
+                % {"value": rate},
+                hint=_("Leave it out for the default (%(default)s).")
+                % {"default": DEFAULTS["MINIPROGRAM_LOGIN_RATE"]},
+                id="wechat.E032",
             )
         )
     return problems

@@ -48,6 +48,14 @@ class TokenSource(StrEnum):
     STABLE_TOKEN = "stable_token"  #: ``cgi-bin/stable_token``: the current token until it expires
 
 
+class AccountKind(StrEnum):
+    """What an account of ``WECHAT["ACCOUNTS"]`` is (its ``KIND``)."""
+
+    OFFICIAL = "official"  #: 公众号: callbacks, the web OAuth login and every API group
+    WEBSITE = "website"  #: 开放平台网站应用: the website QR login (``snsapi_login``) only
+    MINIPROGRAM = "miniprogram"  #: 小程序: ``jscode2session`` login and the phone number
+
+
 #: Global settings and their defaults; the values of ``settings.WECHAT`` beside ``ACCOUNTS``.
 DEFAULTS: dict[str, Any] = {
     "CACHE": "default",
@@ -63,10 +71,16 @@ DEFAULTS: dict[str, Any] = {
     # long a login may take from our redirect to WeChat's callback.
     "OAUTH_ADAPTER": "django_wechat.oauth.adapter.WeChatAdapter",
     "OAUTH_STATE_TIMEOUT": 600,
+    # Website QR login and mini-program login (issue 11): which website account logs in
+    # the followers of an official account outside WeChat ({"default": "web"}), and how
+    # many mini-program logins one client may try per minute.
+    "OAUTH_WEBSITE_ACCOUNTS": {},
+    "MINIPROGRAM_LOGIN_RATE": 30,
 }
 
 #: Per-account keys and their defaults; ``None`` marks a required key.
 ACCOUNT_DEFAULTS: dict[str, Any] = {
+    "KIND": AccountKind.OFFICIAL.value,
     "APP_ID": None,
     "APP_SECRET": None,
     "TOKEN": None,
@@ -78,6 +92,19 @@ ACCOUNT_DEFAULTS: dict[str, Any] = {
     "OPTIONS": {},
 }
 REQUIRED_ACCOUNT_KEYS = tuple(k for k, v in ACCOUNT_DEFAULTS.items() if v is None)
+#: The keys only an account that receives WeChat's callbacks (message push) uses.
+CALLBACK_ACCOUNT_KEYS = (
+    "TOKEN",
+    "ENCODING_AES_KEY",
+    "PREVIOUS_ENCODING_AES_KEY",
+    "ENCRYPT_MODE",
+)
+#: The required keys of each kind: a mini program's TOKEN is for its message push, if any.
+REQUIRED_KEYS_BY_KIND: dict[AccountKind, tuple[str, ...]] = {
+    AccountKind.OFFICIAL: REQUIRED_ACCOUNT_KEYS,
+    AccountKind.WEBSITE: ("APP_ID", "APP_SECRET"),
+    AccountKind.MINIPROGRAM: ("APP_ID", "APP_SECRET"),
+}
 
 #: An EncodingAESKey: base64 of 32 bytes without its trailing "=" (PROTOCOL.md D2).
 AES_KEY_RE = re.compile(r"[A-Za-z0-9]{43}")
@@ -88,7 +115,8 @@ CHECK_TAG = "wechat"
 
 @dataclass(frozen=True)
 class Account:
-    """One WeChat Official Account from ``settings.WECHAT["ACCOUNTS"]``.
+    """One account from ``settings.WECHAT["ACCOUNTS"]``: an Official Account, a website
+    app or a mini program (:attr:`kind`).
 
     Secrets are kept out of ``repr()`` so an account can be logged safely.
     """
@@ -96,7 +124,7 @@ class Account:
     name: str
     app_id: str
     app_secret: str = field(repr=False)
-    token: str = field(repr=False)
+    token: str = field(default="", repr=False)
     encoding_aes_key: str = field(default="", repr=False)
     previous_encoding_aes_key: str = field(default="", repr=False)
     encrypt_mode: EncryptMode = EncryptMode.SAFE
@@ -104,6 +132,15 @@ class Account:
     access_token_func: str = ""
     # hash=False: the dict is unhashable, and an Account is a signal sender (hashed).
     options: Mapping[str, Any] = field(default_factory=dict, repr=False, hash=False)
+    kind: AccountKind = AccountKind.OFFICIAL
+
+    @property
+    def receives_callbacks(self) -> bool:
+        """True for an account ``wechat:callback`` serves: an official account, or a mini
+        program with a message-push TOKEN."""
+        return self.kind is AccountKind.OFFICIAL or (
+            self.kind is AccountKind.MINIPROGRAM and bool(self.token)
+        )
 
     @property
     def encrypted(self) -> bool:
@@ -130,6 +167,8 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "TIMESTAMP_TOLERANCE": int,
     "OAUTH_ADAPTER": str,
     "OAUTH_STATE_TIMEOUT": int,
+    "OAUTH_WEBSITE_ACCOUNTS": dict,
+    "MINIPROGRAM_LOGIN_RATE": int,
 }
 
 
@@ -153,6 +192,8 @@ class WeChatSettings:
     TIMESTAMP_TOLERANCE: int
     OAUTH_ADAPTER: str
     OAUTH_STATE_TIMEOUT: int
+    OAUTH_WEBSITE_ACCOUNTS: dict[str, str]
+    MINIPROGRAM_LOGIN_RATE: int
     #: Every configured account by name, after the system checks found no error.
     accounts: dict[str, Account]
 
@@ -195,14 +236,20 @@ def _load_accounts() -> dict[str, Account]:
     configured: Mapping[str, Mapping[str, Any]] = _user_settings()["ACCOUNTS"]
     for name, raw in configured.items():
         options = {**ACCOUNT_DEFAULTS, **raw}
+        kind = AccountKind(options["KIND"])
+        token = options["TOKEN"] or ""
+        # A website app, or a mini program without message push, has no callback to
+        # protect: its mode is plain, whatever the default says.
+        mode = EncryptMode(options["ENCRYPT_MODE"]) if token else EncryptMode.PLAIN
         accounts[name] = Account(
             name=name,
+            kind=kind,
             app_id=options["APP_ID"],
             app_secret=options["APP_SECRET"],
-            token=options["TOKEN"],
+            token=token if kind is not AccountKind.WEBSITE else "",
             encoding_aes_key=options["ENCODING_AES_KEY"] or "",
             previous_encoding_aes_key=options["PREVIOUS_ENCODING_AES_KEY"] or "",
-            encrypt_mode=EncryptMode(options["ENCRYPT_MODE"]),
+            encrypt_mode=mode,
             token_source=TokenSource(options["TOKEN_SOURCE"]),
             access_token_func=options["ACCESS_TOKEN_FUNC"] or "",
             options=dict(options["OPTIONS"]),

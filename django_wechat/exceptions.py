@@ -118,6 +118,28 @@ class TokenUnavailable(WeChatError):
     """No access_token or ticket could be had in time (another process held the lock too long)."""
 
 
+class AccountKindError(WeChatError):
+    """An API group (or the access_token) an account of this ``KIND`` cannot use, such as
+    ``client.menu`` of a website app."""
+
+    def __init__(self, account: str, kind: str, group: str, groups: list[str]) -> None:
+        self.account = account
+        self.kind = kind
+        self.group = group
+        super().__init__(
+            _(
+                "Account %(name)r is of KIND %(kind)r, which has no access to "
+                "client.%(group)s; it may use %(groups)s."
+            )
+            % {
+                "name": account,
+                "kind": kind,
+                "group": group,
+                "groups": ", ".join(f"client.{g}" for g in groups),
+            }
+        )
+
+
 class TransportError(WeChatError):
     """The HTTP exchange with WeChat failed: connection refused, timeout, HTTP 5xx, not JSON."""
 

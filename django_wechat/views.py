@@ -87,6 +87,10 @@ class CallbackView(View):
             account = get_account(kwargs["account"])
         except UnknownAccount as exc:
             raise Http404(str(exc)) from None
+        if not account.receives_callbacks:
+            # A website app (or a mini program without message push) has no callback:
+            # its URL is as unknown as a misspelt account's.
+            raise Http404(f"No WeChat callback for account {account.name!r}.")
         try:
             return super().dispatch(request, account)
         except SuspiciousCallback as exc:

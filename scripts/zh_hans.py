@@ -783,6 +783,82 @@ ZH_HANS = {
         "运行模拟器。TOKEN 和 EncodingAESKey 是随机生成的：切换到正式公众号时，请把这两项原样"
         "填入微信公众平台（设置与开发 → 基本配置 → 服务器配置）。"
     ),
+    # --- issue 11: accounts of other kinds, website QR login, mini-program login -------------
+    "%(where)s['KIND'] is %(kind)r; it must be one of %(kinds)s.": (
+        "%(where)s['KIND'] 为 %(kind)r；它必须是 %(kinds)s 之一。"
+    ),
+    "'official' for an Official Account (公众号), 'website' for an open-platform website app "
+    "(网站应用), 'miniprogram' for a mini program (小程序).": (
+        "公众号用 'official'，开放平台网站应用用 'website'，小程序用 'miniprogram'。"
+    ),
+    "A website app (网站应用) only logs users in: WeChat sends it no callbacks and gives it no "
+    "access_token. Remove these keys.": (
+        "网站应用只用于登录：微信不会向它推送消息，也不给它 access_token。请删除这些键。"
+    ),
+    "Without a TOKEN the mini program gets no message push; add its push TOKEN (小程序后台 → "
+    "开发管理 → 消息推送) or remove these keys.": (
+        "没有 TOKEN，小程序就收不到消息推送；请填入消息推送的 TOKEN（小程序后台 → 开发管理 → "
+        "消息推送），或删除这些键。"
+    ),
+    "%(where)s is of KIND %(kind)r, which does not use %(keys)s; ignored.": (
+        "%(where)s 的 KIND 为 %(kind)r，用不到 %(keys)s；已忽略。"
+    ),
+    "WECHAT['OAUTH_WEBSITE_ACCOUNTS'] must be a dict, not %(type)s.": (
+        "WECHAT['OAUTH_WEBSITE_ACCOUNTS'] 必须是 dict，而不是 %(type)s。"
+    ),
+    "Map each official account to the website account that logs its followers in outside "
+    "WeChat, such as %(example)s.": (
+        "把每个公众号映射到在微信之外为其用户登录的网站应用账号，例如 %(example)s。"
+    ),
+    "WECHAT['OAUTH_WEBSITE_ACCOUNTS'] has the key %(name)r, which is not an account of KIND "
+    "'official'.": (
+        "WECHAT['OAUTH_WEBSITE_ACCOUNTS'] 的键 %(name)r 不是 KIND 为 'official' 的账号。"
+    ),
+    "Its keys name official accounts of WECHAT['ACCOUNTS'].": (
+        "它的键应是 WECHAT['ACCOUNTS'] 中的公众号名称。"
+    ),
+    "WECHAT['OAUTH_WEBSITE_ACCOUNTS'][%(official)r] is %(name)r, which is not an account of "
+    "KIND 'website'.": (
+        "WECHAT['OAUTH_WEBSITE_ACCOUNTS'][%(official)r] 为 %(name)r，它不是 KIND 为 "
+        "'website' 的账号。"
+    ),
+    "Add the open-platform website app (网站应用) to WECHAT['ACCOUNTS'] with 'KIND': 'website', "
+    "and name it here.": (
+        "请把开放平台网站应用以 'KIND': 'website' 加入 WECHAT['ACCOUNTS']，并在此处写上它的名称。"
+    ),
+    "WECHAT['MINIPROGRAM_LOGIN_RATE'] must be a positive number of logins per minute, not "
+    "%(value)r.": (
+        "WECHAT['MINIPROGRAM_LOGIN_RATE'] 必须是每分钟登录次数的正数，而不是 %(value)r。"
+    ),
+    "Account %(name)r is of KIND %(kind)r, which has no access to client.%(group)s; it may "
+    "use %(groups)s.": (
+        "账号 %(name)r 的 KIND 为 %(kind)r，无权使用 client.%(group)s；它可以使用 %(groups)s。"
+    ),
+    "WeChat blocked this login": "微信拦截了这次登录",
+    "WeChat considers this login risky and refused it.": "微信认为这次登录存在风险，已拒绝。",
+    "Too many logins": "登录过于频繁",
+    "Too many login attempts in a short time; try again in a minute.": (
+        "登录尝试过于频繁，请一分钟后再试。"
+    ),
+    "This request is wrong": "请求有误",
+    "Send a JSON object with the code from WeChat.": "请发送包含微信 code 的 JSON 对象。",
+    "Please log in first": "请先登录",
+    "Log in with WeChat before asking for this.": "请先用微信登录，再请求此项。",
+    "No session_key for this user: log in again with wx.login().": (
+        "该用户没有 session_key：请用 wx.login() 重新登录。"
+    ),
+    "The open data cannot be decrypted.": "开放数据无法解密。",
+    "The open data's watermark names another mini program.": "开放数据的水印属于另一个小程序。",
+    "The open data's watermark is too old.": "开放数据的水印已过期。",
+    "The appid has no permission for scope snsapi_login.": "该 appid 没有 snsapi_login 的权限。",
+    "An open-platform AppID cannot use this page.": (
+        "不支持微信开放平台的 AppID，请使用公众号 AppID。"
+    ),
+    "WeChat login: scan the QR code (emulator)": "微信登录：扫描二维码（模拟器）",
+    "On a real site you scan this code with WeChat. Here: choose who you are.": (
+        "在真实网站上，你会用微信扫描这个二维码。这里请选择你的身份。"
+    ),
+    "Scan with WeChat and confirm": "用微信扫码并确认",
 }
 
 

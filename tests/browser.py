@@ -6,6 +6,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,3 +54,12 @@ def browser_page(locale: str = "en-US") -> Iterator[Any]:
             yield context.new_page()
         finally:
             browser.close()
+
+
+def save_screenshot(page: Any, directory: Path, name: str) -> Path:
+    """A full-page screenshot of ``page`` as ``directory/name`` (kept as an artifact)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 1000
+    return path

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from django_wechat.conf import Account, get_account
+from django_wechat.conf import Account, AccountKind, get_account
 from django_wechat.testing.emulator import WeChatEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,8 +31,14 @@ def demo_env(db: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def emulator_env(db: Path, emulator_url: str, account: Account) -> dict[str, str]:
-    """A demo process's environment pointing it at an emulator with ``account``."""
+#: The demo's website app and mini program (testproject/settings.py's defaults).
+DEMO_WEB = Account("web", "wxd0000000000000b1", "demo-web-secret", kind=AccountKind.WEBSITE)
+DEMO_MINI = Account("mini", "wxd0000000000000c1", "demo-mini-secret", kind=AccountKind.MINIPROGRAM)
+
+
+def emulator_env(db: Path, emulator_url: str, account: Account, **extra: str) -> dict[str, str]:
+    """A demo process's environment pointing it at an emulator with ``account`` (and the
+    demo's website app and mini program)."""
     return demo_env(
         db,
         WECHAT_EMULATOR_URL=emulator_url,
@@ -40,6 +46,7 @@ def emulator_env(db: Path, emulator_url: str, account: Account) -> dict[str, str
         WECHAT_APP_SECRET=account.app_secret,
         WECHAT_TOKEN=account.token,
         WECHAT_ENCODING_AES_KEY=account.encoding_aes_key,
+        **extra,
     )
 
 
@@ -88,12 +95,17 @@ def runserver(env: Mapping[str, str]) -> Iterator[str]:
 
 
 @contextmanager
-def demo_with_emulator(db: Path) -> Iterator[tuple[WeChatEmulator, str]]:
+def demo_with_emulator(
+    db: Path, *, website_login: bool = False
+) -> Iterator[tuple[WeChatEmulator, str]]:
     """An emulator, and the demo site (migrated, demo_setup run, a runserver) pointed at it
-    with the test account's credentials: yields the emulator and the site's URL."""
+    with the test account's credentials: yields the emulator and the site's URL. The
+    website QR login of @wechat_login_required pages is on with ``website_login``."""
     account = get_account()
-    with WeChatEmulator([account]) as emulator:
-        env = emulator_env(db, emulator.url, account)
+    with WeChatEmulator([account, DEMO_WEB, DEMO_MINI]) as emulator:
+        env = emulator_env(
+            db, emulator.url, account, DEMO_WEBSITE_LOGIN="1" if website_login else "0"
+        )
         manage("migrate", "--noinput", env=env)
         manage("createcachetable", env=env)
         manage("demo_setup", env=env)

@@ -16,15 +16,21 @@ from django_wechat.testing.emulator import WeChatEmulator
 AUTHORIZE_ORDER = ["appid", "redirect_uri", "response_type", "scope", "state"]
 
 
-def start_login(client: Client, account: str | None = "default", **query: str) -> dict[str, str]:
-    """GET ``wechat:oauth_login``; the authorize URL's parameters (checked on the way)."""
+def start_login(
+    client: Client,
+    account: str | None = "default",
+    page: str = "/connect/oauth2/authorize",
+    **query: str,
+) -> dict[str, str]:
+    """GET ``wechat:oauth_login``; the parameters of WeChat's ``page`` it redirects to
+    (the authorize page, or a website account's ``/connect/qrconnect``), checked."""
     path = "/wechat/oauth/login/" + (f"{account}/" if account else "")
     response = client.get(path, query)
     assert response.status_code == 302, response.content
     location = response["Location"]
     assert location.endswith("#wechat_redirect")
     parts = urlsplit(location)
-    assert parts.path == "/connect/oauth2/authorize"
+    assert parts.path == page
     pairs = parse_qsl(parts.query)
     assert [k for k, _v in pairs] == AUTHORIZE_ORDER
     return dict(pairs)
@@ -36,11 +42,12 @@ def consent(
     action: str = "approve",
     openid: str = "o-demo-follower-1",
     accept_language: str = "en",
+    page_path: str = "/connect/oauth2/authorize",
 ) -> str:
-    """Open the emulator's consent page, then press ``action`` (approve, deny, snapshot);
-    the path and query WeChat redirects the browser to."""
+    """Open the emulator's consent page (or ``page_path``'s), then press ``action``
+    (approve, deny, snapshot); the path and query WeChat redirects the browser to."""
     page = requests.get(
-        f"{emulator.url}/connect/oauth2/authorize",
+        f"{emulator.url}{page_path}",
         params=params,
         headers={"Accept-Language": accept_language},
         timeout=5,

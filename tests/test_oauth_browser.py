@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from django_wechat.testing.emulator import WeChatEmulator
-from tests.browser import browser_page
+from tests.browser import browser_page, save_screenshot
 from tests.demo_support import demo_with_emulator
 from tests.oauth_support import consent, start_login
 from tests.test_demo_pages import demo  # noqa: F401  (the fixture)
@@ -30,11 +30,7 @@ def emulator_and_demo(
 
 
 def screenshot(page: object, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / name
-    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
-    assert path.stat().st_size > 1000
-    return path
+    return save_screenshot(page, ARTIFACTS, name)
 
 
 def test_log_in_with_wechat_in_a_browser(emulator_and_demo: tuple[WeChatEmulator, str]) -> None:

@@ -37,6 +37,7 @@ def get_client(account: str = DEFAULT_ACCOUNT) -> WeChatClient:
     key = (
         os.getpid(),  # a forked worker must not share its parent's sockets
         acc.name,
+        acc.kind,
         acc.app_id,
         hashlib.sha256(acc.app_secret.encode()).hexdigest(),
         acc.token_source,

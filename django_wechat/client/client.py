@@ -16,8 +16,8 @@ import requests
 from django.core.cache import BaseCache, caches
 from django.utils.translation import gettext as _
 
-from ..conf import Account, TokenSource, get_account, wechat_settings
-from ..exceptions import APIError, TransportError
+from ..conf import Account, AccountKind, TokenSource, get_account, wechat_settings
+from ..exceptions import AccountKindError, APIError, TransportError
 from . import tokens
 from .base import TOKEN_ERRCODES, BaseClient, RetryPolicy, hide_locals
 from .jsapi import JSAPI
@@ -32,6 +32,13 @@ from .template import Template
 from .user import User
 
 logger = logging.getLogger("django_wechat.client")
+
+#: What a website app or a mini program may use of a client (an official account, all of
+#: it): a website app has no access_token at all (开放平台网站应用 only logs users in).
+ALLOWED_BY_KIND: dict[AccountKind, tuple[str, ...]] = {
+    AccountKind.WEBSITE: ("oauth",),
+    AccountKind.MINIPROGRAM: ("miniprogram", "access_token"),
+}
 
 
 class WeChatClient(BaseClient):
@@ -83,7 +90,14 @@ class WeChatClient(BaseClient):
         """The Django cache that holds tokens and tickets (``WECHAT["CACHE"]``)."""
         return caches[self.cache_alias]
 
+    def _allow(self, group: str) -> None:
+        """Refuse ``group`` when the account's kind has no access to it."""
+        allowed = ALLOWED_BY_KIND.get(self.account.kind)
+        if allowed is not None and group not in allowed:
+            raise AccountKindError(self.account.name, self.account.kind.value, group, list(allowed))
+
     def _token_flight(self) -> tokens.SingleFlight:
+        self._allow("access_token")
         fetch: Callable[[], tokens.Fetched]
         if self.account.access_token_func:
             account = self.account
@@ -129,6 +143,7 @@ class WeChatClient(BaseClient):
         Call :attr:`access_token` instead: this bypasses the cache and the lock, and with
         ``cgi-bin/token`` every fetch starts the previous token's five-minute countdown.
         """
+        self._allow("access_token")
         account = self.account
         if account.token_source is TokenSource.STABLE_TOKEN:
             api = "cgi-bin/stable_token"
@@ -234,51 +249,61 @@ class WeChatClient(BaseClient):
     @cached_property
     def menu(self) -> Menu:
         """Custom menus."""
+        self._allow("menu")
         return Menu(self)
 
     @cached_property
     def user(self) -> User:
         """Followers."""
+        self._allow("user")
         return User(self)
 
     @cached_property
     def tag(self) -> Tag:
         """User tags."""
+        self._allow("tag")
         return Tag(self)
 
     @cached_property
     def message(self) -> Message:
         """Customer-service and template messages."""
+        self._allow("message")
         return Message(self)
 
     @cached_property
     def template(self) -> Template:
         """Template-message templates."""
+        self._allow("template")
         return Template(self)
 
     @cached_property
     def media(self) -> Media:
         """Temporary media."""
+        self._allow("media")
         return Media(self)
 
     @cached_property
     def qrcode(self) -> QRCode:
         """Parametric QR codes."""
+        self._allow("qrcode")
         return QRCode(self)
 
     @cached_property
     def jsapi(self) -> JSAPI:
         """JS-SDK tickets and signatures."""
+        self._allow("jsapi")
         return JSAPI(self)
 
     @cached_property
     def oauth(self) -> OAuth:
         """Web OAuth (网页授权)."""
+        self._allow("oauth")
         return OAuth(self)
 
     @cached_property
     def miniprogram(self) -> MiniProgram:
         """Mini-program login."""
+        self._allow("miniprogram")
         return MiniProgram(self)
 
 

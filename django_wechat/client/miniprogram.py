@@ -1,6 +1,7 @@
-"""Mini-program login (小程序登录): ``client.miniprogram``.
+"""Mini-program login (小程序登录) and phone numbers: ``client.miniprogram``.
 
 https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/user-login/code2Session.html
+https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/user-info/phone-number/getPhoneNumber.html
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from .group import APIGroup
 
 
 class MiniProgram(APIGroup):
-    """Exchange a ``wx.login()`` code for the user's openid and session_key."""
+    """Exchange a ``wx.login()`` code for the user's openid and session_key; a
+    ``getPhoneNumber`` code for the phone number."""
 
     @sensitive_variables()
     def code_to_session(self, js_code: str) -> dict[str, Any]:
@@ -30,3 +32,14 @@ class MiniProgram(APIGroup):
 
     #: WeChat's name for :meth:`code_to_session`.
     jscode2session = code_to_session
+
+    @sensitive_variables()
+    def get_phone_number(self, code: str) -> dict[str, Any]:
+        """The ``phone_info`` of a ``getPhoneNumber`` button's ``code`` (single use):
+        ``phoneNumber``, ``purePhoneNumber``, ``countryCode`` and ``watermark``
+        (``appid``, ``timestamp``); ``wxa/business/getuserphonenumber``."""
+        answer = self._post(
+            "wxa/business/getuserphonenumber", json={"code": code}, idempotent=False
+        )
+        info: dict[str, Any] = answer.get("phone_info") or {}
+        return info

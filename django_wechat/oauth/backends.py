@@ -1,5 +1,9 @@
 """``WeChatBackend``: ``authenticate(request, wechat_code=..., wechat_account=...)``.
 
+The code is a web OAuth code (an official account), a website QR login's code (a
+website account, ``snsapi_login``) or a mini program's ``wx.login()`` code (a mini-program
+account, exchanged with ``jscode2session``): the account's ``KIND`` says which.
+
 Add it to ``AUTHENTICATION_BACKENDS``::
 
     AUTHENTICATION_BACKENDS = [
@@ -27,12 +31,13 @@ from django.http import HttpRequest
 
 from ..cache import oauth_code_key
 from ..client import get_client
-from ..conf import DEFAULT_ACCOUNT, Account, get_account, wechat_settings
+from ..conf import DEFAULT_ACCOUNT, Account, AccountKind, get_account, wechat_settings
 from ..exceptions import APIError, TransportError, UnknownAccount
 from .adapter import get_adapter
 from .failures import LoginFailure, Reason
+from .open_data import store_session_key
 
-__all__ = ["BACKEND", "LoginResult", "WeChatBackend", "login_result"]
+__all__ = ["BACKEND", "LoginResult", "WeChatBackend", "api_failure", "login_result"]
 
 logger = logging.getLogger("django_wechat.oauth")
 
@@ -41,6 +46,9 @@ BACKEND = "django_wechat.oauth.backends.WeChatBackend"
 #: WeChat's answers for a code it will not take: invalid (40029), used (40163),
 #: missing (41008), expired (42003) (全局返回码).
 CODE_ERRCODES = frozenset({40029, 40163, 41008, 42003})
+#: jscode2session's own refusals (code2Session doc): 40226 a high-risk user (code
+#: blocked), 45011 the per-user minute quota.
+ERRCODE_REASONS = {40226: Reason.HIGH_RISK, 45011: Reason.RATE_LIMITED}
 #: How long a code stays claimed: longer than WeChat keeps it ("5分钟未被使用自动过期").
 CODE_CLAIM_TIMEOUT = 600
 _RESULT = "wechat_login"
@@ -129,8 +137,10 @@ class WeChatBackend(ModelBackend):
         cache = caches[wechat_settings.CACHE]
         if not cache.add(oauth_code_key(account.app_id, code), "1", CODE_CLAIM_TIMEOUT):
             raise LoginFailure(Reason.CODE_USED, "the code was claimed already")
-        oauth = get_client(account.name).oauth
         try:
+            if account.kind is AccountKind.MINIPROGRAM:
+                return self.fetch_mini_program_profile(account, code)
+            oauth = get_client(account.name).oauth
             token = oauth.fetch_access_token(code)
             # 快照页 users (2022-07 on) have a virtual openid and unionid; only the token
             # answer says so ("is_snapshotuser": 1), and sns/userinfo answers them 48001.
@@ -143,16 +153,36 @@ class WeChatBackend(ModelBackend):
             if token.get("unionid"):
                 profile["unionid"] = str(token["unionid"])
             scopes = str(token.get("scope", "")).split(",")
-            if "snsapi_userinfo" in scopes:
-                # 网页授权 doc: only snsapi_userinfo may call sns/userinfo (else 48001).
+            if "snsapi_userinfo" in scopes or "snsapi_login" in scopes:
+                # 网页授权 doc: only snsapi_userinfo may call sns/userinfo (else 48001);
+                # the website QR login's snsapi_login may too (网站应用微信登录).
                 info = oauth.get_user_info(openid, str(token["access_token"]))
                 profile.update({k: v for k, v in info.items() if k != "privilege"})
-        except APIError as exc:
-            reason = Reason.CODE_INVALID if exc.errcode in CODE_ERRCODES else Reason.WECHAT_REFUSED
-            raise LoginFailure(reason, str(exc)) from None
-        except TransportError as exc:
-            raise LoginFailure(Reason.UNREACHABLE, str(exc)) from None
+        except (APIError, TransportError) as exc:
+            raise api_failure(exc) from None
         return profile
+
+    def fetch_mini_program_profile(self, account: Account, code: str) -> dict[str, Any]:
+        """jscode2session's openid and unionid; its session_key is kept in the cache for
+        :func:`~django_wechat.oauth.open_data.decrypt_open_data`, never in the profile."""
+        answer = get_client(account.name).miniprogram.code_to_session(code)
+        openid = str(answer.get("openid") or "")
+        if not openid:
+            raise LoginFailure(Reason.WECHAT_REFUSED, "the jscode2session answer has no openid")
+        store_session_key(account, openid, str(answer.get("session_key") or ""))
+        profile: dict[str, Any] = {"openid": openid}
+        if answer.get("unionid"):
+            profile["unionid"] = str(answer["unionid"])
+        return profile
+
+
+def api_failure(exc: APIError | TransportError) -> LoginFailure:
+    """The :class:`LoginFailure` of a failed exchange with WeChat (its detail names the
+    API and errcode, never the code)."""
+    if isinstance(exc, TransportError):
+        return LoginFailure(Reason.UNREACHABLE, str(exc))
+    default = Reason.CODE_INVALID if exc.errcode in CODE_ERRCODES else Reason.WECHAT_REFUSED
+    return LoginFailure(ERRCODE_REASONS.get(exc.errcode, default), str(exc))
 
 
 def _note(request: HttpRequest | None, result: LoginResult) -> None:

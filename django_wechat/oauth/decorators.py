@@ -1,9 +1,11 @@
 """``@wechat_login_required`` and :class:`WeChatLoginRequiredMixin`.
 
 Inside WeChat (a ``MicroMessenger`` user agent) an anonymous visitor goes through the
-login and comes back; outside WeChat, where WeChat's authorize page cannot open, they get
-a page (``django_wechat/oauth/open_in_wechat.html``) saying to open the link in WeChat,
-with a QR code of it when ``segno`` is installed (``pip install django-wechat-oa[qr]``).
+official account's login and comes back. Outside WeChat, where WeChat's authorize page
+cannot open, they go through the website QR login when ``WECHAT["OAUTH_WEBSITE_ACCOUNTS"]``
+pairs the account with a website account (``{"default": "web"}``); else they get a page
+(``django_wechat/oauth/open_in_wechat.html``) saying to open the link in WeChat, with a
+QR code of it when ``segno`` is installed (``pip install django-wechat-oa[qr]``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from ..conf import DEFAULT_ACCOUNT
+from ..conf import DEFAULT_ACCOUNT, wechat_settings
 from .views import login_url
 
 __all__ = ["WeChatLoginRequiredMixin", "in_wechat", "require_wechat_login", "wechat_login_required"]
@@ -45,6 +47,9 @@ def require_wechat_login(
     """The answer to an anonymous visitor of a page that needs a WeChat login."""
     if in_wechat(request):
         return HttpResponseRedirect(login_url(account, request.get_full_path(), scope))
+    website = wechat_settings.OAUTH_WEBSITE_ACCOUNTS.get(account)
+    if website:
+        return HttpResponseRedirect(login_url(website, request.get_full_path()))
     url = request.build_absolute_uri()
     context = {
         "title": _("Open this page in WeChat"),

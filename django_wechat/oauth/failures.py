@@ -28,6 +28,11 @@ class Reason(StrEnum):
     BUSY = "busy"  #: another load of the same callback is still running
     NOT_CONFIGURED = "not_configured"  #: WeChatBackend is not in AUTHENTICATION_BACKENDS
     ERROR = "error"  #: anything unexpected (logged with its traceback)
+    # The mini-program login's own (its JSON errors' ``code``):
+    HIGH_RISK = "high_risk"  #: jscode2session's 40226: WeChat blocks a high-risk user
+    RATE_LIMITED = "rate_limited"  #: 45011, or this client's MINIPROGRAM_LOGIN_RATE
+    BAD_REQUEST = "bad_request"  #: not a JSON object with a ``code`` string
+    LOGIN_REQUIRED = "login_required"  #: the phone number asked for by an anonymous user
 
 
 #: The HTTP status of each reason's page: the follower's or the link's fault is 400,
@@ -48,6 +53,10 @@ STATUS: dict[Reason, int] = {
     Reason.BUSY: 502,
     Reason.NOT_CONFIGURED: 502,
     Reason.ERROR: 502,
+    Reason.HIGH_RISK: 403,
+    Reason.RATE_LIMITED: 429,
+    Reason.BAD_REQUEST: 400,
+    Reason.LOGIN_REQUIRED: 401,
 }
 
 #: What the page says for each reason: a title and a sentence.
@@ -114,6 +123,22 @@ MESSAGES: dict[Reason, tuple[Promise, Promise]] = {
     Reason.ERROR: (
         _("The login failed"),
         _("Something went wrong on the site. The site's team has been told."),
+    ),
+    Reason.HIGH_RISK: (
+        _("WeChat blocked this login"),
+        _("WeChat considers this login risky and refused it."),
+    ),
+    Reason.RATE_LIMITED: (
+        _("Too many logins"),
+        _("Too many login attempts in a short time; try again in a minute."),
+    ),
+    Reason.BAD_REQUEST: (
+        _("This request is wrong"),
+        _("Send a JSON object with the code from WeChat."),
+    ),
+    Reason.LOGIN_REQUIRED: (
+        _("Please log in first"),
+        _("Log in with WeChat before asking for this."),
     ),
 }
 

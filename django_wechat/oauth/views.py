@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth import authenticate, login
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,11 +23,11 @@ from django.views import View
 
 from ..client import get_client
 from ..client.oauth import SCOPES
-from ..conf import DEFAULT_ACCOUNT, Account, get_account, wechat_settings
+from ..conf import DEFAULT_ACCOUNT, Account, AccountKind, get_account, wechat_settings
 from ..exceptions import UnknownAccount
 from ..signals import wechat_user_logged_in
 from .adapter import get_adapter
-from .backends import BACKEND, WeChatBackend, login_result
+from .backends import BACKEND, LoginResult, WeChatBackend, login_result
 from .failures import MESSAGES, LoginFailure, Reason
 from .state import (
     BINDING_COOKIE,
@@ -43,6 +43,8 @@ from .state import (
 __all__ = [
     "OAuthCallbackView",
     "OAuthLoginView",
+    "account_or_404",
+    "complete_login",
     "cookie_path",
     "error_page",
     "login_url",
@@ -54,11 +56,22 @@ logger = logging.getLogger("django_wechat.oauth")
 ERROR_TEMPLATE = "django_wechat/oauth/error.html"
 
 
-def _account(name: str) -> Account:
+#: The kinds of account whose followers log in through WeChat's pages (and our callback).
+WEB_KINDS = (AccountKind.OFFICIAL, AccountKind.WEBSITE)
+#: The website QR login's one scope (网站应用微信登录).
+QR_SCOPE = "snsapi_login"
+
+
+def account_or_404(name: str, kinds: tuple[AccountKind, ...] = WEB_KINDS) -> Account:
+    """The account ``name`` if it is of one of ``kinds``, else a 404 (as an unknown one)."""
     try:
-        return get_account(name)
+        account = get_account(name)
     except UnknownAccount as exc:
         raise Http404(str(exc)) from None
+    if account.kind not in kinds:
+        # A mini program has no login page nor callback: as unknown as a misspelt name.
+        raise Http404(f"No such login for account {account.name!r} ({account.kind.value}).")
+    return account
 
 
 def login_url(account: str = DEFAULT_ACCOUNT, next_url: str = "", scope: str = "") -> str:
@@ -116,20 +129,51 @@ def error_page(
     return render(request, ERROR_TEMPLATE, context, status=failure.status)
 
 
+def complete_login(request: HttpRequest, account: Account, code: str) -> tuple[Any, LoginResult]:
+    """Authenticate ``code``, ``login()``, the adapter's hook and the signal: the user and
+    the backend's :class:`~.backends.LoginResult`. Raises :class:`LoginFailure` (already
+    logged by the backend, or here when the backend is missing)."""
+    user = authenticate(request, wechat_code=code, wechat_account=account.name)
+    result = login_result(request)
+    if result is None:
+        logger.error(
+            "WeChat login for account %r: %s is not in AUTHENTICATION_BACKENDS.",
+            account.name,
+            BACKEND,
+        )
+        raise LoginFailure(Reason.NOT_CONFIGURED)
+    if result.failure is not None:
+        raise result.failure
+    if user is None:  # another backend took the credentials and refused them
+        raise LoginFailure(Reason.ERROR)
+    login(request, user)
+    get_adapter().login(request, result.wechat_user, result.created)
+    wechat_user_logged_in.send(
+        sender=account, wechat_user=result.wechat_user, created=result.created, request=request
+    )
+    return user, result
+
+
 class OAuthLoginView(View):
     """``wechat:oauth_login``: a new state, then a redirect to WeChat's authorize page.
 
     ``?scope=snsapi_base`` (the default: silent, openid only) or ``snsapi_userinfo``
     (asks for nickname and avatar); ``?next=`` where to go after (checked when the
     login ends, too).
+
+    For a website account (``KIND: "website"``) the redirect goes to the website QR login,
+    ``connect/qrconnect`` (scope ``snsapi_login``); with ``?embed=1`` the answer is JSON
+    instead (``appid``, ``scope``, ``redirect_uri``, ``state``), what WeChat's
+    ``wxLogin.js`` needs to show the QR code inside the page (``{% wechat_qr_login %}``).
     """
 
     http_method_names = ["get", "head"]  # noqa: RUF012 - as Django declares it
 
     def get(self, request: HttpRequest, account: str = DEFAULT_ACCOUNT) -> HttpResponse:
-        acc = _account(account)
-        scope = request.GET.get("scope") or "snsapi_base"
-        if scope not in SCOPES:
+        acc = account_or_404(account)
+        website = acc.kind is AccountKind.WEBSITE
+        scope = request.GET.get("scope") or (QR_SCOPE if website else "snsapi_base")
+        if scope not in ((QR_SCOPE,) if website else SCOPES):
             logger.warning("WeChat login for account %r refused: scope %r", acc.name, scope)
             return error_page(request, acc, Reason.SCOPE_INVALID)
         nonce = request.COOKIES.get(BINDING_COOKIE, "")
@@ -137,10 +181,17 @@ class OAuthLoginView(View):
             nonce = new_nonce()
         state = issue_state(acc.name, scope, safe_next(request, request.GET.get("next")), nonce)
         callback = reverse("wechat:oauth_callback", kwargs={"account": acc.name})
-        url = get_client(acc.name).oauth.authorize_url(
-            self.redirect_uri(request, callback), scope=scope, state=state.value
-        )
-        response = HttpResponseRedirect(url)
+        redirect_uri = self.redirect_uri(request, callback)
+        oauth = get_client(acc.name).oauth
+        response: HttpResponse
+        if not website:
+            url = oauth.authorize_url(redirect_uri, scope=scope, state=state.value)
+            response = HttpResponseRedirect(url)
+        elif request.GET.get("embed"):
+            embed = {"appid": acc.app_id, "scope": scope, "redirect_uri": redirect_uri}
+            response = JsonResponse({**embed, "state": state.value})
+        else:
+            response = HttpResponseRedirect(oauth.qrconnect_url(redirect_uri, state.value))
         response.set_cookie(
             BINDING_COOKIE,
             nonce,
@@ -166,7 +217,7 @@ class OAuthCallbackView(View):
     http_method_names = ["get"]  # noqa: RUF012 - as Django declares it
 
     def get(self, request: HttpRequest, account: str) -> HttpResponse:
-        acc = _account(account)
+        acc = account_or_404(account)
         state: LoginState | None = None
         try:
             state = self.check_state(request, acc)
@@ -209,25 +260,11 @@ class OAuthCallbackView(View):
     def attempt(
         self, request: HttpRequest, account: Account, state: LoginState, code: str
     ) -> Outcome:
-        """The first load: authenticate, ``login()``, the adapter's hook and the signal."""
-        user = authenticate(request, wechat_code=code, wechat_account=account.name)
-        result = login_result(request)
-        if result is None:
-            logger.error(
-                "WeChat login for account %r: %s is not in AUTHENTICATION_BACKENDS.",
-                account.name,
-                BACKEND,
-            )
-            return Outcome(failure=Reason.NOT_CONFIGURED.value)
-        if result.failure is not None:
-            return Outcome(failure=result.failure.reason.value)
-        if user is None:  # another backend took the credentials and refused them
-            return Outcome(failure=Reason.ERROR.value)
-        login(request, user)
-        get_adapter().login(request, result.wechat_user, result.created)
-        wechat_user_logged_in.send(
-            sender=account, wechat_user=result.wechat_user, created=result.created, request=request
-        )
+        """The first load: :func:`complete_login`, its outcome kept for a second load."""
+        try:
+            user, _result = complete_login(request, account, code)
+        except LoginFailure as failure:
+            return Outcome(failure=failure.reason.value)
         return Outcome(
             user_pk=str(user.pk), backend=getattr(user, "backend", BACKEND), next=state.next
         )

@@ -76,3 +76,48 @@ def wechat_jssdk_config(
         return mark_safe("/* wechat_jssdk_config: WeChat is unavailable, see the server log */")
     payload = json.dumps(config, ensure_ascii=False).translate(_SCRIPT_ESCAPES)
     return mark_safe(f"wx.config({payload});")  # noqa: S308 - JSON with <, >, & escaped
+
+
+# --- the website QR login inside the page (wxLogin.js) ---------------------------------------
+
+#: WeChat's script that draws the website QR login inside a page (网站应用微信登录).
+WX_LOGIN_JS = "https://res.wx.qq.com/connect/zh_CN/htmledition/js/wxLogin.js"
+
+
+@register.inclusion_tag("django_wechat/oauth/qr_login.html")
+def wechat_qr_login(
+    account: str,
+    next: str = "",
+    element_id: str = "wechat-qr-login",
+    style: str = "black",
+    href: str = "",
+    self_redirect: bool = False,
+    script_url: str = WX_LOGIN_JS,
+) -> dict[str, Any]:
+    """The website QR login drawn inside the page by WeChat's ``wxLogin.js``::
+
+        {% load wechat %}
+        {% wechat_qr_login "web" next="/orders/" %}
+
+    ``account`` is a website account (``KIND: "website"``). The page's script asks
+    ``wechat:oauth_login`` (``?embed=1``) for a fresh state, so the server mints and
+    checks it as for the redirecting login; ``style`` is ``"black"`` or ``"white"``,
+    ``href`` a stylesheet URL for the QR box, ``self_redirect`` keeps the redirect inside
+    the box's frame.
+    """
+    from ..oauth.views import login_url
+
+    url = login_url(account, next)
+    url += ("&" if "?" in url else "?") + "embed=1"
+    return {
+        "element_id": element_id,
+        "options_id": f"{element_id}-options",
+        "script_url": script_url,
+        "options": {
+            "url": url,
+            "id": element_id,
+            "style": style,
+            "href": href,
+            "self_redirect": bool(self_redirect),
+        },
+    }

@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -103,13 +103,23 @@ def jssdk(request: HttpRequest) -> HttpResponse:
     return render(request, "demo/jssdk.html", {"error": error})
 
 
-def wechat_login(request: HttpRequest) -> HttpResponse:
-    """ "Log in with WeChat": a link through the login (and WeChat's consent page, here the
-    emulator's) back to this page, which then shows who is logged in."""
+def _login_page(request: HttpRequest, template: str, heading: str) -> HttpResponse:
     wechat_user = None
     if request.user.is_authenticated:
         wechat_user = request.user.wechat_users.order_by("-updated_at").first()  # type: ignore[union-attr]
-    return render(request, "demo/login.html", {"wechat_user": wechat_user})
+    return render(request, template, {"wechat_user": wechat_user, "heading": heading})
+
+
+def wechat_login(request: HttpRequest) -> HttpResponse:
+    """ "Log in with WeChat": a link through the login (and WeChat's consent page, here the
+    emulator's) back to this page, which then shows who is logged in."""
+    return _login_page(request, "demo/login.html", _("Log in with WeChat"))
+
+
+def desktop_login(request: HttpRequest) -> HttpResponse:
+    """The website QR login for desktop browsers: WeChat's QR page (here the emulator's,
+    where a button stands in for scanning), then back here logged in."""
+    return _login_page(request, "demo/desktop.html", _("Desktop login"))
 
 
 def wechat_logout(request: HttpRequest) -> HttpResponse:
@@ -119,8 +129,24 @@ def wechat_logout(request: HttpRequest) -> HttpResponse:
     return redirect("demo:login")
 
 
+def api_me(request: HttpRequest) -> JsonResponse:
+    """What a mini program calls after its login (play_miniprogram.py): who the session
+    belongs to, as JSON."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"ok": False, "code": "login_required"}, status=401)
+    wechat_users = request.user.wechat_users.order_by("pk")  # type: ignore[union-attr]
+    return JsonResponse(
+        {
+            "ok": True,
+            "username": request.user.get_username(),
+            "accounts": {w.account: w.openid for w in wechat_users},
+        }
+    )
+
+
 @wechat_login_required(scope="snsapi_userinfo")
 def me(request: HttpRequest) -> HttpResponse:
-    """A page for logged-in followers only: inside WeChat it sends them through the login,
-    elsewhere it says to open it in WeChat (with a QR code)."""
+    """A page for logged-in followers only: inside WeChat it sends them through the login;
+    elsewhere through the website QR login (or, with DEMO_WEBSITE_LOGIN=0, a page saying to
+    open it in WeChat, with a QR code)."""
     return wechat_login(request)

@@ -28,6 +28,8 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The mini program's session may come as the X-WeChat-Session header (play_miniprogram.py).
+    "django_wechat.oauth.middleware.SessionHeaderMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -93,7 +95,24 @@ WECHAT = {
             ),
             "ENCRYPT_MODE": os.environ.get("WECHAT_ENCRYPT_MODE", "safe"),
         },
+        # An open-platform website app: the QR login on /desktop/ (and /me/ outside WeChat).
+        "web": {
+            "KIND": "website",
+            "APP_ID": os.environ.get("WECHAT_WEB_APP_ID", "wxd0000000000000b1"),
+            "APP_SECRET": os.environ.get("WECHAT_WEB_APP_SECRET", "demo-web-secret"),
+        },
+        # A mini program: play_miniprogram.py logs in as one.
+        "mini": {
+            "KIND": "miniprogram",
+            "APP_ID": os.environ.get("WECHAT_MINI_APP_ID", "wxd0000000000000c1"),
+            "APP_SECRET": os.environ.get("WECHAT_MINI_APP_SECRET", "demo-mini-secret"),
+        },
     },
+    # Outside WeChat, @wechat_login_required sends visitors to the website QR login
+    # (DEMO_WEBSITE_LOGIN=0: to the "open in WeChat" page instead).
+    "OAUTH_WEBSITE_ACCOUNTS": (
+        {"default": "web"} if os.environ.get("DEMO_WEBSITE_LOGIN", "1") == "1" else {}
+    ),
     "CACHE": "default",
     "API_BASE_URL": os.environ.get("WECHAT_API_BASE_URL", EMULATOR_URL),
     "OAUTH_BASE_URL": os.environ.get("WECHAT_OAUTH_BASE_URL", EMULATOR_URL),

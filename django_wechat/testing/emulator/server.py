@@ -587,9 +587,11 @@ class WeChatEmulator:
 
 
 def _account_settings(account: Account) -> dict[str, Any]:
+    base = {"KIND": account.kind.value, "APP_ID": account.app_id, "APP_SECRET": account.app_secret}
+    if not account.receives_callbacks:
+        return base
     return {
-        "APP_ID": account.app_id,
-        "APP_SECRET": account.app_secret,
+        **base,
         "TOKEN": account.token,
         "ENCODING_AES_KEY": account.encoding_aes_key,
         "ENCRYPT_MODE": account.encrypt_mode.value,

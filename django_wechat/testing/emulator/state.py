@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ...conf import Account
+from ...conf import Account, AccountKind
 
 #: WeChat's lifetime for access_token, jsapi_ticket and web OAuth tokens (seconds).
 TOKEN_TTL = 7200
@@ -141,6 +141,8 @@ class Follower:
     #: The follower's WeChat client: 1 iOS, 2 Android, 3 other (the values of a
     #: conditional menu's ``client_platform_type``). No API tells it; menu/trymatch uses it.
     client_platform_type: int = 3
+    #: The phone number a mini program's getPhoneNumber button gives (mainland, 11 digits).
+    phone: str = ""
 
     def info(self) -> dict[str, Any]:
         """``cgi-bin/user/info`` for this follower.
@@ -231,6 +233,10 @@ class AccountState:
     #: The account's web authorisation domains (网页授权域名): ``connect/oauth2/authorize``
     #: redirects only to these hosts (or ``host:port``), else WeChat's error 10003.
     oauth_domains: set[str] = field(default_factory=lambda: set(DEFAULT_OAUTH_DOMAINS))
+    #: A mini program's current session_key of each openid (jscode2session issues them).
+    session_keys: dict[str, str] = field(default_factory=dict)
+    #: Openids jscode2session refuses as high-risk users (40226).
+    high_risk: set[str] = field(default_factory=set)
 
     @property
     def app_id(self) -> str:
@@ -242,17 +248,28 @@ class AccountState:
         return "gh_" + self.app_id[-12:]
 
 
+_OPENID_PREFIXES = {
+    AccountKind.OFFICIAL: "o-demo",
+    AccountKind.WEBSITE: "o-web",
+    AccountKind.MINIPROGRAM: "o-mp",
+}
+
+
 def seed_account(account: Account, followers: int, now: float) -> AccountState:
     """A fresh account with ``followers`` demo followers ``o-demo-follower-1`` ...
+    (``o-web-follower-1`` ... for a website app, ``o-mp-follower-1`` ... for a mini
+    program: the same people, so the same unionids).
 
     Each demo follower has just written to the account, so the 48-hour
     customer-service window is open until the clock moves past it.
     """
     state = AccountState(account)
+    # One person has another openid in each app, and the same unionid in all of them.
+    prefix = _OPENID_PREFIXES[account.kind]
     for n in range(1, followers + 1):
         province, city = DEMO_CITIES[(n - 1) % len(DEMO_CITIES)]
         follower = Follower(
-            openid=f"o-demo-follower-{n}",
+            openid=f"{prefix}-follower-{n}",
             nickname=DEMO_NICKNAMES[(n - 1) % len(DEMO_NICKNAMES)]
             + ("" if n <= len(DEMO_NICKNAMES) else str(n)),
             unionid=f"u-demo-follower-{n}",
@@ -263,6 +280,7 @@ def seed_account(account: Account, followers: int, now: float) -> AccountState:
             headimgurl=f"https://thirdwx.qlogo.cn/mmopen/demo-follower-{n}/132",
             last_message_at=now,
             client_platform_type=1 if n % 2 else 2,  # odd iOS, even Android
+            phone=f"1380013{n:04d}",
         )
         state.followers[follower.openid] = follower
     return state

@@ -1,8 +1,10 @@
-"""The emulated web OAuth (网页授权).
+"""The emulated web OAuth (网页授权) and website QR login (网站应用微信登录).
 
-``connect/oauth2/authorize`` serves a consent page: pick a demo follower, approve or
-deny; WeChat then redirects to ``redirect_uri`` with ``code`` and ``state`` (or only
-``state`` when denied). The code is single-use and lives five minutes.
+``connect/oauth2/authorize`` (an official account) serves a consent page: pick a demo
+follower, approve or deny; WeChat then redirects to ``redirect_uri`` with ``code`` and
+``state`` (or only ``state`` when denied). ``connect/qrconnect`` (a website app, scope
+``snsapi_login``) serves the desktop page with the QR code, where a button stands in for
+scanning it with the phone and confirming. The code is single-use and lives five minutes.
 ``sns/oauth2/access_token``, ``sns/oauth2/refresh_token``, ``sns/userinfo`` and
 ``sns/auth`` follow.
 """
@@ -18,6 +20,7 @@ from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from ....conf import AccountKind
 from ..http import Reply, Request, WeChatFault, route, url_host
 from ..state import (
     CODE_TTL,
@@ -33,8 +36,13 @@ from ..state import (
 from .token import check_app
 
 SCOPES = ("snsapi_base", "snsapi_userinfo")
+#: The website QR login's one scope (网站应用微信登录).
+QR_SCOPE = "snsapi_login"
 AUTHORIZE = "connect/oauth2/authorize"
 CONFIRM = "connect/oauth2/authorize/confirm"
+QRCONNECT = "connect/qrconnect"
+#: The scopes whose token answer carries the unionid and which may call sns/userinfo.
+PROFILE_SCOPES = ("snsapi_userinfo", QR_SCOPE)
 
 
 class _PageError(Exception):
@@ -44,11 +52,23 @@ class _PageError(Exception):
         super().__init__(code, message)
 
 
-def _params(emulator: Emulator, values: dict[str, str]) -> tuple[AccountState, dict[str, str]]:
+def _params(
+    emulator: Emulator, values: dict[str, str], qr: bool | None = None
+) -> tuple[AccountState, dict[str, str]]:
     """Check the authorize parameters as WeChat's page does (网页授权 doc, error codes
     10003 redirect_uri, 10005 scope)."""
     state = emulator.states.get(values.get("appid", ""))
     if state is None:
+        raise _PageError("", _("The appid parameter is wrong."))
+    if qr is None:  # the consent form: the flow its account started
+        qr = state.account.kind is AccountKind.WEBSITE
+    if qr and state.account.kind is not AccountKind.WEBSITE:
+        # qrconnect takes only a website app's AppID: "Scope参数错误或没有Scope权限".
+        raise _PageError("", _("The appid has no permission for scope snsapi_login."))
+    if not qr and state.account.kind is AccountKind.WEBSITE:
+        # 网页授权's list of page errors: "10016 不支持微信开放平台的Appid,请使用公众号Appid".
+        raise _PageError("10016", _("An open-platform AppID cannot use this page."))
+    if state.account.kind is AccountKind.MINIPROGRAM:
         raise _PageError("", _("The appid parameter is wrong."))
     redirect_uri = values.get("redirect_uri", "")
     host = url_host(redirect_uri)
@@ -75,7 +95,7 @@ def _params(emulator: Emulator, values: dict[str, str]) -> tuple[AccountState, d
     if values.get("response_type") != "code":
         raise _PageError("", _("response_type must be 'code'."))
     scope = values.get("scope", "")
-    if scope not in SCOPES:
+    if scope not in ((QR_SCOPE,) if qr else SCOPES):
         raise _PageError(
             "10005", _("The account has no permission for scope %(scope)s.") % {"scope": scope}
         )
@@ -188,7 +208,21 @@ def authorize(emulator: Emulator, request: Request) -> Reply:
     """
     with translation.override(_language(request)):
         try:
-            state, params = _params(emulator, request.query)
+            state, params = _params(emulator, request.query, qr=False)
+            if emulator.oauth_auto_approve:
+                return _approve(emulator, state, params, emulator.oauth_auto_approve)
+        except _PageError as error:
+            return _error_page(error)
+        return Reply.html(_consent_page(state, params))
+
+
+@route(QRCONNECT, needs_token=False)
+def qrconnect(emulator: Emulator, request: Request) -> Reply:
+    """``GET connect/qrconnect?appid&redirect_uri&response_type=code&scope=snsapi_login&state``:
+    the desktop page with the QR code (a website app's AppID only)."""
+    with translation.override(_language(request)):
+        try:
+            state, params = _params(emulator, request.query, qr=True)
             if emulator.oauth_auto_approve:
                 return _approve(emulator, state, params, emulator.oauth_auto_approve)
         except _PageError as error:
@@ -208,7 +242,8 @@ def confirm(emulator: Emulator, request: Request) -> Reply:
                 # 网页授权 doc: "若用户禁止授权，则重定向后不会带上code参数，仅会带上state参数".
                 return _redirect(params["redirect_uri"], state=params["state"])
             openid = form.get("openid", "")
-            return _approve(emulator, state, params, openid, snapshot=action == "snapshot")
+            snapshot = action == "snapshot" and params["scope"] != QR_SCOPE
+            return _approve(emulator, state, params, openid, snapshot=snapshot)
         except _PageError as error:
             return _error_page(error)
 
@@ -223,9 +258,10 @@ def _consent_page(state: AccountState, params: dict[str, str]) -> str:
         f"<code>{escape(f.openid)}</code></label></li>"
         for n, f in enumerate(state.followers.values())
     )
+    qr = params["scope"] == QR_SCOPE
     asks = (
         _("wants your public profile (nickname and avatar).")
-        if params["scope"] == "snsapi_userinfo"
+        if params["scope"] in PROFILE_SCOPES
         else _("wants to know who you are (your openid).")
     )
     # Translated outside the f-strings: xgettext (makemessages) does not look inside them.
@@ -233,6 +269,27 @@ def _consent_page(state: AccountState, params: dict[str, str]) -> str:
     intro = _("This is the django_wechat emulator: choose who you are.")
     allow, deny = _("Allow"), _("Deny")
     snapshot = _("Snapshot page (browse only)")
+    if qr:
+        # The desktop page shows a QR code to scan with WeChat; the emulator has no phone,
+        # so one button stands in for scanning and confirming on it.
+        title = _("WeChat login: scan the QR code (emulator)")
+        intro = _("On a real site you scan this code with WeChat. Here: choose who you are.")
+        allow = _("Scan with WeChat and confirm")
+    buttons = (
+        f"<button type='submit' name='action' value='approve'>{escape(allow)}</button>"
+        f"<button type='submit' name='action' value='deny'>{escape(deny)}</button>"
+    )
+    if not qr:
+        buttons += (
+            f"<button type='submit' name='action' value='snapshot'>{escape(snapshot)}</button>"
+        )
+    qr_box = (
+        "<div class='qrcode' aria-hidden='true' style='width:10em;height:10em;margin:1em 0;"
+        "background:repeating-conic-gradient(#000 0 25%,#fff 0 50%) 0 0/1.25em 1.25em'>"
+        "</div>"
+        if qr
+        else ""
+    )
     return (
         f"<!doctype html><html lang='{escape(translation.get_language())}'><head>"
         "<meta charset='utf-8'>"
@@ -243,11 +300,8 @@ def _consent_page(state: AccountState, params: dict[str, str]) -> str:
         "code{color:#888}</style></head><body>"
         f"<h1>{escape(state.account.name)}</h1>"
         f"<p>{escape(state.app_id)} {escape(asks)}</p>"
-        f"<p>{escape(intro)}</p>"
-        f"<form method='post' action='/{CONFIRM}'>{hidden}<ul>{choices}</ul>"
-        f"<button type='submit' name='action' value='approve'>{escape(allow)}</button>"
-        f"<button type='submit' name='action' value='deny'>{escape(deny)}</button>"
-        f"<button type='submit' name='action' value='snapshot'>{escape(snapshot)}</button>"
+        f"{qr_box}<p>{escape(intro)}</p>"
+        f"<form method='post' action='/{CONFIRM}'>{hidden}<ul>{choices}</ul>{buttons}"
         "</form></body></html>"
     )
 
@@ -257,7 +311,12 @@ def _take_code(emulator: Emulator, state: AccountState, value: Any, kind: str) -
     if not value:
         raise WeChatFault(41008)
     code = emulator.codes.get(str(value))
-    if code is None or code.app_id != state.app_id or (code.scope == "js_code") != (kind == "js"):
+    # A code serves one exchange: a js_code only jscode2session, an OAuth code only the
+    # OAuth exchange (and a getPhoneNumber code neither).
+    fits = code is not None and (
+        code.scope == "js_code" if kind == "js" else code.scope in (*SCOPES, QR_SCOPE)
+    )
+    if code is None or code.app_id != state.app_id or not fits:
         raise WeChatFault(40029)
     if code.used:
         raise WeChatFault(40163)
@@ -285,8 +344,9 @@ def _token_answer(emulator: Emulator, state: AccountState, token: Token, refresh
         "scope": token.scope,
     }
     unionid = state.followers[token.openid].unionid
-    # Only with snsapi_userinfo, and only for accounts bound to an open platform.
-    if token.scope == "snsapi_userinfo" and unionid:
+    # Only with snsapi_userinfo (or a website's snsapi_login), and only for accounts bound
+    # to an open platform.
+    if token.scope in PROFILE_SCOPES and unionid:
         answer["unionid"] = unionid
     return Reply.json(answer)
 
@@ -374,7 +434,7 @@ def oauth_userinfo(emulator: Emulator, request: Request) -> Reply:
     followers = emulator.states[token.app_id].followers
     # A snapshot page's virtual user gets 48001 too (developers.weixin.qq.com community
     # thread 0006eec7030d28b7656ea683e55400).
-    if token.scope != "snsapi_userinfo" or token.openid not in followers:
+    if token.scope not in PROFILE_SCOPES or token.openid not in followers:
         raise WeChatFault(48001)
     return Reply.json(emulator.states[token.app_id].followers[token.openid].sns_info())
 
