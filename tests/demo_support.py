@@ -80,9 +80,10 @@ def runserver(env: Mapping[str, str]) -> Iterator[str]:
     deadline = time.monotonic() + 30
     while True:
         try:
-            requests.get(url + "/admin/login/", timeout=1)
+            # The first page a fresh runserver renders can take seconds on a loaded machine.
+            requests.get(url + "/admin/login/", timeout=10)
             break
-        except requests.ConnectionError:
+        except requests.RequestException:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
                 raise RuntimeError(server.stderr.read().decode() if server.stderr else "") from None
