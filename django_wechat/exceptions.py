@@ -126,8 +126,7 @@ class CacheUnavailable(WeChatError, ConnectionError):
     def __init__(self, alias: str) -> None:
         self.alias = alias
         super().__init__(
-            _("The cache %(alias)r that django_wechat uses (WECHAT['CACHE']) failed.")
-            % {"alias": alias}
+            _("The cache %(alias)r did not answer django_wechat.") % {"alias": alias}
         )
 
     def __str__(self) -> str:

@@ -783,6 +783,8 @@ ZH_HANS = {
         "运行模拟器。TOKEN 和 EncodingAESKey 是随机生成的：切换到正式公众号时，请把这两项原样"
         "填入微信公众平台（设置与开发 → 基本配置 → 服务器配置）。"
     ),
+    # --- issue 17: errors of ours, the query's shape, the cache check, the emulator's guards
+    "The cache %(alias)r did not answer django_wechat.": "缓存 %(alias)r 未响应 django_wechat。",
 }
 
 
