@@ -125,9 +125,7 @@ class CacheUnavailable(WeChatError, ConnectionError):
 
     def __init__(self, alias: str) -> None:
         self.alias = alias
-        super().__init__(
-            _("The cache %(alias)r did not answer django_wechat.") % {"alias": alias}
-        )
+        super().__init__(_("The cache %(alias)r did not answer django_wechat.") % {"alias": alias})
 
     def __str__(self) -> str:
         cause = self.__cause__

@@ -62,3 +62,91 @@ def test_a_stopped_redis_raises_our_cache_error_from_the_client(
     # Nothing reached WeChat without a token from the cache.
     assert wechat_emulator.count("cgi-bin/menu/get") == 0
     assert settings.WECHAT["ACCOUNTS"]["default"]["APP_SECRET"] not in str(excinfo.value)
+
+
+# --- message fields a handler reads ------------------------------------------------------
+
+
+def _event(name: str, body: str = "", create_time: str = "1700000000") -> str:
+    return (
+        "<xml><ToUserName>gh_1</ToUserName><FromUserName>o-1</FromUserName>"
+        f"<CreateTime>{create_time}</CreateTime><MsgType>event</MsgType>"
+        f"<Event>{name}</Event>{body}</xml>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("xml", "attribute", "field"),
+    [
+        (_event("pic_weixin", "<SendPicsInfo><Count>²</Count></SendPicsInfo>"), "count", "Count"),
+        (
+            _event(
+                "PUBLISHJOBFINISH",
+                "<PublishEventInfo><publish_status>²</publish_status></PublishEventInfo>",
+            ),
+            "publish_status",
+            "publish_status",
+        ),
+        (_event("MASSSENDJOBFINISH", "<TotalCount>²</TotalCount>"), "total_count", "TotalCount"),
+        (
+            _event("annual_renew", "<ExpiredTime>" + "9" * 30 + "</ExpiredTime>"),
+            "expired_time",
+            "ExpiredTime",
+        ),
+    ],
+)
+def test_a_malformed_number_a_handler_reads_is_our_xml_error(
+    xml: str, attribute: str, field: str
+) -> None:
+    from django_wechat.exceptions import XMLError
+    from django_wechat.messages import parse_message
+
+    message = parse_message(xml)
+    with pytest.raises(XMLError, match=field):
+        getattr(message, attribute)
+
+
+def test_absent_counts_keep_their_defaults() -> None:
+    from django_wechat.messages import parse_message
+
+    pictures = parse_message(
+        _event(
+            "pic_weixin",
+            "<SendPicsInfo><PicList><item><PicMd5Sum>a</PicMd5Sum></item></PicList></SendPicsInfo>",
+        )
+    )
+    assert pictures.count == 1  # type: ignore[attr-defined]
+    assert parse_message(_event("PUBLISHJOBFINISH")).publish_status == -1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("create_time", ["9" * 30, "99999999999999", "-1", "²"])
+def test_an_out_of_range_create_time_is_refused_at_parse_time(create_time: str) -> None:
+    from django_wechat.exceptions import XMLError
+    from django_wechat.messages import parse_message
+
+    with pytest.raises(XMLError, match="CreateTime"):
+        parse_message(_event("CLICK", create_time=create_time))
+    # The last second a datetime holds still parses, and reads.
+    assert parse_message(_event("CLICK", create_time="253402300799")).create_time.year == 9999
+
+
+# --- the crypto's arguments ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("signature", "timestamp", "nonce"),
+    [(None, None, None), ("0" * 40, None, None), ("0" * 40, "1700000000", None), (None, "1", "2")],
+)
+def test_missing_signature_values_are_an_invalid_signature(
+    signature: Any, timestamp: Any, nonce: Any
+) -> None:
+    from django_wechat.crypto import WeChatCrypto, check_signature
+    from django_wechat.exceptions import InvalidSignature
+    from tests.settings import AES_KEY
+
+    crypto = WeChatCrypto("spamtest", AES_KEY, "wx2c2769f8efd9abc2")
+    body = crypto.encrypt_message("<xml><Content>x</Content></xml>", "1320562132", 1700000000)
+    with pytest.raises(InvalidSignature):
+        crypto.decrypt_envelope(body, signature, timestamp, nonce)
+    with pytest.raises(InvalidSignature):
+        check_signature("spamtest", signature, timestamp, nonce)
