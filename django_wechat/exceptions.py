@@ -155,5 +155,10 @@ class BodyTooLarge(SuspiciousCallback):
     """A callback body larger than ``WECHAT["MAX_BODY_SIZE"]``; refused before it is read."""
 
 
+class MalformedQuery(SuspiciousCallback):
+    """A signed query value of a shape WeChat never sends (a ``timestamp`` or ``nonce`` that
+    is not digits, a ``msg_signature`` that is not 40 hex digits); refused with a 400."""
+
+
 class EncryptionMismatch(SuspiciousCallback):
     """A plaintext callback to an account whose mode requires encryption, or the reverse."""

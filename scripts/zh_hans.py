@@ -124,7 +124,6 @@ ZH_HANS = {
     "%(where)s['OPTIONS'] must be a dict.": "%(where)s['OPTIONS'] 必须是 dict。",
     "Remove it or make it a dict of per-account options.": "请删除该项，或将其设为公众号选项字典。",
     # --- views.py: the callback's refusals --------------------------------------------------
-    "The request has no valid timestamp.": "请求中没有有效的时间戳（timestamp）。",
     "The request's timestamp is more than %(seconds)d s from the server's clock.": (
         "请求的时间戳与服务器时钟相差超过 %(seconds)d 秒。"
     ),
@@ -785,6 +784,9 @@ ZH_HANS = {
     ),
     # --- issue 17: errors of ours, the query's shape, the cache check, the emulator's guards
     "The cache %(alias)r did not answer django_wechat.": "缓存 %(alias)r 未响应 django_wechat。",
+    "The request's %(name)s is not of the shape WeChat sends.": (
+        "请求中的 %(name)s 格式与微信发送的不符。"
+    ),
 }
 
 

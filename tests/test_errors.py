@@ -150,3 +150,70 @@ def test_missing_signature_values_are_an_invalid_signature(
         crypto.decrypt_envelope(body, signature, timestamp, nonce)
     with pytest.raises(InvalidSignature):
         check_signature("spamtest", signature, timestamp, nonce)
+
+
+# --- the query's shape ------------------------------------------------------------------
+
+
+def _arabic(digits: str) -> str:
+    return digits.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+
+
+@pytest.mark.parametrize("account", ["default", "compatible", "plain"])
+@pytest.mark.parametrize(
+    ("name", "spell"),
+    [
+        ("nonce", lambda now: "12\x0b34"),  # a control character: the reply cannot carry it
+        ("nonce", lambda now: "12\x0034"),
+        ("nonce", lambda now: "abc"),
+        ("nonce", lambda now: "12 34"),
+        ("nonce", lambda now: "]]>"),
+        ("nonce", lambda now: ""),
+        # The current time, spelled in ways int() reads but WeChat never sends.
+        ("timestamp", lambda now: f"+{now}"),
+        ("timestamp", lambda now: f" {now}"),
+        ("timestamp", lambda now: f"{now // 1000}_{now % 1000:03d}"),
+        ("timestamp", lambda now: _arabic(str(now))),
+    ],
+)
+def test_a_signed_query_value_of_another_shape_is_a_400_that_reaches_no_handler(
+    handlers: Any, account: str, name: str, spell: Any
+) -> None:
+    import time
+
+    from django.test import Client
+
+    from django_wechat import handler
+    from django_wechat.testing import callback_request, verification_request
+
+    ran: list[Any] = []
+
+    @handler(type="text")
+    def answer(message: Any, **kwargs: Any) -> str:
+        ran.append(message)
+        return "a reply to encrypt with the request's nonce"
+
+    now = int(time.time())
+    values: dict[str, Any] = {"nonce": "1320562132", "timestamp": now, name: spell(now)}
+    request = callback_request(text="x", account=account, **values)
+    response = request.send(Client())
+    assert response.status_code == 400, response.content
+    assert name.encode() in response.content
+    assert ran == []
+    assert verification_request("42", account=account, **values).send(Client()).status_code == 403
+
+
+def test_a_msg_signature_that_is_not_hex_is_a_400() -> None:
+    from django.test import Client
+
+    from django_wechat.testing import callback_request
+
+    request = callback_request(text="x", account="default")
+    query = {**request.query, "msg_signature": request.query["msg_signature"].upper()}
+    response = Client().post(
+        request.path + "?" + "&".join(f"{k}={v}" for k, v in query.items()),
+        data=request.body,
+        content_type="text/xml",
+    )
+    assert response.status_code == 400
+    assert b"msg_signature" in response.content
