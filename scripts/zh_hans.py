@@ -320,19 +320,9 @@ ZH_HANS = {
         "每个公众号网页授权可以重定向到的主机（网页授权域名）；可重复指定多个"
         "（默认：localhost、127.0.0.1、::1、testserver）。"
     ),
-    "Refusing to listen on %(host)s: anyone who can reach it could use "
-    "the emulator. Use --allow-remote to listen beyond loopback anyway.": (
-        "拒绝监听 %(host)s：任何能访问它的人都能使用模拟器。"
-        "如仍要监听本机回环以外的地址，请使用 --allow-remote。"
-    ),
     "Warning: listening on %(host)s, beyond loopback: anyone who can "
     "reach it can call the emulator's API.": (
         "警告：正在监听本机回环以外的 %(host)s：任何能访问它的人都能调用模拟器的 API。"
-    ),
-    "%(reason)s The emulator can sign callbacks with their TOKEN and AES "
-    "key. Use --allow-real-accounts to start it anyway.": (
-        "%(reason)s模拟器能用它们的 TOKEN 和 AES 密钥为回调签名。"
-        "如仍要启动，请使用 --allow-real-accounts。"
     ),
     "Warning: %(reason)s": "警告：%(reason)s",
     "Quit with CONTROL-C.": "按 CONTROL-C 退出。",
@@ -787,6 +777,16 @@ ZH_HANS = {
     "The request's %(name)s is not of the shape WeChat sends.": (
         "请求中的 %(name)s 格式与微信发送的不符。"
     ),
+    "Refusing to listen on %(host)s: anyone who can reach it could use the emulator.": (
+        "拒绝监听 %(host)s：任何能访问它的人都能使用模拟器。"
+    ),
+    "The emulator can sign callbacks with their TOKEN and AES key.": (
+        "模拟器能用它们的 TOKEN 和 AES 密钥为回调签名。"
+    ),
+    "Pass %(option)s=True to WeChatEmulator to start it anyway.": (
+        "如仍要启动，请向 WeChatEmulator 传入 %(option)s=True。"
+    ),
+    "Use %(option)s to start it anyway.": "如仍要启动，请使用 %(option)s。",
 }
 
 
