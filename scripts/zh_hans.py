@@ -787,6 +787,16 @@ ZH_HANS = {
         "如仍要启动，请向 WeChatEmulator 传入 %(option)s=True。"
     ),
     "Use %(option)s to start it anyway.": "如仍要启动，请使用 %(option)s。",
+    "WECHAT['CACHE'] (%(alias)r) is a Redis cache without %(missing)s: a Redis "
+    "that stalls would hold each callback past the 5 seconds WeChat waits.": (
+        "WECHAT['CACHE']（%(alias)r）是未设置 %(missing)s 的 Redis 缓存：Redis 一旦卡住，"
+        "每个回调都会被拖过微信等待的 5 秒。"
+    ),
+    "Set both in CACHES[%(alias)r]['OPTIONS'], in seconds (2 leaves time to "
+    "answer), as in:\n%(example)s": (
+        "请在 CACHES[%(alias)r]['OPTIONS'] 中同时设置这两项，单位为秒（设为 2 可留出应答时间），"
+        "例如：\n%(example)s"
+    ),
 }
 
 
