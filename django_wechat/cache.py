@@ -29,9 +29,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 
 from .conf import Account, TokenSource, wechat_settings
+from .exceptions import CacheUnavailable
 
 __all__ = [
     "PREFIX",
@@ -152,16 +154,39 @@ def callback_ttl() -> int:
     return 2 * max(wechat_settings.TIMESTAMP_TOLERANCE, 15) + 60
 
 
-class CacheFailed(Exception):
-    """A cache call raised; the cause is chained. Never leaves django_wechat."""
+#: What :func:`call` raises: the one exception for every failed cache call, public as
+#: :class:`django_wechat.exceptions.CacheUnavailable` (a ``WeChatError`` and a
+#: ``ConnectionError``) naming the cache's alias, with the backend's error chained.
+CacheFailed = CacheUnavailable
 
 
 def call(method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``method(*args, **kwargs)``, a cache operation, with any failure as :class:`CacheFailed`."""
+    """``method(*args, **kwargs)``, a cache operation, with any failure as :class:`CacheFailed`.
+
+    ``method`` is a cache's bound method (``cache.get``) or a function taking the cache
+    as its first argument (:func:`delete_if_equal`); the exception names that cache's
+    alias. Every cache call django_wechat makes goes through here.
+    """
     try:
         return method(*args, **kwargs)
     except Exception as exc:
-        raise CacheFailed from exc
+        raise CacheFailed(_alias_of(method, args)) from exc
+
+
+def _alias_of(method: Callable[..., Any], args: tuple[Any, ...]) -> str:
+    """The alias in ``CACHES`` of the cache ``method`` works on, or ``"?"``."""
+    target = getattr(method, "__self__", None)
+    if not isinstance(target, BaseCache):
+        target = next((arg for arg in args if isinstance(arg, BaseCache)), None)
+    if target is None:
+        return "?"
+    for alias in caches:
+        try:
+            if caches[alias] is target:
+                return str(alias)
+        except Exception:  # noqa: S112 - an alias that cannot be built holds nothing of ours
+            continue
+    return "?"
 
 
 #: Delete KEYS[1] if it holds ARGV[1], in one step on the redis server.

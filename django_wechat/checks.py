@@ -143,6 +143,48 @@ def _problems() -> Iterator[CheckMessage]:
             % {"example": REDIS_CACHES},
             id="wechat.W001",
         )
+    else:
+        yield from _cache_timeouts(alias, caches[alias])
+
+
+# The socket timeouts of each Redis backend, as its OPTIONS spell them: without them a
+# stalled Redis holds every cache call for redis-py's default (none, or the OS's TCP
+# timeouts), longer than the 5 s WeChat waits for a callback's answer.
+_REDIS_TIMEOUTS = {
+    "django_redis.cache.RedisCache": ("SOCKET_CONNECT_TIMEOUT", "SOCKET_TIMEOUT"),
+    "django.core.cache.backends.redis.RedisCache": ("socket_connect_timeout", "socket_timeout"),
+}
+
+
+def _cache_timeouts(alias: str, config: Any) -> Iterator[CheckMessage]:
+    """**wechat.W003**: a Redis cache without socket timeouts."""
+    backend = config.get("BACKEND", "") if isinstance(config, Mapping) else ""
+    names = _REDIS_TIMEOUTS.get(str(backend))
+    if names is None:
+        return
+    options = config.get("OPTIONS") or {}
+    missing = [name for name in names if not isinstance(options, Mapping) or not options.get(name)]
+    if missing:
+        yield Warning(
+            _(
+                "WECHAT['CACHE'] (%(alias)r) is a Redis cache without %(missing)s: a Redis "
+                "that stalls would hold each callback past the 5 seconds WeChat waits."
+            )
+            % {"alias": alias, "missing": " and ".join(missing)},
+            hint=_(
+                "Set both in CACHES[%(alias)r]['OPTIONS'], in seconds (2 leaves time to "
+                "answer), as in:\n%(example)s"
+            )
+            % {
+                "alias": alias,
+                # starter's production CACHES for django-redis; the two options alone for
+                # Django's own backend, which spells them in lower case.
+                "example": REDIS_CACHES
+                if backend == "django_redis.cache.RedisCache"
+                else '"OPTIONS": {{"{}": 2, "{}": 2}}'.format(*names),
+            },
+            id="wechat.W003",
+        )
 
 
 def _unknown_keys(raw: Mapping[str, Any], known: set[str], where: str) -> Iterator[CheckMessage]:

@@ -50,10 +50,17 @@ def make_signature(*parts: str) -> str:
     Sorting is lexicographic, not numeric (PROTOCOL.md D6): ``"1514711492"`` sorts before
     ``"AAAAA"``, and ``"10"`` before ``"9"``.
     """
-    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
+    # surrogatepass: a lone surrogate (never in a request) signs to a digest that matches
+    # nothing, rather than raising.
+    return hashlib.sha1("".join(sorted(parts)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _same(expected: str, given: str) -> bool:
+def _signed(given: object, *parts: object) -> bool:
+    """True when ``given`` is the signature of ``parts``; False for anything that is not a
+    string (a missing query value passed on as None), in constant time otherwise."""
+    if not isinstance(given, str) or not all(isinstance(part, str) for part in parts):
+        return False
+    expected = make_signature(*parts)  # type: ignore[arg-type]  # all str, checked above
     # compare_digest on str refuses non-ASCII; bytes keep it constant-time for any input.
     return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
 
@@ -62,9 +69,10 @@ def check_signature(token: str, signature: str, timestamp: str, nonce: str) -> N
     """Check the ``signature`` WeChat puts on every callback URL.
 
     Raises :class:`~django_wechat.exceptions.InvalidSignature` (a
-    ``SuspiciousOperation``) when it does not match; the comparison takes constant time.
+    ``SuspiciousOperation``) when it does not match, or when a value is missing (None);
+    the comparison takes constant time.
     """
-    if not _same(make_signature(token, timestamp, nonce), signature or ""):
+    if not _signed(signature, token, timestamp, nonce):
         raise InvalidSignature(_("The request's signature does not match the account's token."))
 
 
@@ -270,14 +278,15 @@ class WeChatCrypto:
         """Verify and decrypt a callback body; return the plaintext and the key's crypto.
 
         ``msg_signature`` is checked over the body's ``Encrypt`` value before anything is
-        decrypted (PROTOCOL.md D6).
+        decrypted (PROTOCOL.md D6); a missing (None) signature, timestamp or nonce is
+        :class:`~django_wechat.exceptions.InvalidSignature` too.
         """
         encrypted = wxml.encrypt_field(xml)
         if encrypted is None:
             encrypted = wxml.parse(xml).get("Encrypt")
             if not isinstance(encrypted, str) or not encrypted:
                 raise DecryptError(_("The request body has no Encrypt element."))
-        if not _same(make_signature(self.token, timestamp, nonce, encrypted), msg_signature or ""):
+        if not _signed(msg_signature, self.token, timestamp, nonce, encrypted):
             raise InvalidSignature(
                 _("The request's msg_signature does not match its Encrypt element.")
             )

@@ -114,6 +114,28 @@ class InvalidCredential(APIError):
     """An access_token or AppSecret WeChat does not accept (40001, 40014, 42001, 40125...)."""
 
 
+class CacheUnavailable(WeChatError, ConnectionError):
+    """A call to the Django cache that holds django_wechat's keys failed (Redis down,
+    stalled past its socket timeout, or refusing the command).
+
+    Also a :class:`ConnectionError` (so an ``OSError``), as a caller catching network
+    failures expects. ``alias`` names the cache in ``CACHES`` (``"?"`` when the cache is
+    not one of them); the backend's own exception is chained as ``__cause__``.
+    """
+
+    def __init__(self, alias: str) -> None:
+        self.alias = alias
+        super().__init__(_("The cache %(alias)r did not answer django_wechat.") % {"alias": alias})
+
+    def __str__(self) -> str:
+        cause = self.__cause__
+        text = str(self.args[0]) if self.args else ""
+        return f"{text} ({type(cause).__name__})" if cause is not None else text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.alias,))
+
+
 class TokenUnavailable(WeChatError):
     """No access_token or ticket could be had in time (another process held the lock too long)."""
 
@@ -153,6 +175,11 @@ class TransportError(WeChatError):
 
 class BodyTooLarge(SuspiciousCallback):
     """A callback body larger than ``WECHAT["MAX_BODY_SIZE"]``; refused before it is read."""
+
+
+class MalformedQuery(SuspiciousCallback):
+    """A signed query value of a shape WeChat never sends (a ``timestamp`` or ``nonce`` that
+    is not digits, a ``msg_signature`` that is not 40 hex digits); refused with a 400."""
 
 
 class EncryptionMismatch(SuspiciousCallback):

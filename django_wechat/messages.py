@@ -186,6 +186,10 @@ def _to_float(tag: str, value: Any) -> float:
         ) from None
 
 
+#: The last second :class:`datetime` can hold (9999-12-31T23:59:59Z).
+_MAX_TIMESTAMP = 253402300799
+
+
 class TimestampField(Field[datetime | None]):
     """A Unix timestamp field as an aware datetime (UTC); ``None`` when absent."""
 
@@ -304,9 +308,11 @@ class BaseMessage:
         try:
             self.timestamp = int(stamp) if stamp else 0
         except (TypeError, ValueError):
-            raise XMLError(
-                _("CreateTime is not a Unix timestamp: %(value)r") % {"value": stamp}
-            ) from None
+            self.timestamp = -1
+        # Refused here, not when create_time is read: out of datetime's range it would
+        # raise OverflowError/OSError in a handler.
+        if not 0 <= self.timestamp <= _MAX_TIMESTAMP:
+            raise XMLError(_("CreateTime is not a Unix timestamp: %(value)r") % {"value": stamp})
 
     @property
     def create_time(self) -> datetime:
@@ -532,7 +538,9 @@ class BasePictureEvent(BaseEvent):
     def count(self) -> int:
         """How many pictures were sent."""
         value = self.pictures_info.get("Count")
-        return int(value) if isinstance(value, str) and value.isdigit() else len(self.pictures)
+        if value is None or value == "":
+            return len(self.pictures)
+        return _to_int("Count", value)
 
     @property
     def pictures(self) -> list[dict[str, Any]]:
@@ -644,9 +652,10 @@ class PublishJobFinishEvent(BaseEvent):
 
     @property
     def publish_status(self) -> int:
-        """0 success, 1 publishing, 2 original-content failure, 3 ... (see WeChat's docs)."""
+        """0 success, 1 publishing, 2 original-content failure, 3 ... (see WeChat's docs);
+        -1 when absent."""
         value = self.publish_event_info.get("publish_status")
-        return int(value) if isinstance(value, str) and value.lstrip("-").isdigit() else -1
+        return -1 if value is None or value == "" else _to_int("publish_status", value)
 
     @property
     def article_id(self) -> str:

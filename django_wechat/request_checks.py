@@ -1,7 +1,8 @@
 """What the callback view checks before a message reaches dispatch.
 
 In order: the declared body size; the query string's ``signature`` and ``timestamp``
-(signed by the account's token, within ``TIMESTAMP_TOLERANCE`` of the server's clock);
+(signed by the account's token, of the shape WeChat sends, within
+``TIMESTAMP_TOLERANCE`` of the server's clock);
 the body read up to ``MAX_BODY_SIZE``; in plain mode the signature bound to that body;
 the envelope opened (the account's encryption mode, ``msg_signature``, decryption); the
 parsed message's required fields. Each refusal raises a
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -26,6 +28,7 @@ from .exceptions import (
     BodyTooLarge,
     EncryptionMismatch,
     InvalidSignature,
+    MalformedQuery,
     RequestExpired,
     XMLError,
 )
@@ -40,6 +43,7 @@ __all__ = [
     "bind_signature",
     "check_declared_size",
     "check_message",
+    "check_query_shape",
     "check_request",
     "open_envelope",
     "query_values",
@@ -64,19 +68,45 @@ def query_values(request: HttpRequest) -> dict[str, str]:
     return query
 
 
+# The shapes of the query values WeChat signs or sends (PROTOCOL.md B1: timestamp
+# 1714036504, nonce 1514711492; signatures are SHA-1 hex digests). A value of another
+# shape comes from someone else: a nonce with a control character, say, passes the
+# signature but cannot be echoed into the encrypted reply once the handler has run.
+_DIGITS = re.compile(r"[0-9]{1,20}")
+_NONCE = re.compile(r"[0-9]{1,64}")
+_SHA1 = re.compile(r"[0-9a-f]{40}")
+_SHAPES = (
+    ("timestamp", _DIGITS, True),
+    ("nonce", _NONCE, True),
+    ("msg_signature", _SHA1, False),
+)
+
+
+def check_query_shape(query: dict[str, str]) -> None:
+    """Refuse a query whose ``timestamp`` or ``nonce`` is not digits, or whose
+    ``msg_signature`` (when sent) is not a SHA-1 hex digest, with
+    :class:`~django_wechat.exceptions.MalformedQuery` (400)."""
+    for name, shape, required in _SHAPES:
+        value = query.get(name)
+        if (value is not None or required) and not shape.fullmatch(value or ""):
+            raise MalformedQuery(
+                _("The request's %(name)s is not of the shape WeChat sends.") % {"name": name}
+            )
+
+
 def check_request(request: HttpRequest, account: Account) -> dict[str, str]:
-    """Check ``signature`` and ``timestamp``; return the query parameters."""
+    """Check ``signature``, the query values' shape and ``timestamp``; return the query."""
     query = query_values(request)
     timestamp = query.get("timestamp", "")
-    nonce = query.get("nonce", "")
-    try:
-        sent = int(timestamp)
-    except ValueError:
-        raise InvalidSignature(_("The request has no valid timestamp.")) from None
-    crypto.check_signature(account.token, query.get("signature", ""), timestamp, nonce)
+    crypto.check_signature(
+        account.token, query.get("signature", ""), timestamp, query.get("nonce", "")
+    )
+    # After the signature, so an unsigned request is "forbidden" whatever its shape; a
+    # signed one of a shape WeChat never sends is a bad request, before any handler.
+    check_query_shape(query)
     # Checked after the signature, so the timestamp is known to be WeChat's: a
     # captured request replayed later than the tolerance is refused.
-    if abs(time.time() - sent) > wechat_settings.TIMESTAMP_TOLERANCE:
+    if abs(time.time() - int(timestamp)) > wechat_settings.TIMESTAMP_TOLERANCE:
         raise RequestExpired(
             _("The request's timestamp is more than %(seconds)d s from the server's clock.")
             % {"seconds": wechat_settings.TIMESTAMP_TOLERANCE}

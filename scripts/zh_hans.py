@@ -124,7 +124,6 @@ ZH_HANS = {
     "%(where)s['OPTIONS'] must be a dict.": "%(where)s['OPTIONS'] 必须是 dict。",
     "Remove it or make it a dict of per-account options.": "请删除该项，或将其设为公众号选项字典。",
     # --- views.py: the callback's refusals --------------------------------------------------
-    "The request has no valid timestamp.": "请求中没有有效的时间戳（timestamp）。",
     "The request's timestamp is more than %(seconds)d s from the server's clock.": (
         "请求的时间戳与服务器时钟相差超过 %(seconds)d 秒。"
     ),
@@ -321,19 +320,9 @@ ZH_HANS = {
         "每个公众号网页授权可以重定向到的主机（网页授权域名）；可重复指定多个"
         "（默认：localhost、127.0.0.1、::1、testserver）。"
     ),
-    "Refusing to listen on %(host)s: anyone who can reach it could use "
-    "the emulator. Use --allow-remote to listen beyond loopback anyway.": (
-        "拒绝监听 %(host)s：任何能访问它的人都能使用模拟器。"
-        "如仍要监听本机回环以外的地址，请使用 --allow-remote。"
-    ),
     "Warning: listening on %(host)s, beyond loopback: anyone who can "
     "reach it can call the emulator's API.": (
         "警告：正在监听本机回环以外的 %(host)s：任何能访问它的人都能调用模拟器的 API。"
-    ),
-    "%(reason)s The emulator can sign callbacks with their TOKEN and AES "
-    "key. Use --allow-real-accounts to start it anyway.": (
-        "%(reason)s模拟器能用它们的 TOKEN 和 AES 密钥为回调签名。"
-        "如仍要启动，请使用 --allow-real-accounts。"
     ),
     "Warning: %(reason)s": "警告：%(reason)s",
     "Quit with CONTROL-C.": "按 CONTROL-C 退出。",
@@ -859,6 +848,31 @@ ZH_HANS = {
         "在真实网站上，你会用微信扫描这个二维码。这里请选择你的身份。"
     ),
     "Scan with WeChat and confirm": "用微信扫码并确认",
+    # --- issue 17: errors of ours, the query's shape, the cache check, the emulator's guards
+    "The cache %(alias)r did not answer django_wechat.": "缓存 %(alias)r 未响应 django_wechat。",
+    "The request's %(name)s is not of the shape WeChat sends.": (
+        "请求中的 %(name)s 格式与微信发送的不符。"
+    ),
+    "Refusing to listen on %(host)s: anyone who can reach it could use the emulator.": (
+        "拒绝监听 %(host)s：任何能访问它的人都能使用模拟器。"
+    ),
+    "The emulator can sign callbacks with their TOKEN and AES key.": (
+        "模拟器能用它们的 TOKEN 和 AES 密钥为回调签名。"
+    ),
+    "Pass %(option)s=True to WeChatEmulator to start it anyway.": (
+        "如仍要启动，请向 WeChatEmulator 传入 %(option)s=True。"
+    ),
+    "Use %(option)s to start it anyway.": "如仍要启动，请使用 %(option)s。",
+    "WECHAT['CACHE'] (%(alias)r) is a Redis cache without %(missing)s: a Redis "
+    "that stalls would hold each callback past the 5 seconds WeChat waits.": (
+        "WECHAT['CACHE']（%(alias)r）是未设置 %(missing)s 的 Redis 缓存：Redis 一旦卡住，"
+        "每个回调都会被拖过微信等待的 5 秒。"
+    ),
+    "Set both in CACHES[%(alias)r]['OPTIONS'], in seconds (2 leaves time to "
+    "answer), as in:\n%(example)s": (
+        "请在 CACHES[%(alias)r]['OPTIONS'] 中同时设置这两项，单位为秒（设为 2 可留出应答时间），"
+        "例如：\n%(example)s"
+    ),
 }
 
 

@@ -130,7 +130,14 @@ def test_w001_local_memory_cache_in_production() -> None:
 
 @pytest.mark.redis
 def test_redis_cache_in_production_is_fine(redis_server: str) -> None:
-    caches = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": redis_server}}
+    options = {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2}
+    caches = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": redis_server,
+            "OPTIONS": options,
+        }
+    }
     assert ids(WECHAT={"ACCOUNTS": {"default": GOOD}}, DEBUG=False, CACHES=caches) == []
 
 

@@ -17,6 +17,9 @@ A token that WeChat refused (40001 / 40014 / 42001) is passed back as ``stale``:
 the lock, the cached value is deleted only if it is still that token (compare, then
 delete), so a token another process just fetched is never thrown away.
 
+Every cache call goes through :func:`django_wechat.cache.call`, so a cache that fails
+raises :class:`~django_wechat.exceptions.CacheUnavailable`, never the backend's own error.
+
 This module does no HTTP: the fetch is a callable that :mod:`django_wechat.client.client` provides.
 """
 
@@ -37,6 +40,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from .. import cache as wcache
 from ..cache import TICKET_TYPES as TICKET_TYPES  # what client/base.py reads as tokens.TICKET_TYPES
 from ..cache import credential_key, delete_if_equal, failure_key, lock_key
 from ..conf import Account
@@ -98,7 +102,7 @@ class Credential:
 
 def read(cache: BaseCache, key: str) -> Credential | None:
     """The cached credential under ``key``, or None."""
-    raw: Any = cache.get(key)
+    raw: Any = wcache.call(cache.get, key)
     if isinstance(raw, dict) and isinstance(raw.get("value"), str) and raw["value"]:
         return Credential(raw["value"], float(raw.get("expires_at", 0)))
     return None
@@ -144,7 +148,7 @@ class SingleFlight:
         while True:
             self._raise_recent_failure()
             owner = uuid.uuid4().hex
-            if self.cache.add(self.lock_key, owner, timeout=policy.lock_ttl):
+            if wcache.call(self.cache.add, self.lock_key, owner, timeout=policy.lock_ttl):
                 try:
                     return self._fetch_locked(stale, owner)
                 finally:
@@ -185,7 +189,7 @@ class SingleFlight:
         if current is not None:
             # Compare, then delete: it is still the value WeChat refused, and no other
             # process can write it while we hold the lock.
-            self.cache.delete(self.key)
+            wcache.call(self.cache.delete, self.key)
         started = time.time()
         try:
             value, expires_in = self.fetch()
@@ -193,14 +197,15 @@ class SingleFlight:
             # -1 (busy) was already retried by the client and may pass; anything else
             # WeChat refused will be refused again until someone fixes the settings.
             if exc.errcode != -1 and self.policy.failure_ttl > 0:
-                self.cache.set(
+                wcache.call(
+                    self.cache.set,
                     self.failed_key,
                     (type(exc), exc.errcode, exc.errmsg, exc.api),
                     timeout=self.policy.failure_ttl,
                 )
             raise
         credential = Credential(value, started + expires_in)
-        if self.cache.get(self.lock_key) != owner:
+        if wcache.call(self.cache.get, self.lock_key) != owner:
             # Our fetch outlived the lock and a successor took over. If it has stored its
             # value, that one is newer (with strict rotation ours is already void): keep it.
             newer = read(self.cache, self.key)
@@ -212,7 +217,8 @@ class SingleFlight:
                     self.policy.lock_ttl,
                 )
                 return newer
-        self.cache.set(
+        wcache.call(
+            self.cache.set,
             self.key,
             {"value": credential.value, "expires_at": credential.expires_at},
             timeout=cache_ttl(expires_in),
@@ -221,7 +227,7 @@ class SingleFlight:
         return credential
 
     def _raise_recent_failure(self) -> None:
-        failure: Any = self.cache.get(self.failed_key)
+        failure: Any = wcache.call(self.cache.get, self.failed_key)
         if failure is None:
             return
         cls, errcode, errmsg, api = failure
@@ -233,7 +239,7 @@ class SingleFlight:
         # must not free the lock a successor has since taken. Off Redis the check is not
         # atomic; losing it needs a fetch as long as the lock's TTL, which the client's
         # default policy rules out.
-        delete_if_equal(self.cache, self.lock_key, owner)
+        wcache.call(delete_if_equal, self.cache, self.lock_key, owner)
 
 
 @sensitive_variables()

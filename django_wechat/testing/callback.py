@@ -118,7 +118,8 @@ def _signed_query(
     account: Account, timestamp: int | str | None, nonce: str | None
 ) -> dict[str, str]:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
-    nonce = secrets.token_hex(5) if nonce is None else nonce
+    # Digits, as WeChat sends (the callback refuses any other shape).
+    nonce = str(secrets.randbelow(10**10)) if nonce is None else nonce
     return {
         "signature": make_signature(account.token, stamp, nonce),
         "timestamp": stamp,

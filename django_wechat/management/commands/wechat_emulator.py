@@ -3,7 +3,8 @@
 The emulator knows the accounts' TOKEN and AES key, so it can sign callbacks they
 would accept. It therefore refuses, unless told otherwise, to start for accounts that
 look real (``DEBUG`` off, or ``WECHAT["API_BASE_URL"]`` not pointing at it) and to
-listen anywhere but loopback.
+listen anywhere but loopback: the guards are :class:`WeChatEmulator`'s
+(:meth:`~django_wechat.testing.emulator.WeChatEmulator.guard`), run strictly here.
 """
 
 from __future__ import annotations
@@ -11,41 +12,19 @@ from __future__ import annotations
 import signal
 from types import FrameType
 from typing import Any
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from ...conf import wechat_settings
-from ...testing.emulator import CONTROL_TOKEN_HEADER, WeChatEmulator, is_loopback
+from ...testing.emulator import CONTROL_TOKEN_HEADER, EmulatorRefused, WeChatEmulator
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def real_accounts_reason(port: int) -> str | None:
-    """Why the configured accounts may be a live site's, or None when they look local.
-
-    They look local when ``DEBUG`` is on and ``WECHAT["API_BASE_URL"]`` is a loopback
-    URL on ``port`` (any port when ``port`` is 0): the site then talks to this emulator,
-    not to WeChat.
-    """
-    if not settings.DEBUG:
-        return _("settings.DEBUG is False, so these may be a live site's accounts.")
-    base_url = wechat_settings.API_BASE_URL
-    parts = urlsplit(base_url)
-    try:
-        url_port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        url_port = None
-    if not is_loopback(parts.hostname) or (port and url_port != port):
-        return _(
-            "WECHAT['API_BASE_URL'] is %(url)s, not this emulator, so these may be the "
-            "accounts of a site that talks to WeChat."
-        ) % {"url": base_url}
-    return None
+#: The option of the command that allows what each of WeChatEmulator's arguments allows.
+_FLAGS = {"allow_remote": "--allow-remote", "allow_real_accounts": "--allow-real-accounts"}
 
 
 class Command(BaseCommand):
@@ -86,45 +65,28 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        host, port = options["host"], options["port"]
-        if not is_loopback(host):
-            if not options["allow_remote"]:
-                raise CommandError(
-                    _(
-                        "Refusing to listen on %(host)s: anyone who can reach it could use "
-                        "the emulator. Use --allow-remote to listen beyond loopback anyway."
-                    )
-                    % {"host": host}
-                )
-            self.stderr.write(
-                self.style.WARNING(
-                    _(
-                        "Warning: listening on %(host)s, beyond loopback: anyone who can "
-                        "reach it can call the emulator's API."
-                    )
-                    % {"host": host}
-                )
-            )
-        reason = real_accounts_reason(port)
-        if reason is not None:
-            if not options["allow_real_accounts"]:
-                raise CommandError(
-                    _(
-                        "%(reason)s The emulator can sign callbacks with their TOKEN and AES "
-                        "key. Use --allow-real-accounts to start it anyway."
-                    )
-                    % {"reason": reason}
-                )
-            self.stderr.write(self.style.WARNING(_("Warning: %(reason)s") % {"reason": reason}))
         emulator = WeChatEmulator(
-            host=host,
-            port=port,
+            host=options["host"],
+            port=options["port"],
             followers=options["followers"],
             oauth_domains=options["oauth_domain"],
+            allow_remote=options["allow_remote"],
+            allow_real_accounts=options["allow_real_accounts"],
         )
+        try:
+            # strict: this runs on a site's own settings, so accounts that may be real
+            # are refused on loopback too (the class alone refuses them beyond it).
+            emulator.start(
+                strict=True, warn=lambda text: self.stderr.write(self.style.WARNING(text))
+            )
+        except EmulatorRefused as exc:
+            raise CommandError(
+                exc.reason
+                + " "
+                + _("Use %(option)s to start it anyway.") % {"option": _FLAGS[exc.option]}
+            ) from None
         # `kill` (as `make demo` does when runserver exits) stops it as cleanly as Ctrl-C.
         signal.signal(signal.SIGTERM, _stop)
-        emulator.start()
         self.stdout.write(
             self.style.SUCCESS(_("WeChat emulator on %(url)s") % {"url": emulator.url})
         )

@@ -19,7 +19,7 @@ from __future__ import annotations
 from .control import CONTROL_PREFIX, CONTROL_TOKEN_HEADER
 from .http import Call, Fault, is_loopback
 from .push import PushResult
-from .server import WeChatEmulator
+from .server import EmulatorRefused, WeChatEmulator
 from .state import Clock
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "CONTROL_TOKEN_HEADER",
     "Call",
     "Clock",
+    "EmulatorRefused",
     "Fault",
     "PushResult",
     "WeChatEmulator",

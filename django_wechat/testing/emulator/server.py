@@ -22,14 +22,17 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from django.utils.translation import gettext as _
+
 from ...conf import Account, get_accounts
+from ...exceptions import ImproperlyConfigured
 from . import control, routes  # noqa: F401  (importing routes registers the APIs)
 from .http import (
     FAULT_KINDS,
@@ -41,17 +44,37 @@ from .http import (
     WeChatFault,
     error_body,
     fault_reply,
+    is_loopback,
     redact,
+    url_host,
 )
 from .push import PushResult, push
 from .state import CODE_TTL, AccountState, Clock, Code, Token, seed_account
 
-__all__ = ["WeChatEmulator"]
+__all__ = ["EmulatorRefused", "WeChatEmulator"]
 
 logger = logging.getLogger("django_wechat.testing.emulator")
 
 #: Larger than WeChat's largest upload (10 MB video); bigger bodies get HTTP 413.
 MAX_BODY = 20 * 1024 * 1024
+
+
+class EmulatorRefused(ImproperlyConfigured):
+    """:meth:`WeChatEmulator.start` refused: it would listen beyond loopback, or serve
+    accounts that may be a live site's, without being allowed to.
+
+    ``reason`` says why; ``option`` names the :class:`WeChatEmulator` argument that
+    allows it anyway (``"allow_remote"`` or ``"allow_real_accounts"``).
+    """
+
+    def __init__(self, reason: str, option: str) -> None:
+        self.reason = reason
+        self.option = option
+        super().__init__(
+            reason
+            + " "
+            + _("Pass %(option)s=True to WeChatEmulator to start it anyway.") % {"option": option}
+        )
 
 
 class _Server(ThreadingHTTPServer):
@@ -182,6 +205,13 @@ class WeChatEmulator:
     :param oauth_domains: each account's web authorisation domains (网页授权域名), the
         hosts ``connect/oauth2/authorize`` may redirect to; by default loopback hosts and
         ``testserver``. Change one account's with ``emulator.state(...).oauth_domains``.
+    :param allow_remote: let ``host`` be an address beyond loopback. Anyone who can
+        reach the emulator can call its API, so :meth:`start` refuses otherwise.
+    :param allow_real_accounts: serve beyond loopback accounts that may be a live site's
+        (:meth:`real_accounts_reason`): the emulator knows their TOKEN and AES key and
+        signs callbacks with them, so :meth:`start` refuses otherwise.
+
+    :meth:`start` raises :class:`EmulatorRefused` when a guard holds (see :meth:`guard`).
     """
 
     def __init__(
@@ -193,6 +223,8 @@ class WeChatEmulator:
         followers: int = 5,
         allow_remote_push: bool = False,
         oauth_domains: Iterable[str] | None = None,
+        allow_remote: bool = False,
+        allow_real_accounts: bool = False,
     ) -> None:
         self.accounts: list[Account] = (
             list(get_accounts().values()) if accounts is None else list(accounts)
@@ -203,6 +235,8 @@ class WeChatEmulator:
         self.port = port
         self.followers = followers
         self.allow_remote_push = allow_remote_push
+        self.allow_remote = allow_remote
+        self.allow_real_accounts = allow_real_accounts
         self.oauth_domains = None if oauth_domains is None else frozenset(oauth_domains)
         #: The secret the HTTP control API (``/_emulator/...``) wants in the
         #: ``X-Emulator-Token`` header; new for each emulator. The Python API needs none.
@@ -234,10 +268,86 @@ class WeChatEmulator:
 
     # --- life cycle ----------------------------------------------------------------
 
-    def start(self) -> WeChatEmulator:
-        """Start serving in a background thread; returns the emulator."""
+    def real_accounts_reason(self) -> str | None:
+        """Why the accounts may be a live site's, or None when they look local.
+
+        They look local when ``DEBUG`` is on and ``WECHAT["API_BASE_URL"]`` is a loopback
+        URL on this emulator's port (any port while it is 0): the site then talks to this
+        emulator, not to WeChat. A URL whose host parsers disagree on (user info, a
+        backslash...: :func:`~.http.url_host`) is not a loopback URL.
+        """
+        from django.conf import settings
+
+        from ...conf import wechat_settings
+
+        if not settings.DEBUG:
+            return _("settings.DEBUG is False, so these may be a live site's accounts.")
+        base_url = wechat_settings.API_BASE_URL
+        host = url_host(base_url)
+        local = host is not None and is_loopback(host)
+        if local and self.port:
+            parts = urlsplit(base_url)
+            local = (parts.port or (443 if parts.scheme.lower() == "https" else 80)) == self.port
+        if not local:
+            return _(
+                "WECHAT['API_BASE_URL'] is %(url)s, not this emulator, so these may be the "
+                "accounts of a site that talks to WeChat."
+            ) % {"url": base_url}
+        return None
+
+    def guard(self, *, strict: bool = False) -> list[str]:
+        """Refuse to serve where, or what, the emulator must not; return the warnings.
+
+        Raises :class:`EmulatorRefused` for a ``host`` beyond loopback without
+        ``allow_remote``, and for accounts that may be real (:meth:`real_accounts_reason`)
+        without ``allow_real_accounts`` when listening beyond loopback, or anywhere with
+        ``strict`` (the ``wechat_emulator`` command, which runs on a site's settings).
+        What is allowed but risky comes back as warnings. :meth:`start` calls it.
+        """
+        warnings: list[str] = []
+        remote = not is_loopback(self.host)
+        if remote:
+            if not self.allow_remote:
+                raise EmulatorRefused(
+                    _(
+                        "Refusing to listen on %(host)s: anyone who can reach it could use "
+                        "the emulator."
+                    )
+                    % {"host": self.host},
+                    "allow_remote",
+                )
+            warnings.append(
+                _(
+                    "Warning: listening on %(host)s, beyond loopback: anyone who can "
+                    "reach it can call the emulator's API."
+                )
+                % {"host": self.host}
+            )
+        if remote or strict:
+            reason = self.real_accounts_reason()
+            if reason is not None:
+                if not self.allow_real_accounts:
+                    raise EmulatorRefused(
+                        reason
+                        + " "
+                        + _("The emulator can sign callbacks with their TOKEN and AES key."),
+                        "allow_real_accounts",
+                    )
+                warnings.append(_("Warning: %(reason)s") % {"reason": reason})
+        return warnings
+
+    def start(
+        self, *, strict: bool = False, warn: Callable[[str], object] | None = None
+    ) -> WeChatEmulator:
+        """Start serving in a background thread; returns the emulator.
+
+        Raises :class:`EmulatorRefused` when :meth:`guard` (with ``strict``) does; its
+        warnings go to ``warn``, by default the ``django_wechat.testing.emulator`` logger.
+        """
         if self._server is not None:
             return self
+        for warning in self.guard(strict=strict):
+            (warn or logger.warning)(warning)
         server = _Server((self.host, self.port), self)
         self._server = server
         self.port = int(server.server_address[1])
