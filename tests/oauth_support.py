@@ -50,7 +50,7 @@ def consent(
         f"{emulator.url}{page_path}",
         params=params,
         headers={"Accept-Language": accept_language},
-        timeout=5,
+        timeout=30,
     )
     assert page.status_code == 200, page.text
     form = dict(re.findall(r"<input type='hidden' name='([^']+)' value='([^']*)'>", page.text))
@@ -59,7 +59,7 @@ def consent(
         f"{emulator.url}/connect/oauth2/authorize/confirm",
         data={**form, "action": action, "openid": openid},
         allow_redirects=False,
-        timeout=5,
+        timeout=30,
     )
     assert answer.status_code == 302, answer.text
     target = urlsplit(answer.headers["Location"])
