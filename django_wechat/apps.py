@@ -29,3 +29,6 @@ class WeChatConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         autodiscover_modules("wechat_handlers")
+
+        # The app's own message_received receivers (template status, the message log).
+        from . import receivers  # noqa: F401

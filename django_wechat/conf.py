@@ -63,6 +63,10 @@ DEFAULTS: dict[str, Any] = {
     # long a login may take from our redirect to WeChat's callback.
     "OAUTH_ADAPTER": "django_wechat.oauth.adapter.WeChatAdapter",
     "OAUTH_STATE_TIMEOUT": 600,
+    # Template messages and the inbound log (issue 13): TEMPLATESENDJOBFINISH updates the
+    # recorded message's status; LOG_MESSAGES stores every message and event received.
+    "TRACK_TEMPLATE_STATUS": True,
+    "LOG_MESSAGES": False,
 }
 
 #: Per-account keys and their defaults; ``None`` marks a required key.
@@ -130,6 +134,8 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "TIMESTAMP_TOLERANCE": int,
     "OAUTH_ADAPTER": str,
     "OAUTH_STATE_TIMEOUT": int,
+    "TRACK_TEMPLATE_STATUS": bool,
+    "LOG_MESSAGES": bool,
 }
 
 
@@ -153,6 +159,8 @@ class WeChatSettings:
     TIMESTAMP_TOLERANCE: int
     OAUTH_ADAPTER: str
     OAUTH_STATE_TIMEOUT: int
+    TRACK_TEMPLATE_STATUS: bool
+    LOG_MESSAGES: bool
     #: Every configured account by name, after the system checks found no error.
     accounts: dict[str, Account]
 

@@ -231,6 +231,17 @@ class AccountState:
     #: The account's web authorisation domains (网页授权域名): ``connect/oauth2/authorize``
     #: redirects only to these hosts (or ``host:port``), else WeChat's error 10003.
     oauth_domains: set[str] = field(default_factory=lambda: set(DEFAULT_OAUTH_DOMAINS))
+    #: The site's callback URL (公众平台 → 服务器地址): where events such as
+    #: ``TEMPLATESENDJOBFINISH`` are pushed. None: no event is pushed.
+    callback_url: str | None = None
+    #: The ``Status`` of the ``TEMPLATESENDJOBFINISH`` pushed after each template send:
+    #: ``"success"``, ``"failed:user block"`` or ``"failed: system failed"``; None for none.
+    template_job_status: str | None = "success"
+    #: (openid, client_msg_id) of each template send to (msgid, time): a repeat within 10
+    #: minutes is answered with the first msgid and not delivered again.
+    client_msg_ids: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
+    #: Events to push to :attr:`callback_url` once the current call is answered.
+    outbox: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def app_id(self) -> str:
