@@ -206,7 +206,11 @@ class MessageTemplateAdmin(_TemplateAdmin):
         try:
             result = sync_templates(account)
         except WeChatError as exc:
-            self.message_user(request, describe(exc), messages.ERROR)
+            self.message_user(
+                request,
+                _("Could not sync the templates: %(error)s") % {"error": exc},
+                messages.ERROR,
+            )
             return HttpResponseRedirect(changelist)
         self.message_user(
             request,
