@@ -87,6 +87,7 @@ def test_the_send_page_has_a_field_per_keyword_with_its_limit(
     assert re.search(r'<input type="text" name="keyword_thing1" maxlength="20"', page)
     assert re.search(r'<input type="text" name="keyword_time2" maxlength="20"', page)
     assert "At most 20 characters, on one line." in page
+    assert '<label for="id_keyword_thing1">预约项目 (thing1):</label>' in page
     assert page.index("keyword_thing1") < page.index("keyword_time2") < page.index('"follower"')
     assert f'<option value="{FOLLOWER}">小明</option>' in page  # suggested followers
     assert 'name="miniprogram_appid"' in page

@@ -17,7 +17,7 @@ from django_wechat import get_client
 from django_wechat.exceptions import APIError, TransportError
 from django_wechat.handlers import Registry, handler
 from django_wechat.models import MessageTemplate, TemplateMessage
-from django_wechat.models.templates import parse_keywords
+from django_wechat.models.templates import keyword_labels, parse_keywords
 from django_wechat.receivers.templates import status_of
 from django_wechat.sync.templates import sync_templates
 from django_wechat.template_messages import (
@@ -61,6 +61,11 @@ def test_keywords_are_parsed_in_order_without_first_and_remark() -> None:
         "商品：{{ thing1.DATA }}\n{{amount2.DATA}}{{remark.DATA}}{{notakeyword}}"
     )
     assert parse_keywords(content) == ["character_string9", "amount2", "thing1"]
+    assert keyword_labels(content) == {
+        "character_string9": "订单号",
+        "amount2": "金额",
+        "thing1": "商品",
+    }
 
 
 def test_the_sync_adds_changes_and_marks_removed(wechat_emulator: WeChatEmulator) -> None:

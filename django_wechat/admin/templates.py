@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from ..conf import get_accounts
 from ..exceptions import APIError, WeChatError
 from ..models import MessageTemplate, TemplateMessage, WeChatUser
+from ..models.templates import keyword_labels
 from ..sync.templates import sync_templates
 from ..template_messages import InvalidTemplateMessage, keyword_limit, send_template_message
 from .common import ReadOnlyAdminMixin, follower_link, with_follower
@@ -96,10 +97,11 @@ class TestSendForm(forms.Form):
     def __init__(self, template: MessageTemplate, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.template = template
+        labels = keyword_labels(template.content)
         for keyword in template.keywords:
             limit = keyword_limit(keyword)
             self.fields[KEYWORD_PREFIX + keyword] = forms.CharField(
-                label=keyword,
+                label=f"{labels[keyword]} ({keyword})" if keyword in labels else keyword,
                 max_length=limit,
                 help_text=_("At most %(limit)d characters, on one line.") % {"limit": limit},
             )
@@ -272,7 +274,6 @@ class MessageTemplateAdmin(_TemplateAdmin):
         context = {
             **self.admin_site.each_context(request),
             "title": _("Send a test message"),
-            "subtitle": template.title,
             "opts": self.model._meta,
             "original": template,
             "form": form,

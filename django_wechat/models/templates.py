@@ -32,6 +32,18 @@ def parse_keywords(content: str) -> list[str]:
     return keywords
 
 
+def keyword_labels(content: str) -> dict[str, str]:
+    """Each keyword's label, the words before it on its line (``预约项目：{{thing1.DATA}}``
+    -> ``{"thing1": "预约项目"}``); keywords without words before them are left out."""
+    labels: dict[str, str] = {}
+    for line in content.splitlines():
+        for match in KEYWORD_RE.finditer(line):
+            before = KEYWORD_RE.sub("", line[: match.start()]).strip().rstrip(":：").strip()
+            if before:
+                labels.setdefault(match.group(1), before)
+    return labels
+
+
 class MessageTemplate(models.Model):
     """One private template of an account, as ``get_all_private_template`` last listed it.
 
