@@ -190,3 +190,14 @@ def test_sending_needs_the_permission_to_add_template_messages(
     response: Any = client.post(send_url(template), form())
     assert response.status_code == 302
     assert TemplateMessage.objects.count() == 0
+
+
+def test_the_send_page_in_chinese(
+    admin_client: Client, template: MessageTemplate, settings: Any
+) -> None:
+    settings.LANGUAGE_CODE = "zh-hans"
+    page = admin_client.get(send_url(template)).content.decode()
+    assert "发送测试消息" in page
+    assert "最多 20 个字，不能换行。" in page
+    page = admin_client.post(send_url(template), form(keyword_thing1="体检\n复查")).content.decode()
+    assert "微信不显示换行。" in errors(page)

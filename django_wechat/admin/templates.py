@@ -282,6 +282,10 @@ class MessageTemplateAdmin(_TemplateAdmin):
             "sent_url": reverse("admin:django_wechat_templatemessage_change", args=[sent.pk])
             if sent
             else "",
+            "accepted": _("WeChat accepted the message: msgid %(msgid)s (%(status)s).")
+            % {"msgid": sent.msgid, "status": sent.get_status_display()}
+            if sent
+            else "",
             "error": error,
             "media": self.media + form.media,
         }
