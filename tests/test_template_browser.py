@@ -64,6 +64,9 @@ def test_send_a_test_message_from_the_admin(demo: tuple[WeChatEmulator, str]) ->
         browser.fill("#id_password", "admin")
         browser.click("input[type=submit]")
         browser.wait_for_load_state()
+        # The admin's navigation sidebar closed, for room in the screenshots.
+        browser.evaluate("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
+        browser.reload()
 
         # Sync from WeChat: the template appears with its keywords.
         browser.click(".wechat-sync-templates button")
