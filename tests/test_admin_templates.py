@@ -66,6 +66,7 @@ def test_the_templates_are_listed_with_their_keywords(
     detail = admin_client.get(f"{TEMPLATES}{template.pk}/change/").content.decode()
     assert 'class="wechat-send-link"' in detail
     assert "预约项目：{{thing1.DATA}}" in detail
+    assert 'name="_save"' not in detail  # read-only: WeChat's console edits templates
 
 
 def test_sync_from_wechat(admin_client: Client, wechat_emulator: WeChatEmulator) -> None:
@@ -183,13 +184,16 @@ def test_a_template_removed_on_wechat_cannot_be_sent(
 
 
 def test_sending_needs_the_permission_to_add_template_messages(
-    client: Client, template: MessageTemplate
+    client: Client, template: MessageTemplate, wechat_emulator: WeChatEmulator
 ) -> None:
     staff = User.objects.create_user("staff", password="pw", is_staff=True)
     client.force_login(staff)
     response: Any = client.post(send_url(template), form())
     assert response.status_code == 302
     assert TemplateMessage.objects.count() == 0
+    # Nor may they sync: that needs the permission to change templates.
+    client.post(f"{TEMPLATES}sync/", {"account": "default"})
+    assert wechat_emulator.count("cgi-bin/template/get_all_private_template") == 1
 
 
 def test_the_send_page_in_chinese(

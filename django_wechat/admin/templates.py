@@ -165,6 +165,9 @@ class MessageTemplateAdmin(_TemplateAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # removed on WeChat is marked, and sent messages point at it
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # what WeChat says, shown; made and edited in WeChat's console
+
     @admin.display(description=gettext_lazy("keywords"))
     def keyword_list(self, template: MessageTemplate) -> str:
         return ", ".join(template.keywords)
@@ -197,7 +200,8 @@ class MessageTemplateAdmin(_TemplateAdmin):
     def sync_view(self, request: HttpRequest) -> HttpResponse:
         """POST: get_all_private_template of the chosen account into the table."""
         changelist = reverse("admin:django_wechat_messagetemplate_changelist")
-        if request.method != "POST" or not self.has_view_permission(request):
+        allowed = request.user.has_perm("django_wechat.change_messagetemplate")
+        if request.method != "POST" or not allowed:
             return HttpResponseRedirect(changelist)
         account = request.POST.get("account", "")
         if account not in get_accounts():

@@ -10,6 +10,7 @@ by the ``TEMPLATESENDJOBFINISH`` receiver (:mod:`django_wechat.receivers.templat
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -88,10 +89,10 @@ class MessageTemplate(models.Model):
     def __str__(self) -> str:
         return self.title or self.template_id
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         """Keeps :attr:`keywords` in step with :attr:`content`."""
         self.keywords = parse_keywords(self.content)
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
 
 class TemplateMessage(models.Model):
