@@ -27,6 +27,8 @@ from django_wechat.template_messages import (
 )
 from django_wechat.testing.emulator import WeChatEmulator
 
+from .emulator_support import control
+
 pytestmark = pytest.mark.django_db
 
 FOLLOWER = "o-demo-follower-1"
@@ -414,3 +416,26 @@ def test_a_status_write_that_fails_is_logged(
     assert any("Could not record the status" in r.getMessage() for r in caplog.records)
     message.refresh_from_db()
     assert message.status == TemplateMessage.Status.SENT
+
+
+def test_the_control_api_points_the_job_events_at_a_callback(
+    live_server: Any, wechat_emulator: WeChatEmulator, handlers: Registry
+) -> None:
+    # What a test in another process (or `make demo`) does over HTTP.
+    url = f"{live_server.url}/wechat/callback/default/"
+    answer = control(
+        wechat_emulator, "template_events", {"url": url, "status": "failed:user block"}
+    )
+    assert answer.json() == {"ok": True}
+    assert wechat_emulator.state().callback_url == url
+    refused = control(wechat_emulator, "template_events", {"url": "https://example.com/cb"})
+    assert refused.status_code == 400
+    assert "loopback" in refused.text
+    template = synced()
+    message = send_template_message("default", FOLLOWER, template.template_id, DATA)
+    wechat_emulator.wait_for_push("TEMPLATESENDJOBFINISH")
+    message.refresh_from_db()
+    assert message.status == TemplateMessage.Status.BLOCKED
+    # No URL: no more events.
+    control(wechat_emulator, "template_events", {"url": None})
+    assert wechat_emulator.state().callback_url is None
