@@ -10,8 +10,8 @@ from . import checks  # noqa: F401
 
 class WeChatConfig(AppConfig):
     """Loads the settings checks (registered as ``checks`` is imported above), keeps
-    secrets out of urllib3's debug log, and imports each installed app's
-    ``wechat_handlers``."""
+    secrets out of urllib3's debug log, imports each installed app's
+    ``wechat_handlers``, and connects the app's own receivers (:mod:`.receivers`)."""
 
     name = "django_wechat"
     # Not "wechat": sites often have an app of that name already.

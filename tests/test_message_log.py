@@ -132,3 +132,19 @@ def test_purge_deletes_what_is_older_than_the_days_given() -> None:
     assert "Deleted 2 inbound messages" in purge("--older-than", "0")
     with pytest.raises(CommandError, match="0 or more"):
         purge("--older-than", "-1")
+
+
+@pytest.mark.parametrize("name", ["LOG_MESSAGES", "TRACK_TEMPLATE_STATUS"])
+def test_the_switches_must_be_booleans(settings: Any, name: str) -> None:
+    from django.core.checks import run_checks
+    from django.test import override_settings
+
+    def problems(value: Any) -> list[Any]:
+        with override_settings(WECHAT={**settings.WECHAT, name: value}):
+            return [m for m in run_checks(tags=["wechat"]) if m.id != "wechat.W001"]
+
+    assert problems(True) == []
+    assert problems(False) == []
+    (problem,) = problems("yes")
+    assert problem.id == "wechat.E010"
+    assert f"WECHAT['{name}'] must be True or False, not 'yes'." in problem.msg
