@@ -139,6 +139,9 @@ def test_a_sync_that_wechat_refuses_is_an_error_and_changes_nothing(
         run_sync()
     assert caught.value.returncode == 3
     assert MessageTemplate.objects.count() == 0
+    with pytest.raises(CommandError, match="nope") as caught:
+        run_sync("--account", "nope")
+    assert caught.value.returncode == 2
 
 
 # --- the rules, checked before any call --------------------------------------------------

@@ -1,8 +1,8 @@
 """``manage.py wechat_sync_templates``: the account's templates from WeChat into the database.
 
 Prints each template added, changed and removed (marked removed: sent messages keep
-pointing at it); a second run prints that nothing changed. Exit status 3 when WeChat
-refused the call or could not be reached.
+pointing at it); a second run prints that nothing changed. Exit status 2 for an unknown
+account, 3 when WeChat refused the call or could not be reached.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from ...conf import DEFAULT_ACCOUNT, get_account
-from ...exceptions import WeChatError
+from ...exceptions import UnknownAccount, WeChatError
 from ...sync.templates import sync_templates
 
-REFUSED = 3
+USAGE, REFUSED = 2, 3
 
 
 class Command(BaseCommand):
@@ -29,7 +29,10 @@ class Command(BaseCommand):
         parser.add_argument("--account", default=DEFAULT_ACCOUNT, help=_("The account's name."))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        account = get_account(options["account"]).name
+        try:
+            account = get_account(options["account"]).name
+        except UnknownAccount as exc:
+            raise CommandError(str(exc), returncode=USAGE) from None
         try:
             result = sync_templates(account)
         except WeChatError as exc:
