@@ -75,7 +75,7 @@ def runserver(env: Mapping[str, str]) -> Iterator[str]:
         try:
             requests.get(url + "/admin/login/", timeout=1)
             break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a loaded machine: slow to answer
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
                 raise RuntimeError(server.stderr.read().decode() if server.stderr else "") from None
