@@ -12,8 +12,8 @@ from . import checks  # noqa: F401
 
 class WeChatConfig(AppConfig):
     """Loads the settings checks (registered as ``checks`` is imported above), keeps
-    secrets out of urllib3's debug log, and imports each installed app's
-    ``wechat_handlers``."""
+    secrets out of urllib3's debug log, imports each installed app's
+    ``wechat_handlers``, and connects the app's own receivers (:mod:`.receivers`)."""
 
     name = "django_wechat"
     # Not "wechat": sites often have an app of that name already.
@@ -31,3 +31,6 @@ class WeChatConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         autodiscover_modules("wechat_handlers")
+
+        # The app's own message_received receivers (template status, the message log).
+        from . import receivers  # noqa: F401

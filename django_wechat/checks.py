@@ -226,6 +226,17 @@ def _validate_globals(raw: Mapping[str, Any]) -> Iterator[CheckMessage]:
                 id="wechat.E010",
             )
 
+    # Issue 13's switches.
+    for name in ("TRACK_TEMPLATE_STATUS", "LOG_MESSAGES"):
+        value = raw.get(name, DEFAULTS[name])
+        if not isinstance(value, bool):
+            yield Error(
+                _("WECHAT[%(name)r] must be True or False, not %(value)r.")
+                % {"name": name, "value": value},
+                hint=_("Leave it out for the default (%(default)s).") % {"default": DEFAULTS[name]},
+                id="wechat.E010",
+            )
+
 
 def _validate_account(where: str, options: Mapping[str, Any]) -> Iterator[CheckMessage]:
     yield from _unknown_keys(options, set(ACCOUNT_DEFAULTS), where)

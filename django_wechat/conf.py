@@ -76,6 +76,10 @@ DEFAULTS: dict[str, Any] = {
     # many mini-program logins one client may try per minute.
     "OAUTH_WEBSITE_ACCOUNTS": {},
     "MINIPROGRAM_LOGIN_RATE": 30,
+    # Template messages and the inbound log (issue 13): TEMPLATESENDJOBFINISH updates the
+    # recorded message's status; LOG_MESSAGES stores every message and event received.
+    "TRACK_TEMPLATE_STATUS": True,
+    "LOG_MESSAGES": False,
 }
 
 #: Per-account keys and their defaults; ``None`` marks a required key.
@@ -169,6 +173,8 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "OAUTH_STATE_TIMEOUT": int,
     "OAUTH_WEBSITE_ACCOUNTS": dict,
     "MINIPROGRAM_LOGIN_RATE": int,
+    "TRACK_TEMPLATE_STATUS": bool,
+    "LOG_MESSAGES": bool,
 }
 
 
@@ -194,6 +200,8 @@ class WeChatSettings:
     OAUTH_STATE_TIMEOUT: int
     OAUTH_WEBSITE_ACCOUNTS: dict[str, str]
     MINIPROGRAM_LOGIN_RATE: int
+    TRACK_TEMPLATE_STATUS: bool
+    LOG_MESSAGES: bool
     #: Every configured account by name, after the system checks found no error.
     accounts: dict[str, Account]
 

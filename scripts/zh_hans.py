@@ -873,6 +873,160 @@ ZH_HANS = {
         "请在 CACHES[%(alias)r]['OPTIONS'] 中同时设置这两项，单位为秒（设为 2 可留出应答时间），"
         "例如：\n%(example)s"
     ),
+    # --- template messages and the inbound message log (issue 13): models/templates.py,
+    # models/messages.py, template_messages.py, admin/templates.py, admin/messages.py,
+    # wechat_sync_templates, wechat_purge_messages ---
+    "WECHAT[%(name)r] must be True or False, not %(value)r.": (
+        "WECHAT[%(name)r] 必须是 True 或 False，而不是 %(value)r。"
+    ),
+    "template ID": "模板 ID",
+    "primary industry": "主行业",
+    "deputy industry": "副行业",
+    "content": "内容",
+    "example": "示例",
+    "keywords": "关键词",
+    "The keywords of the content ({{thing1.DATA}} is thing1), in order.": (
+        "内容中的关键词（{{thing1.DATA}} 即 thing1），按顺序排列。"
+    ),
+    "removed on WeChat": "已在微信删除",
+    "WeChat no longer lists this template; it is kept for the messages sent.": (
+        "微信已不再列出该模板；为保留已发送的消息，它仍留在这里。"
+    ),
+    "synced at": "同步时间",
+    "message template": "消息模板",
+    "message templates": "消息模板",
+    "Sending": "发送中",
+    "Sent, not yet delivered": "已发送，尚未送达",
+    "Refused by WeChat": "被微信拒绝",
+    "Delivered": "已送达",
+    "Blocked by the follower": "用户已拒收",
+    "Not delivered: WeChat's system failed": "未送达：微信系统失败",
+    "template": "模板",
+    "data": "数据",
+    "Each keyword's value.": "每个关键词的值。",
+    "mini program AppID": "小程序 AppID",
+    "client_msg_id": "client_msg_id",
+    "WeChat sends one message per openid and client_msg_id in 10 minutes.": (
+        "同一 openid 与 client_msg_id 在 10 分钟内微信只发送一条消息。"
+    ),
+    "msgid": "msgid",
+    "status": "状态",
+    "error": "错误",
+    "sent at": "发送时间",
+    "finished at": "完成时间",
+    "When WeChat's TEMPLATESENDJOBFINISH event told how the sending went.": (
+        "微信的 TEMPLATESENDJOBFINISH 事件告知发送结果的时间。"
+    ),
+    "template message": "模板消息",
+    "template messages": "模板消息",
+    "FromUserName.": "FromUserName。",
+    "MsgType.": "MsgType。",
+    "event": "事件",
+    "MsgId": "MsgId",
+    "Blank for most events.": "大多数事件为空。",
+    "summary": "摘要",
+    "A text's content, an event's key.": "文本消息的内容、事件的 key。",
+    "fields": "字段",
+    "Every field WeChat sent.": "微信发来的全部字段。",
+    "CreateTime.": "CreateTime。",
+    "received at": "接收时间",
+    "inbound message": "收到的消息",
+    "inbound messages": "收到的消息",
+    "template “%(title)s” has no keyword %(keyword)s; its keywords are %(keywords)s.": (
+        "模板“%(title)s”没有关键词 %(keyword)s；它的关键词是 %(keywords)s。"
+    ),
+    "a value is required.": "必须填写。",
+    "WeChat does not show line breaks.": "微信不显示换行。",
+    "%(length)d characters; WeChat allows at most %(limit)d.": (
+        "%(length)d 个字；微信最多允许 %(limit)d 个。"
+    ),
+    "a mini program needs its appid.": "小程序需要填写 appid。",
+    "the follower's openid is required.": "必须提供用户的 openid。",
+    "account %(account)s has no template %(template_id)s: run “manage.py "
+    "wechat_sync_templates” to fetch its templates from WeChat.": (
+        "公众号 %(account)s 没有模板 %(template_id)s：请运行"
+        "“manage.py wechat_sync_templates”从微信获取模板。"
+    ),
+    "template “%(title)s” was removed on WeChat.": "模板“%(title)s”已在微信删除。",
+    "the URL must start with http:// or https://.": "URL 必须以 http:// 或 https:// 开头。",
+    "the openid is not a follower of this account": "该 openid 不是本公众号的用户",
+    "the template_id is not valid": "template_id 无效",
+    "the template_id is not a template of this account": "template_id 不是本公众号的模板",
+    "the form_id is not valid": "form_id 无效",
+    "the follower has unfollowed the account": "用户已取消关注本公众号",
+    "the follower refused messages from the account": "用户已拒收本公众号的消息",
+    "the daily quota of template messages is used up (100,000 a day)": (
+        "模板消息的每日调用次数已用完（每日 10 万次）"
+    ),
+    "the data is not valid JSON": "data 不是有效的 JSON",
+    "a keyword's value is missing or breaks its rule": "某个关键词的值缺失或不符合规则",
+    "errcode %(errcode)s: %(errmsg)s": "errcode %(errcode)s：%(errmsg)s",
+    "WeChat refused the message: %(meaning)s (%(answer)s).": (
+        "微信拒绝了该消息：%(meaning)s（%(answer)s）。"
+    ),
+    "WeChat refused the message (%(answer)s).": "微信拒绝了该消息（%(answer)s）。",
+    "Follower": "用户",
+    "follower": "用户",
+    "The nickname or openid of a WeChat user of this account.": (
+        "本公众号一位微信用户的昵称或 openid。"
+    ),
+    "The page the message opens (optional).": "点击消息打开的网页（可选）。",
+    "Mini program AppID": "小程序 AppID",
+    "Open a mini program page instead (WeChat prefers it to the URL).": (
+        "改为打开小程序页面（两者都填时微信优先跳转小程序）。"
+    ),
+    "Mini program page": "小程序页面",
+    "At most %(limit)d characters, on one line.": "最多 %(limit)d 个字，不能换行。",
+    "Several followers are called %(name)s: give the openid.": (
+        "有多位用户叫 %(name)s：请填写 openid。"
+    ),
+    "No WeChat user of account %(account)s has this nickname or openid.": (
+        "公众号 %(account)s 没有使用该昵称或 openid 的微信用户。"
+    ),
+    "A mini program page needs its AppID.": "小程序页面需要填写小程序 AppID。",
+    "test": "测试",
+    "Send a test message": "发送测试消息",
+    "Could not sync the templates: %(error)s": "无法同步模板：%(error)s",
+    "Templates of account %(account)s synced from WeChat: %(added)d added, %(changed)d "
+    "changed, %(removed)d removed.": (
+        "已从微信同步公众号 %(account)s 的模板：新增 %(added)d 个，更改 %(changed)d 个，"
+        "删除 %(removed)d 个。"
+    ),
+    "This template was removed on WeChat; it can no longer be sent.": (
+        "该模板已在微信删除，不能再发送。"
+    ),
+    "Sync from WeChat": "从微信同步",
+    "WeChat accepted the message: msgid %(msgid)s (%(status)s).": (
+        "微信已接受该消息：msgid %(msgid)s（%(status)s）。"
+    ),
+    "See it in the sent log": "在发送记录中查看",
+    "Send": "发送",
+    "Fetch the account's template messages' templates from WeChat "
+    "(get_all_private_template) into the database.": (
+        "从微信获取公众号的模板消息模板（get_all_private_template）并存入数据库。"
+    ),
+    "added": "新增",
+    "changed": "更改",
+    "removed": "删除",
+    "%(what)s: %(title)s (%(template_id)s), keywords %(keywords)s": (
+        "%(what)s：%(title)s（%(template_id)s），关键词 %(keywords)s"
+    ),
+    "Account %(account)s: %(added)d added, %(changed)d changed, %(removed)d removed, "
+    "%(unchanged)d unchanged.": (
+        "公众号 %(account)s：新增 %(added)d 个，更改 %(changed)d 个，删除 %(removed)d 个，"
+        "未变 %(unchanged)d 个。"
+    ),
+    "Delete the inbound messages received more than --older-than DAYS days ago.": (
+        "删除 --older-than DAYS 天以前收到的消息。"
+    ),
+    "Delete what was received more than this many days ago (0: everything).": (
+        "删除多少天以前收到的消息（0：全部删除）。"
+    ),
+    "Only this account's messages.": "只删除该公众号的消息。",
+    "--older-than must be 0 or more days.": "--older-than 必须是 0 或更多天。",
+    "Deleted %(count)d inbound messages older than %(days)d days.": (
+        "已删除 %(count)d 条 %(days)d 天以前收到的消息。"
+    ),
 }
 
 

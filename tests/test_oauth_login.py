@@ -756,7 +756,9 @@ def test_a_redirect_domain_wechat_refuses_is_wechats_page(
     # WeChat shows 10003 on its own page and never comes back: nothing of ours can run.
     wechat_emulator.state().oauth_domains.discard("testserver")
     params = start_login(client)
-    page = requests.get(f"{wechat_emulator.url}/connect/oauth2/authorize", params=params, timeout=30)
+    page = requests.get(
+        f"{wechat_emulator.url}/connect/oauth2/authorize", params=params, timeout=30
+    )
     assert page.status_code == 400
     assert "10003" in page.text
 

@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from .menus import MenuAdmin
+from .messages import InboundMessageAdmin
+from .templates import MessageTemplateAdmin, TemplateMessageAdmin
 from .users import WeChatUserAdmin
 
-__all__ = ["MenuAdmin", "WeChatUserAdmin"]
+__all__ = [
+    "InboundMessageAdmin",
+    "MenuAdmin",
+    "MessageTemplateAdmin",
+    "TemplateMessageAdmin",
+    "WeChatUserAdmin",
+]

@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 from .menus import Button, Menu
+from .messages import InboundMessage
+from .templates import MessageTemplate, TemplateMessage
 from .users import WeChatUser
 
-__all__ = ["Button", "Menu", "WeChatUser"]
+__all__ = [
+    "Button",
+    "InboundMessage",
+    "Menu",
+    "MessageTemplate",
+    "TemplateMessage",
+    "WeChatUser",
+]

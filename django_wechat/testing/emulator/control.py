@@ -6,6 +6,8 @@
 ``POST _emulator/strict_token_rotation`` ``{"enabled": true}``,
 ``POST _emulator/js_code`` ``{"openid": ..., "app_id": ...}``,
 ``POST _emulator/push`` ``{"url": ..., "message": {...}, "timeout": 5}``,
+``POST _emulator/template_events`` ``{"url": ..., "status": "success", "account": ...}``
+(where TEMPLATESENDJOBFINISH is pushed after each template send, with which ``Status``),
 ``GET _emulator/calls?api=...``, ``GET _emulator/sent?openid=...``. Each needs the
 emulator's ``control_token`` in the ``X-Emulator-Token`` header (a GET may pass it as
 ``?token=``), and each POST a JSON body. ``GET _emulator/media/<media_id>`` needs none:
@@ -23,7 +25,7 @@ from typing import Any, Protocol
 
 from ...conf import Account
 from .http import Call, Reply, Request, WeChatFault
-from .push import PushResult
+from .push import PushResult, check_target
 from .state import Emulator
 
 #: Paths of the control API (for tests in other processes and the demo).
@@ -139,6 +141,18 @@ def _sent(emulator: Controlled, request: Request, args: dict[str, Any]) -> Reply
     return Reply.json({"sent": emulator.sent_messages(request.query.get("openid") or None)})
 
 
+def _template_events(emulator: Controlled, request: Request, args: dict[str, Any]) -> None:
+    # Where TEMPLATESENDJOBFINISH goes, with which Status: {"url", "status", "account"}.
+    url = args.get("url")
+    if url is not None:
+        check_target(str(url), allow_remote=emulator.allow_remote_push)
+    with emulator.lock:
+        state = emulator.state(args.get("account"))
+        state.callback_url = None if url is None else str(url)
+        if "status" in args:
+            state.template_job_status = None if args["status"] is None else str(args["status"])
+
+
 #: The control actions, by path after ``_emulator/``.
 ACTIONS: dict[str, Action] = {
     "fail": _fail,
@@ -150,6 +164,7 @@ ACTIONS: dict[str, Action] = {
     "calls": _calls,
     "push": _push,
     "sent": _sent,
+    "template_events": _template_events,
 }
 
 

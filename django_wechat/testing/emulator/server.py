@@ -250,6 +250,9 @@ class WeChatEmulator:
         self.oauth_auto_approve: str | None = None
         #: How many openids ``cgi-bin/user/get`` returns per page (WeChat: 10,000).
         self.user_page_size = 10000
+        #: Seconds between a template send and its TEMPLATESENDJOBFINISH push (to the
+        #: account's ``state(...).callback_url``).
+        self.job_event_delay = 0.2
         # One lock around all state: WeChat's token rules must hold when 64 clients
         # ask at once. Handlers do no I/O while holding it.
         self.lock = threading.RLock()
@@ -408,6 +411,7 @@ class WeChatEmulator:
             self.strict_token_rotation = False
             self.oauth_auto_approve = None
             self.user_page_size = 10000
+            self.job_event_delay = 0.2
             self._calls.clear()
             self._faults.clear()
             self.pushes.clear()
@@ -664,6 +668,7 @@ class WeChatEmulator:
                         reply = Reply.json(
                             {"errcode": -1, "errmsg": "django_wechat emulator error"}, status=500
                         )
+        self._deliver_outbox()
         if lost is not None:
             # Logged as done (it was), then the answer is held back and dropped.
             self._log(request, reply, app_id, lost)
@@ -671,6 +676,40 @@ class WeChatEmulator:
             return None
         self._log(request, reply, app_id, fault)
         return reply
+
+    def _deliver_outbox(self) -> None:
+        # Events a call caused (TEMPLATESENDJOBFINISH) go to the site's callback from a
+        # thread of their own, after job_event_delay: WeChat sends them once the
+        # follower's phone has the message, never inside the API call.
+        with self.lock:
+            pending = [(s, s.outbox.pop(0)) for s in self.states.values() for _ in list(s.outbox)]
+        if pending:
+            threading.Thread(
+                target=self._push_events, args=(pending,), name="WeChatEmulator:events", daemon=True
+            ).start()
+
+    def _push_events(self, pending: list[tuple[AccountState, dict[str, Any]]]) -> None:
+        time.sleep(self.job_event_delay)
+        for state, fields in pending:
+            if state.callback_url is None:
+                continue
+            try:
+                self.push(state.callback_url, fields, account=state.app_id)
+            except ValueError:
+                logger.exception("The WeChat emulator cannot push to %s", state.callback_url)
+
+    def wait_for_push(self, event: str, *, count: int = 1, timeout: float = 10.0) -> PushResult:
+        """The ``count``-th push of ``event`` (e.g. ``"TEMPLATESENDJOBFINISH"``), once made;
+        waits up to ``timeout`` seconds, then raises TimeoutError."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                done = [p for p in self.pushes if p.message.get("Event") == event]
+            if len(done) >= count:
+                return done[count - 1]
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"No push of {event} number {count} in {timeout:g} s.")
+            time.sleep(0.02)
 
     def _log(
         self, request: Request, reply: Reply | None, app_id: str | None, fault: Fault | None

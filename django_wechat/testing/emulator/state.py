@@ -237,6 +237,17 @@ class AccountState:
     session_keys: dict[str, str] = field(default_factory=dict)
     #: Openids jscode2session refuses as high-risk users (40226).
     high_risk: set[str] = field(default_factory=set)
+    #: The site's callback URL (公众平台 → 服务器地址): where events such as
+    #: ``TEMPLATESENDJOBFINISH`` are pushed. None: no event is pushed.
+    callback_url: str | None = None
+    #: The ``Status`` of the ``TEMPLATESENDJOBFINISH`` pushed after each template send:
+    #: ``"success"``, ``"failed:user block"`` or ``"failed: system failed"``; None for none.
+    template_job_status: str | None = "success"
+    #: (openid, client_msg_id) of each template send to (msgid, time): a repeat within 10
+    #: minutes is answered with the first msgid and not delivered again.
+    client_msg_ids: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
+    #: Events to push to :attr:`callback_url` once the current call is answered.
+    outbox: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def app_id(self) -> str:

@@ -35,6 +35,8 @@ TEMPLATE_LIBRARY: dict[str, dict[str, str]] = {
 #: Since 2023-05-04 keyword values are limited by their type (模板消息能力调整公告).
 KEYWORD_LIMITS = {"thing": 20, "character_string": 32, "phrase": 5, "amount": 32, "number": 32}
 INDUSTRIES = range(1, 42)
+#: How long WeChat remembers a client_msg_id (seconds).
+CLIENT_MSG_ID_TTL = 600
 
 
 @route("cgi-bin/template/api_set_industry", method="POST")
@@ -127,7 +129,28 @@ def template_send(emulator: Emulator, request: Request, state: AccountState) -> 
         kind = keyword.rstrip("0123456789")
         if kind in KEYWORD_LIMITS and len(value) > KEYWORD_LIMITS[kind]:
             raise WeChatFault(47003, f"argument invalid! data.{keyword}.value exceeds limit")
+    # 防重入id: "对于同一个openid + client_msg_id, 只发送一条消息,10分钟有效". What WeChat
+    # answers a repeat is not documented; the emulator answers it as the first was
+    # answered (the same msgid) and delivers nothing.
+    client_msg_id = str(body.get("client_msg_id") or "")
+    now = emulator.clock.now()
+    if client_msg_id:
+        seen = state.client_msg_ids.get((follower.openid, client_msg_id))
+        if seen is not None and now - seen[1] < CLIENT_MSG_ID_TTL:
+            return Reply.ok(msgid=seen[0])
     msgid = int.from_bytes(secrets.token_bytes(7), "big")
+    if client_msg_id:
+        state.client_msg_ids[(follower.openid, client_msg_id)] = (msgid, now)
+    if state.callback_url and state.template_job_status:
+        state.outbox.append(
+            {
+                "MsgType": "event",
+                "Event": "TEMPLATESENDJOBFINISH",
+                "MsgID": msgid,
+                "Status": state.template_job_status,
+                "FromUserName": follower.openid,
+            }
+        )
     state.sent.append(
         {
             "kind": "template",
@@ -137,6 +160,7 @@ def template_send(emulator: Emulator, request: Request, state: AccountState) -> 
             "miniprogram": body.get("miniprogram"),
             "data": data,
             "msgid": msgid,
+            "client_msg_id": client_msg_id,
         }
     )
     return Reply.ok(msgid=msgid)

@@ -1,0 +1,47 @@
+"""What the logs' admin pages share: no add, change or delete, and a follower's link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from ..models import WeChatUser
+
+
+class ReadOnlyAdminMixin:
+    """A log: rows are looked at, never added, edited or deleted here."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def with_follower(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """``queryset`` (of rows with ``account`` and ``openid``) annotated with the matching
+    WeChatUser's pk and nickname, in the same query (no query per row)."""
+    users = WeChatUser.objects.filter(account=OuterRef("account"), openid=OuterRef("openid"))
+    annotated: QuerySet[Any] = queryset.annotate(
+        follower_pk=Subquery(users.values("pk")[:1]),
+        follower_nickname=Subquery(users.values("nickname")[:1]),
+    )
+    return annotated
+
+
+def follower_link(obj: Any) -> str:
+    """The follower's nickname (or openid) linked to their WeChat user page, when we know
+    them; the openid alone otherwise. ``obj`` comes from :func:`with_follower`."""
+    pk = getattr(obj, "follower_pk", None)
+    if pk is None:
+        return str(obj.openid)
+    label = getattr(obj, "follower_nickname", "") or obj.openid
+    url = reverse("admin:django_wechat_wechatuser_change", args=[pk])
+    return format_html('<a href="{}">{}</a>', url, label)
