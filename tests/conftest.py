@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 
 import pytest
 
-REDIS_MISSING = (
-    "redis-server is not installed, so the Redis tests were SKIPPED. "
-    "Install it (apt-get install -y redis-server) to run them."
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.redis_support import REDIS_MISSING, free_port, redis_binary, start_redis
 
 
 @pytest.fixture(scope="session")
@@ -31,43 +20,10 @@ def redis_server() -> Iterator[str]:
     Without a redis-server binary the test is skipped with a loud notice, except under
     ``CI=true``, where a missing server fails the run.
     """
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(REDIS_MISSING + " Under CI=true this is a failure.")
-        pytest.skip(REDIS_MISSING)
+    binary = redis_binary()
     workdir = tempfile.mkdtemp(prefix="wechat-redis-")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
-                sock.sendall(b"PING\r\n")
-                if sock.recv(16).startswith(b"+PONG"):
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"redis-server did not start on port {port}")
-        time.sleep(0.05)
+    port = free_port()
+    proc = start_redis(binary, port, workdir)
     try:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
