@@ -35,7 +35,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from django_wechat.testing import CallbackRequest, callback_request, read_reply
+from django_wechat.testing import (
+    CallbackRequest,
+    callback_request,
+    read_reply,
+    verification_request,
+)
 from tests.redis_support import free_port, redis_binary, start_redis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,8 +181,6 @@ class Site:
 
     def verify(self) -> None:
         """A URL verification (GET) of the safe-mode account, which must answer 200."""
-        from django_wechat.testing import verification_request
-
         request = verification_request(account="default", url=callback_path("safe"))
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
@@ -262,12 +265,12 @@ class Delivery:
     attempts: list[Attempt] = field(default_factory=list)
 
     def outcome(self, attempt: Attempt) -> str:
-        """``reply`` (this message's reply), ``success``, ``refused`` (4xx/5xx), ``none``
-        (no answer) or ``wrong`` (a 200 carrying anything else)."""
+        """``reply`` (this message's reply), ``success``, ``503``, ``other`` (any other
+        status), ``none`` (no answer) or ``wrong`` (a 200 carrying anything else)."""
         if attempt.status is None:
             return "none"
         if attempt.status != 200:
-            return "refused"
+            return "503" if attempt.status == 503 else "other"
         reply = read_reply(attempt.body, account=_ACCOUNTS[self.mode])
         if not reply.xml:
             return "success"
@@ -438,7 +441,7 @@ class Row:
 
     HEADER = (
         f"{'scenario':<15}{'mode':<6}{'msgs':>5}{'tries':>6}{'reply':>6}{'succ':>5}"
-        f"{'refus':>6}{'none':>5}{'wrong':>6}   {'runs 0/1/2+':<12}{'never':>6}{'dup':>4}"
+        f"{'503':>5}{'other':>6}{'none':>5}{'wrong':>6}   {'runs 0/1/2+':<12}{'never':>6}{'dup':>4}"
         f"{'forged':>7}{'ran':>4}  recovery"
     )
 
@@ -448,7 +451,8 @@ class Row:
         recovery = "-" if self.recovery is None else f"{self.recovery:.2f} s"
         return (
             f"{self.scenario:<15}{self.mode:<6}{self.messages:>5}{self.attempts:>6}"
-            f"{o['reply']:>6}{o['success']:>5}{o['refused']:>6}{o['none']:>5}{o['wrong']:>6}"
+            f"{o['reply']:>6}{o['success']:>5}{o['503']:>5}{o['other']:>6}{o['none']:>5}"
+            f"{o['wrong']:>6}"
             f"   {runs:<12}{self.never:>6}{self.duplicates:>4}{self.forged:>7}"
             f"{self.forged_runs:>4}  {recovery}"
         )
