@@ -209,6 +209,11 @@ class Site:
     def log(self) -> str:
         return self.log_file.read_text(errors="replace")[-4000:]
 
+    def logged(self, level: str) -> list[str]:
+        """The lines django_wechat logged at ``level`` (``ERROR``, ``WARNING``) so far."""
+        lines = self.log_file.read_text(errors="replace").splitlines()
+        return [line for line in lines if line.startswith(f"{level} django_wechat")]
+
     def close(self) -> None:
         stop(self.proc)
         with contextlib.suppress(ProcessLookupError):
@@ -438,11 +443,14 @@ class Row:
     forged: int
     forged_runs: int
     recovery: float | None
+    #: Errors django_wechat logged during the scenario (both modes: a cache call that
+    #: failed, a handler that raised).
+    errors: int
 
     HEADER = (
         f"{'scenario':<15}{'mode':<6}{'msgs':>5}{'tries':>6}{'reply':>6}{'succ':>5}"
         f"{'503':>5}{'other':>6}{'none':>5}{'wrong':>6}   {'runs 0/1/2+':<12}{'never':>6}{'dup':>4}"
-        f"{'forged':>7}{'ran':>4}  recovery"
+        f"{'forged':>7}{'ran':>4}{'errs':>5}  recovery"
     )
 
     def line(self) -> str:
@@ -454,7 +462,7 @@ class Row:
             f"{o['reply']:>6}{o['success']:>5}{o['503']:>5}{o['other']:>6}{o['none']:>5}"
             f"{o['wrong']:>6}"
             f"   {runs:<12}{self.never:>6}{self.duplicates:>4}{self.forged:>7}"
-            f"{self.forged_runs:>4}  {recovery}"
+            f"{self.forged_runs:>4}{self.errors:>5}  {recovery}"
         )
 
 
@@ -464,6 +472,7 @@ def count(
     deliveries: Iterable[Delivery],
     runs: dict[str, Runs],
     recovery: float | None,
+    errors: int,
 ) -> Row:
     """The counts for the deliveries of ``mode`` (forgeries counted apart)."""
     mine = [d for d in deliveries if d.mode == mode]
@@ -486,6 +495,7 @@ def count(
         forged=len(forged),
         forged_runs=sum(len(runs.get(d.msg_id, Runs()).starts) for d in forged),
         recovery=recovery,
+        errors=errors,
     )
 
 
