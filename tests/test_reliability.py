@@ -167,7 +167,8 @@ def redis_fault_checks(
     assert_at_least_once(ordinary, runs)
     # With the cache up, exactly once.
     assert_exactly_once(clear, runs)
-    # No delivery waited out WeChat's deadline: each cache call gives up in 0.5 s.
+    # No delivery waited out WeChat's deadline: each cache call gives up in 0.5 s
+    # (SOCKET_TIMEOUT in tests/reliability_settings.py).
     for delivery in ordinary:
         assert all(a.status is not None for a in delivery.attempts), describe(delivery, runs)
     # Safe mode, default policy: answered without de-duplication while the cache is down.
