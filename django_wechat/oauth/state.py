@@ -109,12 +109,33 @@ def load_state(value: str) -> LoginState | None:
 
 @dataclass(frozen=True)
 class Outcome:
-    """How the callback with a state ended: a logged-in user, or the failure's reason."""
+    """How the callback with a state ended: a logged-in user, or the failure's reason.
+
+    A login also records what a later load must bring to be given the same user: the
+    SHA-256 of the first load's code, and whether that load came with the browser's
+    binding cookie (:meth:`admits`).
+    """
 
     user_pk: str = ""
     backend: str = ""
     next: str = ""
     failure: str = ""
+    code: str = ""
+    bound: bool = False
+
+    @classmethod
+    def logged_in(
+        cls, user_pk: str, backend: str, next_url: str, *, code: str, bound: bool
+    ) -> Outcome:
+        """The outcome of a first load that logged ``user_pk`` in with ``code``, from a
+        browser that brought its binding cookie (``bound``) or not."""
+        return cls(user_pk, backend, next_url, code=_digest(code), bound=bound)
+
+    def admits(self, code: str, bound: bool) -> bool:
+        """May a later load with ``code`` (from a browser with its binding cookie, or
+        not) be given this login? Only with the same code, and with the cookie when the
+        first load had it: else the callback URL, seen in a log, would log anyone in."""
+        return constant_time_compare(_digest(code), self.code) and (bound or not self.bound)
 
 
 def run_once(state: LoginState, attempt: Callable[[], Outcome]) -> tuple[Outcome, bool]:

@@ -61,6 +61,11 @@ def _account(name: str) -> Account:
         raise Http404(str(exc)) from None
 
 
+def _bound(request: HttpRequest) -> bool:
+    # A nonce check_state() let through is this state's own.
+    return valid_nonce(request.COOKIES.get(BINDING_COOKIE, ""))
+
+
 def login_url(account: str = DEFAULT_ACCOUNT, next_url: str = "", scope: str = "") -> str:
     """The path of ``wechat:oauth_login`` for ``account`` with ``next`` and ``scope``."""
     url = reverse("wechat:oauth_login", kwargs={"account": account})
@@ -180,7 +185,7 @@ class OAuthCallbackView(View):
                 # The first load logged its own failure.
                 return error_page(request, acc, Reason(outcome.failure), state)
             if not first:
-                self.replay(request, outcome)
+                self.replay(request, outcome, code)
             # The cookie stays: another tab's login in this browser is still bound to it.
             return HttpResponseRedirect(safe_next(request, outcome.next))
         except LoginFailure as failure:
@@ -228,13 +233,23 @@ class OAuthCallbackView(View):
         wechat_user_logged_in.send(
             sender=account, wechat_user=result.wechat_user, created=result.created, request=request
         )
-        return Outcome(
-            user_pk=str(user.pk), backend=getattr(user, "backend", BACKEND), next=state.next
+        return Outcome.logged_in(
+            str(user.pk),
+            getattr(user, "backend", BACKEND),
+            state.next,
+            code=code,
+            bound=_bound(request),
         )
 
-    def replay(self, request: HttpRequest, outcome: Outcome) -> None:
+    def replay(self, request: HttpRequest, outcome: Outcome, code: str) -> None:
         """A second load of a callback that logged a user in: log the same user in here
-        too (the first load's session cookie may never have reached the browser)."""
+        too (the first load's session cookie may never have reached the browser), if it
+        brings the same code, and the browser's cookie when the first load had it."""
+        bound = _bound(request)
+        if not outcome.admits(code, bound):
+            if outcome.bound and not bound:
+                raise LoginFailure(Reason.STATE_OTHER_BROWSER, "a second load without the cookie")
+            raise LoginFailure(Reason.STATE_EXPIRED, "a second load with another code")
         user: Any = WeChatBackend().get_user(outcome.user_pk)
         if user is None:
             raise LoginFailure(Reason.INACTIVE, "the user is gone or inactive")
