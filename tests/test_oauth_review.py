@@ -3,11 +3,13 @@ state of someone else's, a crafted query string or a staff account can and canno
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from django.test import Client
 
+from django_wechat.cache import oauth_claim_key, oauth_outcome_key, oauth_state_key
 from django_wechat.testing.emulator import WeChatEmulator
 from tests.oauth_support import consent, start_login
 from tests.test_oauth_login import EXCHANGE, logged_in_user, page_of
@@ -67,3 +69,18 @@ def test_a_cookie_less_first_load_may_still_be_replayed_without_the_cookie(
     assert first.get(callback).status_code == 302
     assert second.get(callback).status_code == 302
     assert logged_in_user(second) == logged_in_user(first) is not None
+
+
+# --- cache keys built from what the callback brings --------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["a" * 100_000, "状态 with spaces\n\x00", "A" * 128])
+def test_oauth_cache_keys_are_bounded_whatever_they_are_given(value: str) -> None:
+    # Memcached refuses keys over 250 bytes or with spaces and control characters, and a
+    # key is as long as the caller's value: cache.py bounds every oauth key itself.
+    for key in (oauth_state_key(value), oauth_claim_key(value), oauth_outcome_key(value)):
+        assert len(key) <= 100
+        assert re.fullmatch(r"[A-Za-z0-9:_]+", key), key
+        assert value not in key
+    assert oauth_state_key("a") != oauth_state_key("b")
+    assert len({oauth_state_key(value), oauth_claim_key(value), oauth_outcome_key(value)}) == 3
