@@ -4,14 +4,18 @@ state of someone else's, a crafted query string or a staff account can and canno
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
+from django.urls import reverse
 
 from django_wechat.cache import oauth_claim_key, oauth_outcome_key, oauth_state_key
+from django_wechat.models import WeChatUser
 from django_wechat.testing.emulator import WeChatEmulator
-from tests.oauth_support import consent, start_login
+from tests.oauth_support import consent, log_in, start_login
 from tests.test_oauth_login import EXCHANGE, logged_in_user, page_of
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +88,54 @@ def test_oauth_cache_keys_are_bounded_whatever_they_are_given(value: str) -> Non
         assert value not in key
     assert oauth_state_key("a") != oauth_state_key("b")
     assert len({oauth_state_key(value), oauth_claim_key(value), oauth_outcome_key(value)}) == 3
+
+
+# --- the admin: who may link a follower to a Django user ------------------------------------
+
+
+def _staff(*codenames: str) -> Any:
+    from django.contrib.auth.models import Permission
+
+    user = get_user_model().objects.create_user("helpdesk", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+def test_a_follower_manager_cannot_link_their_openid_to_the_superuser(
+    client: Client, wechat_emulator: WeChatEmulator
+) -> None:
+    # Linking a WeChatUser to a Django user is logging in as that user: a staff member
+    # allowed to change followers (but not users) must not point their own openid at
+    # the superuser and then log in with WeChat.
+    admin = get_user_model().objects.create_superuser("boss", password="pw")
+    staff = _staff("view_wechatuser", "change_wechatuser")
+    assert log_in(Client(), wechat_emulator).status_code == 302
+    follower = WeChatUser.objects.get()
+    own = follower.user
+    staff_browser = Client()
+    staff_browser.force_login(staff)
+    url = reverse("admin:django_wechat_wechatuser_change", args=[follower.pk])
+    page = staff_browser.get(url)
+    assert page.status_code == 200
+    assert 'name="user"' not in page_of(page)
+    staff_browser.post(url, {"user": str(admin.pk), "_save": "Save"})
+    follower.refresh_from_db()
+    assert follower.user == own
+    wechat_browser = Client()
+    log_in(wechat_browser, wechat_emulator)
+    assert logged_in_user(wechat_browser) == own
+
+
+def test_whoever_may_change_users_may_link_a_follower(
+    client: Client, wechat_emulator: WeChatEmulator
+) -> None:
+    other = get_user_model().objects.create_user("other")
+    assert log_in(Client(), wechat_emulator).status_code == 302
+    follower = WeChatUser.objects.get()
+    boss = Client()
+    boss.force_login(get_user_model().objects.create_superuser("boss", password="pw"))
+    url = reverse("admin:django_wechat_wechatuser_change", args=[follower.pk])
+    assert 'name="user"' in page_of(boss.get(url))
+    boss.post(url, {"user": str(other.pk), "_save": "Save"})
+    follower.refresh_from_db()
+    assert follower.user == other
