@@ -17,7 +17,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
@@ -173,11 +173,11 @@ class MenuAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return self.publish_page(request, menus, action=True)
 
     def publish_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        # As the change view: the admin's queryset, and an id that is none (or malformed:
-        # get_object() answers None, not a ValueError) goes back to the index, with a message.
+        # As UserAdmin's password page: the admin's queryset, and a 404 for an id that is
+        # none (get_object() answers None for a malformed one, not a ValueError).
         menu = self.get_object(request, unquote(object_id))
         if menu is None:
-            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
+            raise Http404
         if not self.has_change_permission(request, menu):
             return HttpResponseRedirect(reverse("admin:index"))
         return self.publish_page(request, [menu], action=False) or HttpResponseRedirect(
