@@ -13,7 +13,12 @@ from django.test import Client
 
 from django_wechat.models import Menu
 from django_wechat.testing.emulator import WeChatEmulator
+from tests.browser import browser_page
 from tests.test_admin_menus import ADD, CHANGELIST, ROWS, form_data, saved_menu
+from tests.test_demo_pages import emulator_and_demo
+from tests.test_menu_browser import EDITOR, log_in
+
+__all__ = ["emulator_and_demo"]
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +134,32 @@ def test_crafted_form_input_is_a_form_error(admin_client: Client, field: str, va
     response = admin_client.post(ADD, data)
     assert response.status_code in (200, 400)
     assert "<b>x</b>" not in response.content.decode()
+
+
+# --- the preview in Chromium: what is typed is text -------------------------------------------
+
+
+def test_html_typed_into_a_name_stays_text_in_the_preview(
+    emulator_and_demo: tuple[WeChatEmulator, str],
+) -> None:
+    _emulator, site = emulator_and_demo
+    with browser_page() as browser:
+        log_in(browser, site, EDITOR)
+        phone = browser.locator("#wechat-menu-phone")
+        script = "<script>window.pwned=2</script>"
+        name = browser.locator("#id_buttons-0-name")
+        name.fill("")
+        name.press_sequentially(XSS)
+        browser.fill("#id_buttons-3-name", script)
+        assert phone.locator(".wechat-phone-button").first.inner_text() == XSS
+        assert phone.locator(".wechat-phone-subs li").last.inner_text() == script
+        assert phone.locator("img, script").count() == 0
+        # Saved (a sub-button's 60 bytes hold it), then drawn by the server.
+        browser.fill("#id_buttons-0-name", "赞一下")
+        browser.fill("#id_buttons-3-name", XSS)
+        browser.click("input[name=_continue]")
+        browser.wait_for_load_state()
+        assert browser.url == site + EDITOR
+        assert phone.locator(".wechat-phone-subs li").last.inner_text() == XSS
+        assert phone.locator("img, script").count() == 0
+        assert browser.evaluate("typeof window.pwned") == "undefined"
