@@ -4,6 +4,7 @@ state of someone else's, a crafted query string or a staff account can and canno
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -13,7 +14,9 @@ from django.test import Client
 from django.urls import reverse
 
 from django_wechat.cache import oauth_claim_key, oauth_outcome_key, oauth_state_key
+from django_wechat.conf import get_account
 from django_wechat.models import WeChatUser
+from django_wechat.oauth.backends import WeChatBackend
 from django_wechat.testing.emulator import WeChatEmulator
 from tests.oauth_support import consent, log_in, start_login
 from tests.test_oauth_login import EXCHANGE, logged_in_user, page_of
@@ -139,3 +142,40 @@ def test_whoever_may_change_users_may_link_a_follower(
     boss.post(url, {"user": str(other.pk), "_save": "Save"})
     follower.refresh_from_db()
     assert follower.user == other
+
+
+# --- secrets in error reports -----------------------------------------------------------------
+
+
+def test_an_unexpected_failure_after_the_exchange_reports_no_follower_token(
+    client: Client, wechat_emulator: WeChatEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Error reporters (AdminEmailHandler, Sentry's Django integration) print each frame's
+    # locals; the backend's frame holds the follower's access_token and refresh_token
+    # (30 days) once the code is exchanged. Here sns/userinfo's caller breaks unexpectedly.
+    from django.views.debug import ExceptionReporter
+    from django.views.decorators.debug import sensitive_variables
+
+    from django_wechat.client.oauth import OAuth
+
+    @sensitive_variables()  # as the real get_user_info is
+    def broken(self: OAuth, openid: str, access_token: str, lang: str = "zh_CN") -> Any:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(OAuth, "get_user_info", broken)
+    params = start_login(client, scope="snsapi_userinfo")
+    code = dict(parse_qsl(urlsplit(consent(wechat_emulator, params)).query))["code"]
+    try:
+        WeChatBackend().fetch_profile(get_account(), code)
+    except RuntimeError:
+        frames = ExceptionReporter(None, *sys.exc_info()).get_traceback_data()["frames"]
+    else:
+        pytest.fail("fetch_profile did not raise")
+    report = repr([(frame["function"], frame["vars"]) for frame in frames])
+    assert "fetch_profile" in report
+    issued = [
+        v for v, token in wechat_emulator.tokens.items() if token.kind in ("oauth", "refresh")
+    ]
+    assert len(issued) == 2
+    for value in issued:
+        assert value not in report
