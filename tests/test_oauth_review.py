@@ -179,3 +179,15 @@ def test_an_unexpected_failure_after_the_exchange_reports_no_follower_token(
     assert len(issued) == 2
     for value in issued:
         assert value not in report
+
+
+def test_the_admin_adds_no_follower_by_hand(admin_client: Client) -> None:
+    # Every field but the user link is WeChat's, read-only: the add form made a follower
+    # with a blank account and openid, and a second one was an IntegrityError (a 500).
+    admin_client.raise_request_exception = False
+    add = reverse("admin:django_wechat_wechatuser_add")
+    for _ in range(2):
+        assert admin_client.post(add, {"_save": "Save"}).status_code == 403
+    assert not WeChatUser.objects.exists()
+    changelist = page_of(admin_client.get(reverse("admin:django_wechat_wechatuser_changelist")))
+    assert add not in changelist

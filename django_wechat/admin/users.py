@@ -48,6 +48,11 @@ class WeChatUserAdmin(_ModelAdmin):
     raw_id_fields = ("user",)
     list_select_related = ("user",)
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Never: followers come from logins and follower sync, and every field but the
+        user link is WeChat's (a form of blanks would make a follower without an openid)."""
+        return False
+
     def get_readonly_fields(
         self, request: HttpRequest, obj: WeChatUser | None = None
     ) -> list[str] | tuple[str, ...]:
