@@ -191,3 +191,30 @@ def test_the_admin_adds_no_follower_by_hand(admin_client: Client) -> None:
     assert not WeChatUser.objects.exists()
     changelist = page_of(admin_client.get(reverse("admin:django_wechat_wechatuser_changelist")))
     assert add not in changelist
+
+
+# --- the cache down ---------------------------------------------------------------------------
+
+
+def test_the_login_with_its_cache_down_is_a_page_not_a_500(
+    settings: Any, wechat_emulator: WeChatEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Nothing listens on port 1: every call of this cache raises a ConnectionError.
+    settings.CACHES = {
+        **settings.CACHES,
+        "down": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1",
+            "OPTIONS": {"socket_connect_timeout": 0.5},
+        },
+    }
+    settings.WECHAT = {**settings.WECHAT, "CACHE": "down"}
+    browser = Client(raise_request_exception=False)
+    response = browser.get("/wechat/oauth/login/", {"next": "/after/"})
+    assert response.status_code == 502
+    assert "The login failed" in page_of(response)
+    assert "Try again" in page_of(response)
+    assert "wechat_oauth" not in response.cookies
+    assert "could not be stored" in caplog.text
+    callback = browser.get("/wechat/oauth/callback/default/", {"state": "a" * 32, "code": "c"})
+    assert callback.status_code == 502

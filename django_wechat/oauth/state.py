@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from django.core.cache import BaseCache, caches
 from django.utils.crypto import constant_time_compare, get_random_string
 
-from ..cache import oauth_claim_key, oauth_outcome_key, oauth_state_key
+from ..cache import call, oauth_claim_key, oauth_outcome_key, oauth_state_key
 from ..conf import wechat_settings
 
 __all__ = [
@@ -87,10 +87,11 @@ class LoginState:
 
 
 def issue_state(account: str, scope: str, next_url: str, nonce: str) -> LoginState:
-    """A new state for one login, stored for ``OAUTH_STATE_TIMEOUT`` seconds."""
+    """A new state for one login, stored for ``OAUTH_STATE_TIMEOUT`` seconds; raises
+    :class:`~django_wechat.cache.CacheFailed` when the cache does."""
     state = LoginState(get_random_string(STATE_LENGTH), account, scope, next_url, _digest(nonce))
     record = {k: v for k, v in asdict(state).items() if k != "value"}
-    _cache().set(oauth_state_key(state.value), record, wechat_settings.OAUTH_STATE_TIMEOUT)
+    call(_cache().set, oauth_state_key(state.value), record, wechat_settings.OAUTH_STATE_TIMEOUT)
     return state
 
 

@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
+from ..cache import CacheFailed
 from ..client import get_client
 from ..client.oauth import SCOPES
 from ..conf import DEFAULT_ACCOUNT, Account, get_account, wechat_settings
@@ -140,7 +141,11 @@ class OAuthLoginView(View):
         nonce = request.COOKIES.get(BINDING_COOKIE, "")
         if not valid_nonce(nonce):
             nonce = new_nonce()
-        state = issue_state(acc.name, scope, safe_next(request, request.GET.get("next")), nonce)
+        try:
+            state = issue_state(acc.name, scope, safe_next(request, request.GET.get("next")), nonce)
+        except CacheFailed:
+            logger.exception("WeChat login for account %r: the state could not be stored", acc.name)
+            return error_page(request, acc, Reason.ERROR)
         callback = reverse("wechat:oauth_callback", kwargs={"account": acc.name})
         url = get_client(acc.name).oauth.authorize_url(
             self.redirect_uri(request, callback), scope=scope, state=state.value
