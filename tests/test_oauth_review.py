@@ -218,3 +218,82 @@ def test_the_login_with_its_cache_down_is_a_page_not_a_500(
     assert "could not be stored" in caplog.text
     callback = browser.get("/wechat/oauth/callback/default/", {"state": "a" * 32, "code": "c"})
     assert callback.status_code == 502
+
+
+# --- next, and crafted query strings -----------------------------------------------------------
+
+HOSTILE_NEXT = [
+    "/\\evil.example.com",
+    "\\\\evil.example.com",
+    "/\t/evil.example.com",
+    "/\r\n/evil.example.com",
+    " //evil.example.com",
+    "\x00//evil.example.com",
+    "///evil.example.com",
+    "https:evil.example.com",
+    "http:/evil.example.com",
+    "//evil%E3%80%82example.com",
+    "／／evil.example.com",
+    "http://testserver\\@evil.example.com/",
+    "http://evil.example.com\\@testserver/",
+    "//testserver@evil.example.com",
+    "http://testserver:80@evil.example.com",
+    "jav\tascript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "/a\r\nSet-Cookie: x=y",
+    "/" + "a" * 10_000,
+]
+
+
+def _stays_here(location: str) -> bool:
+    parts = urlsplit(location)
+    if parts.scheme or parts.netloc:
+        return parts.scheme == "http" and parts.netloc == "testserver"
+    return "\\" not in location and not location.startswith("//") and "\r" not in location
+
+
+@pytest.mark.parametrize("next_url", HOSTILE_NEXT)
+def test_a_hostile_next_never_leaves_the_site(
+    client: Client, wechat_emulator: WeChatEmulator, next_url: str
+) -> None:
+    params = start_login(client, next=next_url)
+    callback = consent(wechat_emulator, params)
+    first = client.get(callback)
+    second = client.get(callback)  # the stored outcome, replayed
+    for response in (first, second):
+        assert response.status_code == 302
+        assert _stays_here(response["Location"]), response["Location"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "state=",
+        "code=x",
+        "state=abc&code=x",
+        "state=" + "a" * 200 + "&code=x",
+        "state=%E7%8A%B6&code=x",
+        "state=%00&code=%00",
+        "state=a&state=b&code=x&code=y",
+        "state=abc&code=" + "x" * 20_000,
+        "state=%ff%fe&code=%ff",
+        "state[]=a&code[]=b",
+    ],
+)
+def test_a_crafted_callback_query_is_a_page(wechat_emulator: WeChatEmulator, query: str) -> None:
+    browser = Client(raise_request_exception=False)
+    response = browser.get(f"/wechat/oauth/callback/default/?{query}")
+    assert response.status_code == 400
+    assert "Try again" in page_of(response)
+    assert wechat_emulator.count(EXCHANGE) == 0
+
+
+@pytest.mark.parametrize(
+    "query", ["scope=%ff", "scope=snsapi_login", "scope=" + "%C3%A9" * 1000, "next=%ff", "next=%00"]
+)
+def test_a_crafted_login_query_is_never_a_500(wechat_emulator: WeChatEmulator, query: str) -> None:
+    browser = Client(raise_request_exception=False)
+    assert browser.get(f"/wechat/oauth/login/?{query}").status_code in (302, 400)
+    assert browser.head(f"/wechat/oauth/login/?{query}").status_code in (302, 400)
+    assert browser.get(f"/wechat/oauth/login/%ff%00/?{query}").status_code == 404
