@@ -4,6 +4,7 @@ pages and in the preview that follows the typing (Chromium)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -163,3 +164,19 @@ def test_html_typed_into_a_name_stays_text_in_the_preview(
         assert phone.locator(".wechat-phone-subs li").last.inner_text() == XSS
         assert phone.locator("img, script").count() == 0
         assert browser.evaluate("typeof window.pwned") == "undefined"
+
+
+def test_a_huge_form_count_is_refused_without_building_a_thousand_rows(
+    admin_client: Client,
+) -> None:
+    # Django builds up to max_num + 1,000 forms for any TOTAL_FORMS it is sent; the
+    # editor's page then drew 1,018 button rows (tens of seconds of CPU per POST).
+    data = form_data(ROWS)
+    data["buttons-TOTAL_FORMS"] = "100000"
+    response = admin_client.post(ADD, data)
+    assert response.status_code == 200
+    text = response.content.decode()
+    rows = re.findall(r'name="buttons-(\d+)-name"', text)
+    assert 0 < len(rows) <= 18
+    assert "Please submit at most 18 forms." in text
+    assert not Menu.objects.exists()

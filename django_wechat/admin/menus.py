@@ -92,6 +92,12 @@ class ButtonInline(admin.TabularInline):  # type: ignore[type-arg]
     max_num = MAX_BUTTONS * 6
     classes = ("wechat-buttons",)
 
+    def get_formset(self, request: HttpRequest, obj: Menu | None = None, **kwargs: Any) -> Any:
+        # Django builds up to max_num + 1,000 forms for whatever TOTAL_FORMS a POST says;
+        # a menu has at most 18 buttons, so no more forms are built (the rest is refused).
+        kwargs.setdefault("absolute_max", self.max_num)
+        return super().get_formset(request, obj, **kwargs)
+
     def get_extra(self, request: HttpRequest, obj: Menu | None = None, **kwargs: Any) -> int:
         # Room for a first menu without JavaScript's "Add another".
         return 3 if obj is None else 1
