@@ -12,7 +12,11 @@ that knows them:
 - ``django_wechat:callback:<app_id>:<digest>``: one message's de-duplication claim and
   stored reply (:func:`claim_key`);
 - ``django_wechat:signature:<token digest>:<signature>``: a plain-mode signature's first
-  use (:func:`signature_key`).
+  use (:func:`signature_key`);
+- ``django_wechat:oauth:<state|claim|outcome>:<digest>`` and
+  ``django_wechat:oauth:code:<digest>``: a web login's state, its claim and outcome, and
+  its code's single use (:func:`oauth_state_key` ...), named by digests of the state and
+  the code.
 
 Beyond Django's API there is compare-and-delete (:func:`delete_if_equal`). A lock or a
 claim in the cache names its owner; only the owner may delete it, and only if it still
@@ -227,23 +231,29 @@ def _redis_compare_and_delete(cache: BaseCache, key: str, value: str) -> bool:
 
 
 # --- web OAuth login (django_wechat.oauth) -------------------------------------------------
-# States are letters and digits we generated; a code is WeChat's secret, so its key holds
-# only a digest of it.
+# A state arrives in the callback's query string and a code is WeChat's secret: each key
+# holds only a digest of them, so it is short and plain whatever a caller passes (Memcached
+# refuses keys over 250 bytes or with spaces and control characters), and neither the
+# state nor the code shows up in redis-cli MONITOR.
+
+
+def _state_digest(state: str) -> str:
+    return hashlib.blake2b(state.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def oauth_state_key(state: str) -> str:
     """What a login ``state`` stands for: account, scope, ``next``, the browser binding."""
-    return f"{PREFIX}oauth:state:{state}"
+    return f"{PREFIX}oauth:state:{_state_digest(state)}"
 
 
 def oauth_claim_key(state: str) -> str:
     """The claim the first callback with ``state`` takes; a later load waits on it."""
-    return f"{PREFIX}oauth:claim:{state}"
+    return f"{PREFIX}oauth:claim:{_state_digest(state)}"
 
 
 def oauth_outcome_key(state: str) -> str:
     """The outcome of the callback with ``state``, replayed to a second load."""
-    return f"{PREFIX}oauth:outcome:{state}"
+    return f"{PREFIX}oauth:outcome:{_state_digest(state)}"
 
 
 def oauth_code_key(app_id: str, code: str) -> str:

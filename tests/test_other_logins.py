@@ -165,10 +165,12 @@ def test_the_qr_login_end_to_end(client: Client, kinds_emulator: WeChatEmulator)
     assert wechat_user.nickname == "张伟"
     assert wechat_user.unionid == "u-demo-follower-1"
     assert client.session["_auth_user_id"] == str(wechat_user.user_id)
-    # The same idempotent callback: a second load logs the same user in, one exchange.
-    again = Client().get(callback)
+    # The same idempotent callback: a second load in the same browser logs the same user
+    # in, with one exchange; another browser (without the login's cookie) gets nothing.
+    again = client.get(callback)
     assert again.status_code == 302
     assert again["Location"] == "/shop/"
+    assert Client().get(callback).status_code == 400
     assert kinds_emulator.count("sns/oauth2/access_token") == 1
 
 

@@ -13,11 +13,11 @@ from typing import Any, ClassVar
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
@@ -91,6 +91,12 @@ class ButtonInline(admin.TabularInline):  # type: ignore[type-arg]
     extra = 0
     max_num = MAX_BUTTONS * 6
     classes = ("wechat-buttons",)
+
+    def get_formset(self, request: HttpRequest, obj: Menu | None = None, **kwargs: Any) -> Any:
+        # Django builds up to max_num + 1,000 forms for whatever TOTAL_FORMS a POST says;
+        # a menu has at most 18 buttons, so no more forms are built (the rest is refused).
+        kwargs.setdefault("absolute_max", self.max_num)
+        return super().get_formset(request, obj, **kwargs)
 
     def get_extra(self, request: HttpRequest, obj: Menu | None = None, **kwargs: Any) -> int:
         # Room for a first menu without JavaScript's "Add another".
@@ -173,7 +179,11 @@ class MenuAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return self.publish_page(request, menus, action=True)
 
     def publish_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        menu = get_object_or_404(Menu, pk=object_id)
+        # As UserAdmin's password page: the admin's queryset, and a 404 for an id that is
+        # none (get_object() answers None for a malformed one, not a ValueError).
+        menu = self.get_object(request, unquote(object_id))
+        if menu is None:
+            raise Http404
         if not self.has_change_permission(request, menu):
             return HttpResponseRedirect(reverse("admin:index"))
         return self.publish_page(request, [menu], action=False) or HttpResponseRedirect(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib import admin
+from django.contrib.auth import get_permission_codename, get_user_model
+from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +47,22 @@ class WeChatUserAdmin(_ModelAdmin):
     fields = (*WECHAT_FIELDS, "user", "user_link")
     raw_id_fields = ("user",)
     list_select_related = ("user",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Never: followers come from logins and follower sync, and every field but the
+        user link is WeChat's (a form of blanks would make a follower without an openid)."""
+        return False
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: WeChatUser | None = None
+    ) -> list[str] | tuple[str, ...]:
+        """``user`` too, unless the staff member may change users: whoever links an
+        openid to a user can log in as that user with WeChat."""
+        fields = super().get_readonly_fields(request, obj)
+        opts = get_user_model()._meta
+        if request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}"):
+            return fields
+        return (*fields, "user")
 
     @admin.display(description=_("Django user"), ordering="user")
     def user_link(self, obj: WeChatUser) -> str:

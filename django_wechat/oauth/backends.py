@@ -28,6 +28,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.cache import caches
 from django.db import transaction
 from django.http import HttpRequest
+from django.views.decorators.debug import sensitive_variables
 
 from ..cache import oauth_code_key
 from ..client import get_client
@@ -131,6 +132,9 @@ class WeChatBackend(ModelBackend):
             wechat_user.save()
         return wechat_user, created
 
+    # The token answer holds the follower's access_token and refresh_token (30 days), and
+    # error reports (AdminEmailHandler, Sentry) print a frame's locals: hide them.
+    @sensitive_variables("code", "token")
     def fetch_profile(self, account: Account, code: str) -> dict[str, Any]:
         """What WeChat says about the follower behind ``code``: openid, unionid, scope and,
         for snsapi_userinfo, sns/userinfo's answer. Never a token."""

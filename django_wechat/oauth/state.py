@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from django.core.cache import BaseCache, caches
 from django.utils.crypto import constant_time_compare, get_random_string
 
-from ..cache import oauth_claim_key, oauth_outcome_key, oauth_state_key
+from ..cache import call, oauth_claim_key, oauth_outcome_key, oauth_state_key
 from ..conf import wechat_settings
 
 __all__ = [
@@ -87,10 +87,11 @@ class LoginState:
 
 
 def issue_state(account: str, scope: str, next_url: str, nonce: str) -> LoginState:
-    """A new state for one login, stored for ``OAUTH_STATE_TIMEOUT`` seconds."""
+    """A new state for one login, stored for ``OAUTH_STATE_TIMEOUT`` seconds; raises
+    :class:`~django_wechat.cache.CacheFailed` when the cache does."""
     state = LoginState(get_random_string(STATE_LENGTH), account, scope, next_url, _digest(nonce))
     record = {k: v for k, v in asdict(state).items() if k != "value"}
-    _cache().set(oauth_state_key(state.value), record, wechat_settings.OAUTH_STATE_TIMEOUT)
+    call(_cache().set, oauth_state_key(state.value), record, wechat_settings.OAUTH_STATE_TIMEOUT)
     return state
 
 
@@ -109,12 +110,33 @@ def load_state(value: str) -> LoginState | None:
 
 @dataclass(frozen=True)
 class Outcome:
-    """How the callback with a state ended: a logged-in user, or the failure's reason."""
+    """How the callback with a state ended: a logged-in user, or the failure's reason.
+
+    A login also records what a later load must bring to be given the same user: the
+    SHA-256 of the first load's code, and whether that load came with the browser's
+    binding cookie (:meth:`admits`).
+    """
 
     user_pk: str = ""
     backend: str = ""
     next: str = ""
     failure: str = ""
+    code: str = ""
+    bound: bool = False
+
+    @classmethod
+    def logged_in(
+        cls, user_pk: str, backend: str, next_url: str, *, code: str, bound: bool
+    ) -> Outcome:
+        """The outcome of a first load that logged ``user_pk`` in with ``code``, from a
+        browser that brought its binding cookie (``bound``) or not."""
+        return cls(user_pk, backend, next_url, code=_digest(code), bound=bound)
+
+    def admits(self, code: str, bound: bool) -> bool:
+        """May a later load with ``code`` (from a browser with its binding cookie, or
+        not) be given this login? Only with the same code, and with the cookie when the
+        first load had it: else the callback URL, seen in a log, would log anyone in."""
+        return constant_time_compare(_digest(code), self.code) and (bound or not self.bound)
 
 
 def run_once(state: LoginState, attempt: Callable[[], Outcome]) -> tuple[Outcome, bool]:

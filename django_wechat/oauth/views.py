@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
+from ..cache import CacheFailed
 from ..client import get_client
 from ..client.oauth import SCOPES
 from ..conf import DEFAULT_ACCOUNT, Account, AccountKind, get_account, wechat_settings
@@ -72,6 +73,11 @@ def account_or_404(name: str, kinds: tuple[AccountKind, ...] = WEB_KINDS) -> Acc
         # A mini program has no login page nor callback: as unknown as a misspelt name.
         raise Http404(f"No such login for account {account.name!r} ({account.kind.value}).")
     return account
+
+
+def _bound(request: HttpRequest) -> bool:
+    # A nonce check_state() let through is this state's own.
+    return valid_nonce(request.COOKIES.get(BINDING_COOKIE, ""))
 
 
 def login_url(account: str = DEFAULT_ACCOUNT, next_url: str = "", scope: str = "") -> str:
@@ -179,7 +185,11 @@ class OAuthLoginView(View):
         nonce = request.COOKIES.get(BINDING_COOKIE, "")
         if not valid_nonce(nonce):
             nonce = new_nonce()
-        state = issue_state(acc.name, scope, safe_next(request, request.GET.get("next")), nonce)
+        try:
+            state = issue_state(acc.name, scope, safe_next(request, request.GET.get("next")), nonce)
+        except CacheFailed:
+            logger.exception("WeChat login for account %r: the state could not be stored", acc.name)
+            return error_page(request, acc, Reason.ERROR)
         callback = reverse("wechat:oauth_callback", kwargs={"account": acc.name})
         redirect_uri = self.redirect_uri(request, callback)
         oauth = get_client(acc.name).oauth
@@ -231,7 +241,7 @@ class OAuthCallbackView(View):
                 # The first load logged its own failure.
                 return error_page(request, acc, Reason(outcome.failure), state)
             if not first:
-                self.replay(request, outcome)
+                self.replay(request, outcome, code)
             # The cookie stays: another tab's login in this browser is still bound to it.
             return HttpResponseRedirect(safe_next(request, outcome.next))
         except LoginFailure as failure:
@@ -265,13 +275,23 @@ class OAuthCallbackView(View):
             user, _result = complete_login(request, account, code)
         except LoginFailure as failure:
             return Outcome(failure=failure.reason.value)
-        return Outcome(
-            user_pk=str(user.pk), backend=getattr(user, "backend", BACKEND), next=state.next
+        return Outcome.logged_in(
+            str(user.pk),
+            getattr(user, "backend", BACKEND),
+            state.next,
+            code=code,
+            bound=_bound(request),
         )
 
-    def replay(self, request: HttpRequest, outcome: Outcome) -> None:
+    def replay(self, request: HttpRequest, outcome: Outcome, code: str) -> None:
         """A second load of a callback that logged a user in: log the same user in here
-        too (the first load's session cookie may never have reached the browser)."""
+        too (the first load's session cookie may never have reached the browser), if it
+        brings the same code, and the browser's cookie when the first load had it."""
+        bound = _bound(request)
+        if not outcome.admits(code, bound):
+            if outcome.bound and not bound:
+                raise LoginFailure(Reason.STATE_OTHER_BROWSER, "a second load without the cookie")
+            raise LoginFailure(Reason.STATE_EXPIRED, "a second load with another code")
         user: Any = WeChatBackend().get_user(outcome.user_pk)
         if user is None:
             raise LoginFailure(Reason.INACTIVE, "the user is gone or inactive")
