@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from .followers import FollowerSync, Tag
 from .menus import Button, Menu
 from .users import WeChatUser
 
-__all__ = ["Button", "Menu", "WeChatUser"]
+__all__ = ["Button", "FollowerSync", "Menu", "Tag", "WeChatUser"]
