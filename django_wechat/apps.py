@@ -29,3 +29,5 @@ class WeChatConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         autodiscover_modules("wechat_handlers")
+
+        from . import receivers  # noqa: F401  (importing connects them)

@@ -181,6 +181,14 @@ def _validate_globals(raw: Mapping[str, Any]) -> Iterator[CheckMessage]:
                 hint=_("Leave it out for the default (%(default)s).") % {"default": DEFAULTS[name]},
                 id="wechat.E010",
             )
+    # Follower sync.
+    if not isinstance(raw.get("FOLLOWER_EVENTS", True), bool):
+        yield Error(
+            _("WECHAT['FOLLOWER_EVENTS'] must be True or False, not %(value)r.")
+            % {"value": raw["FOLLOWER_EVENTS"]},
+            hint=_("Leave it out for True: subscribe events update the follower's row."),
+            id="wechat.E010",
+        )
 
 
 def _validate_account(where: str, options: Mapping[str, Any]) -> Iterator[CheckMessage]:

@@ -63,6 +63,8 @@ DEFAULTS: dict[str, Any] = {
     # long a login may take from our redirect to WeChat's callback.
     "OAUTH_ADAPTER": "django_wechat.oauth.adapter.WeChatAdapter",
     "OAUTH_STATE_TIMEOUT": 600,
+    # Follower sync: subscribe/unsubscribe events update the follower's row.
+    "FOLLOWER_EVENTS": True,
 }
 
 #: Per-account keys and their defaults; ``None`` marks a required key.
@@ -130,6 +132,7 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "TIMESTAMP_TOLERANCE": int,
     "OAUTH_ADAPTER": str,
     "OAUTH_STATE_TIMEOUT": int,
+    "FOLLOWER_EVENTS": bool,
 }
 
 
@@ -153,6 +156,7 @@ class WeChatSettings:
     TIMESTAMP_TOLERANCE: int
     OAUTH_ADAPTER: str
     OAUTH_STATE_TIMEOUT: int
+    FOLLOWER_EVENTS: bool
     #: Every configured account by name, after the system checks found no error.
     accounts: dict[str, Account]
 
