@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from .followers import FollowerSyncAdmin, TagAdmin
 from .menus import MenuAdmin
 from .users import WeChatUserAdmin
 
-__all__ = ["MenuAdmin", "WeChatUserAdmin"]
+__all__ = ["FollowerSyncAdmin", "MenuAdmin", "TagAdmin", "WeChatUserAdmin"]

@@ -17,18 +17,16 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..client import WeChatClient, get_client
 from ..conf import DEFAULT_ACCOUNT, get_account
 from ..exceptions import APIError, QuotaExceeded, WeChatError
 from ..models import FollowerSync, Tag, WeChatUser
-
-if TYPE_CHECKING:
-    from ..client import WeChatClient
 
 __all__ = [
     "BATCH",
@@ -347,8 +345,6 @@ def sync_followers(
 
 
 def _client(account: str) -> WeChatClient:
-    from ..client import get_client
-
     return get_client(account)
 
 
