@@ -57,14 +57,14 @@ def test_add_then_remove_a_tag_through_the_confirmation_page(
     new = Tag.objects.get(wechat_id=101)
     page = admin_client.post(CHANGELIST, {"action": "add_tag", "_selected_action": chosen})
     assert page.status_code == 200
-    assert "2 followers" in page.content.decode()
+    assert "Chosen followers: 2" in page.content.decode()
     assert synced.count("cgi-bin/tags/members/batchtagging") == 0  # nothing yet
     done = admin_client.post(
         CHANGELIST,
         {"action": "add_tag", "_selected_action": chosen, "post": "yes", "tag": new.pk},
         follow=True,
     )
-    assert "Added the tag “新客” to 2 followers." in done.content.decode()
+    assert "Added the tag “新客” to followers: 2." in done.content.decode()
     assert synced.count("cgi-bin/tags/members/batchtagging") == 1
     assert 101 in synced.state().followers["o-demo-follower-3"].tagid_list
     assert set(new.followers.values_list("openid", flat=True)) == {
@@ -76,7 +76,7 @@ def test_add_then_remove_a_tag_through_the_confirmation_page(
         {"action": "remove_tag", "_selected_action": chosen[:1], "post": "yes", "tag": new.pk},
         follow=True,
     )
-    assert "Removed the tag “新客” from 1 followers." in done.content.decode()
+    assert "Removed the tag “新客” from followers: 1." in done.content.decode()
     assert 101 not in synced.state().followers["o-demo-follower-3"].tagid_list
     assert list(new.followers.values_list("openid", flat=True)) == ["o-demo-follower-4"]
 
@@ -98,7 +98,7 @@ def test_refresh_from_wechat(admin_client: Client, synced: WeChatEmulator) -> No
         {"action": "refresh_from_wechat", "_selected_action": pks("o-demo-follower-5")},
         follow=True,
     )
-    assert "Refreshed 1 followers from WeChat; 1 changed." in done.content.decode()
+    assert "Refreshed from WeChat: 1 followers, 1 changed." in done.content.decode()
     assert WeChatUser.objects.get(openid="o-demo-follower-5").remark == "新备注"
 
 
@@ -114,11 +114,11 @@ def test_send_a_text_message_and_the_48_hour_window(
     admin_client: Client, synced: WeChatEmulator
 ) -> None:
     page = send(admin_client, pks("o-demo-follower-1", "o-demo-follower-2"))
-    assert "Sent the message to 2 followers." in page
+    assert "Messages sent: 2." in page
     assert [m["text"]["content"] for m in synced.sent_messages("o-demo-follower-1")] == ["你好"]
     synced.clock.advance(49 * 3600)
     synced.record_message("o-demo-follower-2")
     page = send(admin_client, pks("o-demo-follower-1", "o-demo-follower-2"))
-    assert "Sent the message to 1 follower." in page
+    assert "Messages sent: 1." in page
     assert "errcode 45015" in page
     assert "within 48 hours of" in page

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..client import get_client
@@ -86,7 +86,7 @@ class WeChatUserAdmin(_ModelAdmin):
             return
         self.message_user(
             request,
-            gettext("Refreshed %(count)d followers from WeChat; %(changed)d changed.")
+            gettext("Refreshed from WeChat: %(count)d followers, %(changed)d changed.")
             % {"count": len(followers), "changed": changed},
             messages.SUCCESS,
         )
@@ -131,9 +131,9 @@ class WeChatUserAdmin(_ModelAdmin):
                 self.message_user(request, _refused(exc), messages.ERROR)
                 return
             text = (
-                gettext("Removed the tag “%(tag)s” from %(count)d followers.")
+                gettext("Removed the tag “%(tag)s” from followers: %(count)d.")
                 if remove
-                else gettext("Added the tag “%(tag)s” to %(count)d followers.")
+                else gettext("Added the tag “%(tag)s” to followers: %(count)d.")
             )
             self.message_user(
                 request, text % {"tag": tag.name, "count": len(done)}, messages.SUCCESS
@@ -141,7 +141,7 @@ class WeChatUserAdmin(_ModelAdmin):
             if len(done) < len(followers):
                 self.message_user(
                     request,
-                    gettext("%(count)d followers of other accounts were left alone.")
+                    gettext("Followers of other accounts left alone: %(count)d.")
                     % {"count": len(followers) - len(done)},
                     messages.WARNING,
                 )
@@ -216,12 +216,7 @@ class WeChatUserAdmin(_ModelAdmin):
         if sent:
             self.message_user(
                 request,
-                ngettext(
-                    "Sent the message to %(count)d follower.",
-                    "Sent the message to %(count)d followers.",
-                    sent,
-                )
-                % {"count": sent},
+                gettext("Messages sent: %(count)d.") % {"count": sent},
                 messages.SUCCESS,
             )
         if outside:
