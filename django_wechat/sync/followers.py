@@ -19,7 +19,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -211,7 +212,8 @@ def _write(
             user.update_profile(dict(profile))
             written.created += 1
             changed.append(user)
-            retagged.append(user)
+            if user.tag_ids:
+                retagged.append(user)
             continue
         before, tag_ids = _values(user), list(user.tag_ids)
         user.update_profile(dict(profile))
@@ -228,30 +230,73 @@ def _write(
         for user in changed:
             user.sync_pass = mark
     if changed:
-        pks = {u.openid: u.pk for u in changed}
-        for user in changed:
-            user.pk = None  # one INSERT ... ON CONFLICT for new and changed rows alike
-        WeChatUser.objects.bulk_create(
-            changed,
-            update_conflicts=True,
-            unique_fields=["account", "openid"],
-            update_fields=[*PROFILE_FIELDS, "sync_pass", "updated_at"],
-        )
-        for user in changed:
-            user.pk = user.pk or pks.get(user.openid)
-        if any(u.pk is None for u in changed):  # a database without RETURNING
+        _upsert(changed)
+        new = [u for u in retagged if u.pk is None]
+        if new:  # the links need their ids
             found = dict(
                 WeChatUser.objects.filter(
-                    account=account, openid__in=[u.openid for u in changed]
+                    account=account, openid__in=[u.openid for u in new]
                 ).values_list("openid", "pk")
             )
-            for user in changed:
+            for user in new:
                 user.pk = found[user.openid]
     if seen:
         WeChatUser.objects.filter(pk__in=seen).update(sync_pass=mark)
     if retagged:
         _link_tags(retagged, tags, fresh=written.updated == 0)
     return written
+
+
+def _upsert(users: Sequence[WeChatUser]) -> None:
+    """``INSERT ... ON CONFLICT (account, openid) DO UPDATE`` of ``users``, new and changed
+    alike: the statement ``bulk_create(update_conflicts=True)`` sends, built with the
+    database's own operations, without the cost of preparing every value through every
+    field (4x the CPU for 17 columns of 100 rows, which made the writes, not WeChat, the
+    limit). Split only where the database caps a statement's parameters (SQLite: 999)."""
+    connection = connections[router.db_for_write(WeChatUser)]
+    ops = connection.ops
+    meta = WeChatUser._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    # Only these need the database's form of their value (JSON text, datetimes).
+    prepared = {
+        f.attname for f in fields if f.get_internal_type() in ("JSONField", "DateTimeField")
+    }
+    now = timezone.now()
+    now_value = meta.get_field("updated_at").get_db_prep_save(now, connection)
+    rows = []
+    for user in users:
+        user.updated_at = now
+        user.created_at = user.created_at or now
+        rows.append(
+            [
+                (
+                    now_value
+                    if getattr(user, f.attname) is now
+                    else f.get_db_prep_save(getattr(user, f.attname), connection)
+                )
+                if f.attname in prepared
+                else getattr(user, f.attname)
+                for f in fields
+            ]
+        )
+    update = [meta.get_field(n).column for n in (*PROFILE_FIELDS, "sync_pass", "updated_at")]
+    suffix = ops.on_conflict_suffix_sql(
+        fields, OnConflict.UPDATE, update, [meta.get_field(n).column for n in UNIQUE]
+    )
+    columns = ", ".join(ops.quote_name(f.column) for f in fields)
+    size = max(1, ops.bulk_batch_size(fields, users))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            values = ops.bulk_insert_sql(fields, [["%s"] * len(fields)] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {ops.quote_name(meta.db_table)} ({columns}) {values} {suffix}",
+                [value for row in chunk for value in row],
+            )
+
+
+#: The unique key a follower row is upserted on.
+UNIQUE = ("account", "openid")
 
 
 def _link_tags(users: Sequence[WeChatUser], tags: Mapping[int, int], *, fresh: bool) -> None:
