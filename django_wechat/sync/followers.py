@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from django.db import connections, router, transaction
+from django.db import connections, models, router, transaction
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -254,7 +254,7 @@ def _upsert(users: Sequence[WeChatUser]) -> None:
     field (4x the CPU for 17 columns of 100 rows, which made the writes, not WeChat, the
     limit). Split only where the database caps a statement's parameters (SQLite: 999)."""
     connection = connections[router.db_for_write(WeChatUser)]
-    ops = connection.ops
+    ops: Any = connection.ops  # django-stubs types bulk_insert_sql's rows as strings
     meta = WeChatUser._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     # Only these need the database's form of their value (JSON text, datetimes).
@@ -262,7 +262,7 @@ def _upsert(users: Sequence[WeChatUser]) -> None:
         f.attname for f in fields if f.get_internal_type() in ("JSONField", "DateTimeField")
     }
     now = timezone.now()
-    now_value = meta.get_field("updated_at").get_db_prep_save(now, connection)
+    now_value = _field("updated_at").get_db_prep_save(now, connection)
     rows = []
     for user in users:
         user.updated_at = now
@@ -279,9 +279,9 @@ def _upsert(users: Sequence[WeChatUser]) -> None:
                 for f in fields
             ]
         )
-    update = [meta.get_field(n).column for n in (*PROFILE_FIELDS, "sync_pass", "updated_at")]
+    update = [_field(n).column for n in (*PROFILE_FIELDS, "sync_pass", "updated_at")]
     suffix = ops.on_conflict_suffix_sql(
-        fields, OnConflict.UPDATE, update, [meta.get_field(n).column for n in UNIQUE]
+        fields, OnConflict.UPDATE, update, [_field(n).column for n in UNIQUE]
     )
     columns = ", ".join(ops.quote_name(f.column) for f in fields)
     size = max(1, ops.bulk_batch_size(fields, users))
@@ -297,6 +297,10 @@ def _upsert(users: Sequence[WeChatUser]) -> None:
 
 #: The unique key a follower row is upserted on.
 UNIQUE = ("account", "openid")
+
+
+def _field(name: str) -> models.Field[Any, Any]:
+    return cast("models.Field[Any, Any]", WeChatUser._meta.get_field(name))
 
 
 def _link_tags(users: Sequence[WeChatUser], tags: Mapping[int, int], *, fresh: bool) -> None:
