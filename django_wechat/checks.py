@@ -225,6 +225,14 @@ def _validate_globals(raw: Mapping[str, Any]) -> Iterator[CheckMessage]:
                 hint=_("Leave it out for the default (%(default)s).") % {"default": DEFAULTS[name]},
                 id="wechat.E010",
             )
+    # Follower sync.
+    if not isinstance(raw.get("FOLLOWER_EVENTS", True), bool):
+        yield Error(
+            _("WECHAT['FOLLOWER_EVENTS'] must be True or False, not %(value)r.")
+            % {"value": raw["FOLLOWER_EVENTS"]},
+            hint=_("Leave it out for True: subscribe events update the follower's row."),
+            id="wechat.E010",
+        )
 
     # Issue 13's switches.
     for name in ("TRACK_TEMPLATE_STATUS", "LOG_MESSAGES"):

@@ -80,6 +80,8 @@ DEFAULTS: dict[str, Any] = {
     # recorded message's status; LOG_MESSAGES stores every message and event received.
     "TRACK_TEMPLATE_STATUS": True,
     "LOG_MESSAGES": False,
+    # Follower sync: subscribe/unsubscribe events update the follower's row.
+    "FOLLOWER_EVENTS": True,
 }
 
 #: Per-account keys and their defaults; ``None`` marks a required key.
@@ -175,6 +177,7 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "MINIPROGRAM_LOGIN_RATE": int,
     "TRACK_TEMPLATE_STATUS": bool,
     "LOG_MESSAGES": bool,
+    "FOLLOWER_EVENTS": bool,
 }
 
 
@@ -202,6 +205,7 @@ class WeChatSettings:
     MINIPROGRAM_LOGIN_RATE: int
     TRACK_TEMPLATE_STATUS: bool
     LOG_MESSAGES: bool
+    FOLLOWER_EVENTS: bool
     #: Every configured account by name, after the system checks found no error.
     accounts: dict[str, Account]
 

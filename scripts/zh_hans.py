@@ -1027,6 +1027,107 @@ ZH_HANS = {
     "Deleted %(count)d inbound messages older than %(days)d days.": (
         "已删除 %(count)d 条 %(days)d 天以前收到的消息。"
     ),
+    # --- follower sync (issue 14): sync/followers.py, wechat_sync_users, the follower admin ---
+    "tags": "标签",
+    "Refresh from WeChat": "从微信刷新",
+    "Refreshed from WeChat: %(count)d followers, %(changed)d changed.": (
+        "已从微信刷新 %(count)d 位粉丝，其中 %(changed)d 位有变化。"
+    ),
+    "Send a text message": "发送文本消息",
+    "WeChat delivers a customer-service message only to followers who wrote to the account "
+    "(or clicked its menu, followed it, scanned its QR code) in the last 48 hours.": (
+        "微信只把客服消息送达 48 小时内给公众号发过消息（或点击菜单、关注、扫描二维码）的粉丝。"
+    ),
+    "Add a tag": "添加标签",
+    "Remove a tag": "移除标签",
+    "Removed the tag “%(tag)s” from followers: %(count)d.": (
+        "已为 %(count)d 位粉丝移除标签“%(tag)s”。"
+    ),
+    "Added the tag “%(tag)s” to followers: %(count)d.": "已为 %(count)d 位粉丝添加标签“%(tag)s”。",
+    "Followers of other accounts left alone: %(count)d.": "未处理其他公众号的粉丝：%(count)d 位。",
+    "Remove the tag": "移除该标签",
+    "Add the tag": "添加该标签",
+    "Messages sent: %(count)d.": "已发送消息：%(count)d 条。",
+    "WeChat refused the message to %(names)s (errcode 45015): a customer-service message "
+    "reaches a follower only within 48 hours of their last message to the account, menu "
+    "click, follow or QR code scan. Reach them once they write again, or with a template "
+    "message.": (
+        "微信拒绝了发给 %(names)s 的消息（errcode 45015）：客服消息只能在粉丝最后一次给公众号"
+        "发消息、点击菜单、关注或扫描二维码后的 48 小时内送达。请等他们再次发消息，或改用模板消息。"
+    ),
+    "WeChat refused: errcode %(errcode)s (%(errmsg)s).": (
+        "微信拒绝：errcode %(errcode)s（%(errmsg)s）。"
+    ),
+    "WeChat could not be reached: %(error)s": "无法连接微信：%(error)s",
+    "Message": "消息",
+    "Tag": "标签",
+    "Tags come from WeChat: manage.py wechat_sync_users syncs them.": (
+        "标签来自微信：由 manage.py wechat_sync_users 同步。"
+    ),
+    "Chosen followers:": "已选粉丝：",
+    "WECHAT['FOLLOWER_EVENTS'] must be True or False, not %(value)r.": (
+        "WECHAT['FOLLOWER_EVENTS'] 必须是 True 或 False，而不是 %(value)r。"
+    ),
+    "Leave it out for True: subscribe events update the follower's row.": (
+        "不设置即为 True：关注事件会更新粉丝的记录。"
+    ),
+    "Sync the account's followers from WeChat: new followers, or every profile with --full; "
+    "a sync that was stopped resumes where it stopped.": (
+        "从微信同步公众号的粉丝：只同步新粉丝，或用 --full 同步全部资料；中断的同步会从中断处继续。"
+    ),
+    "Fetch every follower's profile, not only new followers', and mark those no longer "
+    "following as unsubscribed.": (
+        "获取所有粉丝的资料（不只新粉丝），并把已不再关注的标为已取消关注。"
+    ),
+    "How many profile calls to WeChat are in flight at once (default 4).": (
+        "同时向微信发出多少个资料请求（默认 4）。"
+    ),
+    "No progress bar and no progress lines.": "不显示进度条，也不输出进度行。",
+    "--workers must be at least 1.": "--workers 至少为 1。",
+    "The sync stopped, its progress saved (the next run resumes): %(error)s": (
+        "同步已停止，进度已保存（下次运行会继续）：%(error)s"
+    ),
+    "Resuming the sync of account %(account)s at %(done)d of %(total)d.": (
+        "继续公众号 %(account)s 的同步：已完成 %(done)d / %(total)d。"
+    ),
+    "%(done)d/%(total)d followers (%(rate).0f/s)": "%(done)d/%(total)d 位粉丝（%(rate).0f/秒）",
+    "Followers": "粉丝",
+    "%(rate).0f/s": "%(rate).0f/秒",
+    "WeChat's id of the tag.": "微信的标签 id。",
+    "followers": "粉丝",
+    "How many followers WeChat counts with the tag.": "微信统计的带此标签的粉丝数。",
+    "tag": "标签",
+    "running": "进行中",
+    "stopped": "已停止",
+    "done": "已完成",
+    "pass": "轮次",
+    "Counts the passes; a new pass starts from the top.": "同步轮次计数；新一轮从头开始。",
+    "full pass": "完整同步",
+    "next_openid": "next_openid",
+    "done in this page": "本页已完成",
+    "followers on WeChat": "微信上的粉丝数",
+    "followers synced": "已同步粉丝数",
+    "created": "新建",
+    "updated": "更新",
+    "API calls": "API 调用次数",
+    "message": "消息",
+    "started at": "开始时间",
+    "follower sync": "粉丝同步",
+    "follower syncs": "粉丝同步",
+    "sync pass": "同步轮次",
+    "Stopped: WeChat's daily quota of %(api)s is used up (errcode 45009%(limit)s). %(done)d "
+    "of %(total)d followers are synced and the progress is saved: run the sync again once "
+    "the quota is renewed (daily) and it resumes here.": (
+        "已停止：%(api)s 的微信每日调用额度已用完（errcode 45009%(limit)s）。已同步 %(done)d / "
+        "%(total)d 位粉丝，进度已保存：额度恢复后（每天）再运行同步，会从这里继续。"
+    ),
+    ", %(limit)s calls a day": "，每天 %(limit)s 次",
+    "Synced %(done)d followers of account %(account)s: %(created)d new, %(updated)d changed, "
+    "%(unchanged)d unchanged, %(unsubscribed)d marked unsubscribed; %(calls)d API calls.": (
+        "已同步公众号 %(account)s 的 %(done)d 位粉丝：新增 %(created)d，变化 %(updated)d，"
+        "未变 %(unchanged)d，标为取消关注 %(unsubscribed)d；API 调用 %(calls)d 次。"
+    ),
+    "Resumed the sync that had stopped. %(message)s": "已继续之前中断的同步。%(message)s",
 }
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from .followers import FollowerSyncAdmin, TagAdmin
 from .menus import MenuAdmin
 from .messages import InboundMessageAdmin
 from .templates import MessageTemplateAdmin, TemplateMessageAdmin
 from .users import WeChatUserAdmin
 
 __all__ = [
+    "FollowerSyncAdmin",
     "InboundMessageAdmin",
     "MenuAdmin",
     "MessageTemplateAdmin",
+    "TagAdmin",
     "TemplateMessageAdmin",
     "WeChatUserAdmin",
 ]

@@ -1,17 +1,26 @@
-"""The admin for :class:`~django_wechat.models.WeChatUser`: WeChat's fields are read-only."""
+"""The admin for :class:`~django_wechat.models.WeChatUser`: WeChat's fields are read-only;
+the follower actions (refresh, send a text, add or remove a tag) go through WeChat."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_permission_codename, get_user_model
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ..models import WeChatUser
+from ..client import get_client
+from ..exceptions import APIError, WeChatError
+from ..models import Tag, WeChatUser
+from ..sync.followers import refresh_followers, tag_followers
 
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[WeChatUser]
@@ -40,9 +49,18 @@ WECHAT_FIELDS = (
 class WeChatUserAdmin(_ModelAdmin):
     """List by account, subscribed and language; search by openid, unionid, nickname."""
 
-    list_display = ("__str__", "account", "openid", "subscribed", "language", "user_link")
-    list_filter = ("account", "subscribed", "language")
+    list_display = (
+        "__str__",
+        "account",
+        "openid",
+        "subscribed",
+        "language",
+        "tag_names",
+        "user_link",
+    )
+    list_filter = ("account", "subscribed", ("tags", admin.RelatedOnlyFieldListFilter), "language")
     search_fields = ("openid", "unionid", "nickname")
+    actions = ("refresh_from_wechat", "send_text", "add_tag", "remove_tag")
     readonly_fields = (*WECHAT_FIELDS, "user_link")
     fields = (*WECHAT_FIELDS, "user", "user_link")
     raw_id_fields = ("user",)
@@ -64,6 +82,175 @@ class WeChatUserAdmin(_ModelAdmin):
             return fields
         return (*fields, "user")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WeChatUser]:
+        return super().get_queryset(request).prefetch_related("tags")
+
+    @admin.display(description=_("tags"))
+    def tag_names(self, obj: WeChatUser) -> str:
+        """The follower's tags by name."""
+        return ", ".join(t.name for t in obj.tags.all()) or "-"
+
+    # --- actions (issue 14: follower sync) ---------------------------------------------
+
+    @admin.action(description=_("Refresh from WeChat"), permissions=["change"])
+    def refresh_from_wechat(self, request: HttpRequest, queryset: QuerySet[WeChatUser]) -> None:
+        """Fetch the chosen followers' profiles again (100 a call)."""
+        followers = list(queryset)
+        try:
+            changed = refresh_followers(followers)
+        except WeChatError as exc:
+            self.message_user(request, _refused(exc), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            gettext("Refreshed from WeChat: %(count)d followers, %(changed)d changed.")
+            % {"count": len(followers), "changed": changed},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Send a text message"), permissions=["change"])
+    def send_text(self, request: HttpRequest, queryset: QuerySet[WeChatUser]) -> Any:
+        """A customer-service text message to each chosen follower (after a form)."""
+        return self._action_page(
+            request,
+            queryset,
+            TextForm,
+            action="send_text",
+            title=gettext("Send a text message"),
+            submit=gettext("Send"),
+            explanation=gettext(
+                "WeChat delivers a customer-service message only to followers who wrote to "
+                "the account (or clicked its menu, followed it, scanned its QR code) in the "
+                "last 48 hours."
+            ),
+            apply=lambda form, followers: self._send_text(request, form, followers),
+        )
+
+    @admin.action(description=_("Add a tag"), permissions=["change"])
+    def add_tag(self, request: HttpRequest, queryset: QuerySet[WeChatUser]) -> Any:
+        """Tag the chosen followers on WeChat (50 a call), after choosing the tag."""
+        return self._tag_page(request, queryset, remove=False)
+
+    @admin.action(description=_("Remove a tag"), permissions=["change"])
+    def remove_tag(self, request: HttpRequest, queryset: QuerySet[WeChatUser]) -> Any:
+        """Untag the chosen followers on WeChat (50 a call), after choosing the tag."""
+        return self._tag_page(request, queryset, remove=True)
+
+    def _tag_page(
+        self, request: HttpRequest, queryset: QuerySet[WeChatUser], *, remove: bool
+    ) -> Any:
+        def apply(form: forms.Form, followers: list[WeChatUser]) -> None:
+            tag: Tag = form.cleaned_data["tag"]
+            chosen = [f for f in followers if f.account == tag.account]
+            try:
+                done = tag_followers(tag, chosen, remove=remove)
+            except WeChatError as exc:
+                self.message_user(request, _refused(exc), messages.ERROR)
+                return
+            text = (
+                gettext("Removed the tag “%(tag)s” from followers: %(count)d.")
+                if remove
+                else gettext("Added the tag “%(tag)s” to followers: %(count)d.")
+            )
+            self.message_user(
+                request, text % {"tag": tag.name, "count": len(done)}, messages.SUCCESS
+            )
+            if len(done) < len(followers):
+                self.message_user(
+                    request,
+                    gettext("Followers of other accounts left alone: %(count)d.")
+                    % {"count": len(followers) - len(done)},
+                    messages.WARNING,
+                )
+
+        accounts = set(queryset.values_list("account", flat=True))
+        return self._action_page(
+            request,
+            queryset,
+            TagForm,
+            form_kwargs={"tags": Tag.objects.filter(account__in=accounts)},
+            action="remove_tag" if remove else "add_tag",
+            title=gettext("Remove a tag") if remove else gettext("Add a tag"),
+            submit=gettext("Remove the tag") if remove else gettext("Add the tag"),
+            explanation="",
+            apply=apply,
+        )
+
+    def _action_page(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[WeChatUser],
+        form_class: type[forms.Form],
+        *,
+        action: str,
+        title: str,
+        submit: str,
+        explanation: str,
+        apply: Any,
+        form_kwargs: dict[str, Any] | None = None,
+    ) -> TemplateResponse | None:
+        """The intermediate page of an action, like Django's delete confirmation: the chosen
+        followers and a form; None (back to the list) once the form is applied."""
+        followers = list(queryset)
+        if request.POST.get("post"):
+            form = form_class(request.POST, **(form_kwargs or {}))
+            if form.is_valid():
+                apply(form, followers)
+                return None
+        else:
+            form = form_class(**(form_kwargs or {}))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "followers": followers,
+            "form": form,
+            "action": action,
+            "submit": submit,
+            "explanation": explanation,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/django_wechat/wechatuser/action_form.html", context)
+
+    def _send_text(
+        self, request: HttpRequest, form: forms.Form, followers: list[WeChatUser]
+    ) -> None:
+        content = form.cleaned_data["content"]
+        sent, outside, failed = 0, [], []
+        for follower in followers:
+            try:
+                get_client(follower.account).message.send_text(follower.openid, content)
+            except APIError as exc:
+                if exc.errcode == SERVICE_WINDOW_CLOSED:
+                    outside.append(str(follower))
+                else:
+                    failed.append(f"{follower}: {_refused(exc)}")
+            except WeChatError as exc:
+                failed.append(f"{follower}: {exc}")
+            else:
+                sent += 1
+        if sent:
+            self.message_user(
+                request,
+                gettext("Messages sent: %(count)d.") % {"count": sent},
+                messages.SUCCESS,
+            )
+        if outside:
+            self.message_user(
+                request,
+                gettext(
+                    "WeChat refused the message to %(names)s (errcode 45015): a "
+                    "customer-service message reaches a follower only within 48 hours of "
+                    "their last message to the account, menu click, follow or QR code scan. "
+                    "Reach them once they write again, or with a template message."
+                )
+                % {"names": ", ".join(outside)},
+                messages.WARNING,
+            )
+        for problem in failed:
+            self.message_user(request, problem, messages.ERROR)
+
     @admin.display(description=_("Django user"), ordering="user")
     def user_link(self, obj: WeChatUser) -> str:
         """A link to the user's own admin page."""
@@ -75,3 +262,36 @@ class WeChatUserAdmin(_ModelAdmin):
         except NoReverseMatch:
             return str(obj.user)
         return format_html('<a href="{}">{}</a>', url, obj.user)
+
+
+#: "out of response count limit": outside the 48-hour customer-service window (客服消息 doc).
+SERVICE_WINDOW_CLOSED = 45015
+
+
+def _refused(exc: WeChatError) -> str:
+    if isinstance(exc, APIError):
+        return gettext("WeChat refused: errcode %(errcode)s (%(errmsg)s).") % {
+            "errcode": exc.errcode,
+            "errmsg": exc.errmsg,
+        }
+    return gettext("WeChat could not be reached: %(error)s") % {"error": exc}
+
+
+class TextForm(forms.Form):
+    """The text of a customer-service message."""
+
+    content = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class TagForm(forms.Form):
+    """The tag to add or remove: one of the chosen followers' accounts'."""
+
+    tag = forms.ModelChoiceField(
+        label=_("Tag"),
+        queryset=Tag.objects.none(),
+        help_text=_("Tags come from WeChat: manage.py wechat_sync_users syncs them."),
+    )
+
+    def __init__(self, *args: Any, tags: QuerySet[Tag], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast("forms.ModelChoiceField[Tag]", self.fields["tag"]).queryset = tags

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .followers import FollowerSync, Tag
 from .menus import Button, Menu
 from .messages import InboundMessage
 from .templates import MessageTemplate, TemplateMessage
@@ -9,9 +10,11 @@ from .users import WeChatUser
 
 __all__ = [
     "Button",
+    "FollowerSync",
     "InboundMessage",
     "Menu",
     "MessageTemplate",
+    "Tag",
     "TemplateMessage",
     "WeChatUser",
 ]

@@ -62,6 +62,9 @@ class WeChatUser(models.Model):
         blank=True,
         help_text=_("The profile as WeChat last sent it (never a token)."),
     )
+    # Follower sync: the number of the last full pass that found them in WeChat's list
+    # (FollowerSync.number); a full pass marks the rows it did not reach unsubscribed.
+    sync_pass = models.PositiveIntegerField(_("sync pass"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -6,6 +6,6 @@ its setting on every message, so ``override_settings`` switches it in a test.
 
 from __future__ import annotations
 
-from . import messages, templates
+from . import followers, messages, templates
 
-__all__ = ["messages", "templates"]
+__all__ = ["followers", "messages", "templates"]

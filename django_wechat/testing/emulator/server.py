@@ -467,6 +467,17 @@ class WeChatEmulator:
                     return self.states[a.app_id]
         raise LookupError(f"The emulator has no account {key!r}.")
 
+    def generate_followers(self, count: int, account: str | Account | None = None) -> None:
+        """Give the account ``count`` more followers, ``o-gen-000000001`` ..., made on demand.
+
+        They cost no memory until an API changes one, so a test or a benchmark can page
+        through 1,000,000 followers; :meth:`reset` takes them away again.
+        """
+        if count < 0:
+            raise ValueError("count must not be negative.")
+        with self.lock:
+            self.state(account).generated += count
+
     def record_message(self, openid: str, account: str | Account | None = None) -> None:
         """Note that ``openid`` just wrote to the account: opens the 48-hour window."""
         with self.lock:

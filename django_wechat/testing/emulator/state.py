@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -248,10 +249,61 @@ class AccountState:
     client_msg_ids: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
     #: Events to push to :attr:`callback_url` once the current call is answered.
     outbox: list[dict[str, Any]] = field(default_factory=list)
+    #: How many followers ``o-gen-000000001`` ... the account has besides :attr:`followers`:
+    #: made on demand (:func:`generated_follower`), so 1,000,000 cost nothing up front. One
+    #: that an API changes (a tag, a remark, an unfollow) is kept in :attr:`followers`.
+    generated: int = 0
 
     @property
     def app_id(self) -> str:
         return self.account.app_id
+
+    def lookup(self, openid: str) -> Follower | None:
+        """The follower ``openid`` for reading: a generated one is made, not kept."""
+        follower = self.followers.get(openid)
+        if follower is None and (n := generated_number(openid)) and n <= self.generated:
+            follower = generated_follower(n)
+        return follower
+
+    def follower(self, openid: str) -> Follower | None:
+        """The follower ``openid`` for changing: a generated one is kept from now on."""
+        follower = self.lookup(openid)
+        if follower is not None:
+            self.followers.setdefault(openid, follower)
+        return follower
+
+    def subscribed_openids(self, after: str = "") -> Iterator[str]:
+        """Followers' openids in user/get's order, starting after ``after``: the seeded ones,
+        then the generated ones. KeyError when ``after`` is no follower."""
+        start = 1
+        seeded = [o for o in self.followers if not generated_number(o)]
+        if after and 0 < generated_number(after) <= self.generated:
+            seeded, start = [], generated_number(after) + 1
+        elif after:
+            if after not in seeded:
+                raise KeyError(after)
+            seeded = seeded[seeded.index(after) + 1 :]
+        return self._subscribed(seeded, start)
+
+    def _subscribed(self, seeded: list[str], start: int) -> Iterator[str]:
+        for openid in seeded:
+            if self.followers[openid].subscribe:
+                yield openid
+        for n in range(start, self.generated + 1):
+            openid = generated_openid(n)
+            kept = self.followers.get(openid)
+            if kept is None or kept.subscribe:
+                yield openid
+
+    def subscribed_count(self) -> int:
+        """How many follow the account (user/get's ``total``)."""
+        kept = sum(1 for o, f in self.followers.items() if f.subscribe and not generated_number(o))
+        left = sum(
+            1
+            for o, f in self.followers.items()
+            if not f.subscribe and 0 < generated_number(o) <= self.generated
+        )
+        return kept + self.generated - left
 
     @property
     def original_id(self) -> str:
@@ -295,6 +347,39 @@ def seed_account(account: Account, followers: int, now: float) -> AccountState:
         )
         state.followers[follower.openid] = follower
     return state
+
+
+GENERATED_PREFIX = "o-gen-"
+
+
+def generated_openid(n: int) -> str:
+    """The openid of the ``n``-th generated follower (from 1)."""
+    return f"{GENERATED_PREFIX}{n:09d}"
+
+
+def generated_number(openid: str) -> int:
+    """``n`` for a generated follower's openid, else 0."""
+    if not openid.startswith(GENERATED_PREFIX):
+        return 0
+    digits = openid[len(GENERATED_PREFIX) :]
+    return int(digits) if digits.isdigit() and len(digits) == 9 else 0
+
+
+#: The languages generated followers use, in turn.
+GENERATED_LANGUAGES = ("zh_CN", "zh_CN", "en", "zh_TW")
+
+
+def generated_follower(n: int) -> Follower:
+    """The ``n``-th generated follower: the same every time it is made."""
+    return Follower(
+        openid=generated_openid(n),
+        nickname=f"粉丝{n}",
+        unionid=f"u-gen-{n:09d}" if n % 3 else "",
+        subscribe_time=1_600_000_000 + n * 37,
+        language=GENERATED_LANGUAGES[n % len(GENERATED_LANGUAGES)],
+        subscribe_scene="ADD_SCENE_SEARCH" if n % 2 else "ADD_SCENE_QR_CODE",
+        qr_scene=0 if n % 2 else n % 1000,
+    )
 
 
 def new_token(prefix: str = "") -> str:

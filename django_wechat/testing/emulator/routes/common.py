@@ -8,12 +8,15 @@ from ..http import WeChatFault
 from ..state import AccountState, Follower
 
 
-def find_follower(state: AccountState, openid: Any, *, subscribed: bool = False) -> Follower:
+def find_follower(
+    state: AccountState, openid: Any, *, subscribed: bool = False, keep: bool = True
+) -> Follower:
     """The follower ``openid``: 41009 when missing, 40003 when unknown, 43004 when
-    ``subscribed`` is asked for and they unfollowed."""
+    ``subscribed`` is asked for and they unfollowed. ``keep=False`` for reading only: a
+    generated follower is then not kept."""
     if not openid:
         raise WeChatFault(41009)
-    follower = state.followers.get(str(openid))
+    follower = (state.follower if keep else state.lookup)(str(openid))
     if follower is None:
         raise WeChatFault(40003)
     if subscribed and not follower.subscribe:
