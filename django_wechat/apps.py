@@ -29,3 +29,6 @@ class WeChatConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         autodiscover_modules("wechat_handlers")
+
+        # The background-work checks (defer=True handlers need a task backend with workers).
+        from . import tasks  # noqa: F401

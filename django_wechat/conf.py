@@ -63,6 +63,9 @@ DEFAULTS: dict[str, Any] = {
     # long a login may take from our redirect to WeChat's callback.
     "OAUTH_ADAPTER": "django_wechat.oauth.adapter.WeChatAdapter",
     "OAUTH_STATE_TIMEOUT": 600,
+    # --- background work (issue 15) ---
+    # The text sent to a follower when a defer=True handler raises; "" sends nothing.
+    "DEFERRED_FALLBACK": "",
 }
 
 #: Per-account keys and their defaults; ``None`` marks a required key.
@@ -130,6 +133,7 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "TIMESTAMP_TOLERANCE": int,
     "OAUTH_ADAPTER": str,
     "OAUTH_STATE_TIMEOUT": int,
+    "DEFERRED_FALLBACK": str,
 }
 
 
@@ -153,6 +157,7 @@ class WeChatSettings:
     TIMESTAMP_TOLERANCE: int
     OAUTH_ADAPTER: str
     OAUTH_STATE_TIMEOUT: int
+    DEFERRED_FALLBACK: str
     #: Every configured account by name, after the system checks found no error.
     accounts: dict[str, Account]
 

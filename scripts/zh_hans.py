@@ -783,6 +783,71 @@ ZH_HANS = {
         "运行模拟器。TOKEN 和 EncodingAESKey 是随机生成的：切换到正式公众号时，请把这两项原样"
         "填入微信公众平台（设置与开发 → 基本配置 → 服务器配置）。"
     ),
+    # --- background work (issue 15): taskapi.py, deferred.py, tasks.py, models/tasks.py, broadcasts
+    "%(reply)s has no customer-service form.": "%(reply)s 无法作为客服消息发送。",
+    "queued": "排队中",
+    "running": "运行中",
+    "sending": "发送中",
+    "sent": "已发送",
+    "failed": "失败",
+    "message key": "消息键",
+    "handler": "处理函数",
+    "runs": "运行次数",
+    "error": "错误",
+    "deferred reply": "延后回复",
+    "deferred replies": "延后回复",
+    "customer-service text": "客服文本消息",
+    "template message": "模板消息",
+    "paused by the daily quota": "因每日配额暂停",
+    "cancelled": "已取消",
+    "done": "已完成",
+    "payload": "内容",
+    "batch size": "批大小",
+    "concurrency": "并发数",
+    "How many batches may run at once.": "同时最多运行的批次数。",
+    "finished at": "完成时间",
+    "broadcast": "群发",
+    "broadcasts": "群发",
+    "pending": "待发送",
+    "blocked": "被阻止",
+    "batch": "批次",
+    "error code": "错误码",
+    "sent at": "发送时间",
+    "broadcast recipient": "群发接收者",
+    "broadcast recipients": "群发接收者",
+    (
+        "django_wechat's background work (defer=True handlers, broadcasts, scheduled syncs) "
+        "needs Django's Tasks framework: Django 6.0+, or on Django 5.2 the backport (pip "
+        "install 'django-wechat-oa[tasks]', and 'django_tasks' in INSTALLED_APPS)."
+    ): (
+        "django_wechat 的后台任务（defer=True 处理函数、群发、定时同步）需要 Django 的 Tasks "
+        "框架：Django 6.0 及以上，或在 Django 5.2 上使用其移植版（pip install "
+        "'django-wechat-oa[tasks]'，并把 'django_tasks' 加入 INSTALLED_APPS）。"
+    ),
+    "defer=True handlers (%(names)s) need Django's Tasks framework.": (
+        "defer=True 处理函数（%(names)s）需要 Django 的 Tasks 框架。"
+    ),
+    (
+        "Use Django 6.0+, or install the backport: pip install 'django-wechat-oa[tasks]' and "
+        "add 'django_tasks' to INSTALLED_APPS."
+    ): (
+        "请使用 Django 6.0 及以上，或安装移植版：pip install 'django-wechat-oa[tasks]'，"
+        "并把 'django_tasks' 加入 INSTALLED_APPS。"
+    ),
+    (
+        "defer=True handlers (%(names)s) run inside the callback: the default task backend "
+        "is Django's ImmediateBackend."
+    ): (
+        "defer=True 处理函数（%(names)s）会在回调请求中运行：默认任务后端是 Django 的 "
+        "ImmediateBackend。"
+    ),
+    (
+        "Configure settings.TASKS with a backend that has workers, e.g. "
+        "django_tasks_db.DatabaseBackend and run manage.py db_worker."
+    ): (
+        "请在 settings.TASKS 中配置有工作进程的后端，例如 django_tasks_db.DatabaseBackend，"
+        "并运行 manage.py db_worker。"
+    ),
 }
 
 

@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from .menus import Button, Menu
+from .tasks import Broadcast, BroadcastRecipient, DeferredReply
 from .users import WeChatUser
 
-__all__ = ["Button", "Menu", "WeChatUser"]
+__all__ = [
+    "Broadcast",
+    "BroadcastRecipient",
+    "Button",
+    "DeferredReply",
+    "Menu",
+    "WeChatUser",
+]

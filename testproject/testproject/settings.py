@@ -26,6 +26,15 @@ INSTALLED_APPS = [
     "django_wechat",
     "demo",
 ]
+# Background work (defer=True handlers, broadcasts) on the database: `make demo` runs
+# `manage.py db_worker` beside the site. Django 6 has django.tasks built in; on 5.2 the
+# backport's app provides it.
+try:
+    import django.tasks  # noqa: F401
+except ImportError:
+    INSTALLED_APPS.append("django_tasks")
+INSTALLED_APPS.append("django_tasks_db")
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
