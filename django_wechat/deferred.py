@@ -50,7 +50,7 @@ from .replies import (
     create_reply,
 )
 
-__all__ = ["RUN_LEASE", "MiniProgramCard", "record_key", "run", "send_reply"]
+__all__ = ["RUN_LEASE", "MiniProgramCard", "prepare", "record_key", "run", "send_reply"]
 
 logger = logging.getLogger("django_wechat.deferred")
 
@@ -81,6 +81,15 @@ def find_handler(name: str) -> Handler | None:
         if entry.name == name:
             return entry
     return None
+
+
+def prepare(message: BaseMessage, account_name: str, handler_name: str, dedup_key: str) -> None:
+    """Create the message's record (``queued``) as its task is enqueued, so it can be seen
+    before a worker takes it; a second delivery finds it and changes nothing."""
+    DeferredReply.objects.get_or_create(
+        key=record_key(dedup_key),
+        defaults={"account": account_name, "openid": message.source, "handler": handler_name},
+    )
 
 
 def run(account_name: str, raw: dict[str, Any], handler_name: str, dedup_key: str) -> str:

@@ -38,6 +38,7 @@ def deferred_reply(account: str, raw: dict[str, Any], handler: str, key: str) ->
 
 def enqueue_deferred(entry: Handler, message: BaseMessage, account: Account, key: str) -> Any:
     """Enqueue :func:`deferred_reply` for one message (the callback calls this)."""
+    deferred.prepare(message, account.name, entry.name, key)
     return deferred_reply.enqueue(account.name, message.raw, entry.name, key)
 
 

@@ -15,6 +15,7 @@ import requests
 
 from django_wechat.conf import get_account
 from django_wechat.testing.emulator import WeChatEmulator
+from tests.browser import browser_page
 from tests.demo_support import db_worker, emulator_env, manage, runserver
 
 FOLLOWER = "o-demo-follower-1"
@@ -30,6 +31,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WeChatEmula
         env["DEMO_SLOW_SECONDS"] = "1"
         manage("migrate", "--noinput", env=env)
         manage("createcachetable", env=env)
+        manage("demo_setup", env=env)
         with runserver(env) as url, db_worker(env) as worker:
             yield emulator, url + "/wechat/callback/default/", env
             assert worker.poll() is None, worker.stderr.read().decode() if worker.stderr else ""
@@ -125,3 +127,24 @@ def test_a_plain_handler_still_answers_in_the_callback(
 def test_the_demo_page_is_up(demo: tuple[WeChatEmulator, str, Any]) -> None:
     _emulator, url, _env = demo
     assert requests.get(url.replace("/wechat/callback/default/", "/"), timeout=5).status_code == 200
+
+
+def test_the_demo_page_shows_the_slow_reply_arriving(
+    demo: tuple[WeChatEmulator, str, Any],
+) -> None:
+    emulator, url, _env = demo
+    site = url.replace("/wechat/callback/default/", "")
+    before = emulator.count("cgi-bin/message/custom/send")
+    with browser_page() as page:
+        page.goto(site + "/admin/")
+        page.fill("#id_username", "admin")
+        page.fill("#id_password", "admin")
+        page.click("input[type=submit]")
+        page.wait_for_load_state()
+        page.goto(site + "/slow/")
+        page.click("#send-slow")
+        page.wait_for_load_state()
+        assert "answered “success”" in page.content()
+        # The page refreshes itself until the worker has sent the reply.
+        page.wait_for_selector("#deferred tr:nth-child(2) .state:text('sent')", timeout=20_000)
+    assert emulator.count("cgi-bin/message/custom/send") == before + 1

@@ -13,4 +13,5 @@ urlpatterns = [
     path("login/", views.wechat_login, name="login"),
     path("logout/", views.wechat_logout, name="logout"),
     path("me/", views.me, name="me"),
+    path("slow/", views.slow, name="slow"),
 ]
