@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .menus import MenuAdmin
+from .tasks import BroadcastAdmin, DeferredReplyAdmin
 from .users import WeChatUserAdmin
 
-__all__ = ["MenuAdmin", "WeChatUserAdmin"]
+__all__ = ["BroadcastAdmin", "DeferredReplyAdmin", "MenuAdmin", "WeChatUserAdmin"]
