@@ -854,7 +854,9 @@ ZH_HANS = {
     "Broadcasts cancelled: %(n)d.": "已取消群发：%(n)d 个。",
     "Resume the selected broadcasts": "继续所选群发",
     "Broadcasts resumed: %(n)d.": "已继续群发：%(n)d 个。",
-    "A broadcast sends either a text or a template message.": "一次群发只能发送文本或模板消息之一。",
+    "A broadcast sends either a text or a template message.": (
+        "一次群发只能发送文本或模板消息之一。"
+    ),
     "batch_size and concurrency must be at least 1.": "batch_size 和 concurrency 至少为 1。",
     (
         "Send a customer-service text (--text) or a template message (--template) to every "
@@ -864,14 +866,20 @@ ZH_HANS = {
         "以后台任务向全部粉丝、某个标签的粉丝或指定 openid 发送客服文本（--text）或模板消息"
         "（--template）；--status、--cancel 和 --resume 用于查看和控制群发。"
     ),
-    "A customer-service text (followers within 48 hours).": "客服文本消息（48 小时内互动过的粉丝）。",
+    "A customer-service text (followers within 48 hours).": (
+        "客服文本消息（48 小时内互动过的粉丝）。"
+    ),
     "A template's id.": "模板 ID。",
-    'The template\'s data as JSON: {"keyword": "value"}.': '模板数据（JSON）：{"keyword": "value"}。',
+    'The template\'s data as JSON: {"keyword": "value"}.': (
+        '模板数据（JSON）：{"keyword": "value"}。'
+    ),
     "The template message's link.": "模板消息的链接。",
     "Only the followers with this tag id.": "只发给带有此标签 ID 的粉丝。",
     "Only this follower (repeatable).": "只发给此粉丝（可重复）。",
     "Followers per batch.": "每批的粉丝数。",
-    "Show a broadcast's progress (without ID: the latest ten).": "显示群发进度（不带 ID：最近十个）。",
+    "Show a broadcast's progress (without ID: the latest ten).": (
+        "显示群发进度（不带 ID：最近十个）。"
+    ),
     "Cancel a broadcast.": "取消群发。",
     "Resume a paused or interrupted broadcast.": "继续已暂停或中断的群发。",
     "Broadcast %(id)s is not running or paused.": "群发 %(id)s 不在运行或暂停状态。",
