@@ -46,7 +46,8 @@ def states(env: dict[str, str], pk: int) -> dict[str, str]:
         "shell",
         "-c",
         "import json; from django_wechat.models import BroadcastRecipient as R; "
-        f"print(json.dumps(dict(R.objects.filter(broadcast_id={pk}).values_list('openid', 'state'))))",
+        f"rows = R.objects.filter(broadcast_id={pk}).values_list('openid', 'state'); "
+        "print(json.dumps(dict(rows)))",
         env=env,
     ).stdout
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
