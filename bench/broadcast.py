@@ -127,9 +127,10 @@ def main() -> None:
     args = parser.parse_args()
     LATENCY = args.latency
     account = get_account()
-    with tempfile.TemporaryDirectory() as tmp, WeChatEmulator(
-        [account], followers=args.recipients
-    ) as emulator:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        WeChatEmulator([account], followers=args.recipients) as emulator,
+    ):
         env = emulator_env(Path(tmp) / "db.sqlite3", emulator.url, account)
         prepare(env, args.recipients)
         for workers in args.workers:

@@ -62,7 +62,8 @@ State = BroadcastRecipient.State
 
 @dataclass(frozen=True)
 class Progress:
-    """Where a broadcast stands; ``failed`` includes sends whose outcome is unknown."""
+    """Where a broadcast stands. While it runs, a send in flight is ``remaining``; once it
+    stopped, a send whose outcome stayed unknown (its worker died) counts as ``failed``."""
 
     total: int
     sent: int
@@ -245,18 +246,20 @@ def _finish_if_done(broadcast: Broadcast) -> None:
 def progress(broadcast: Broadcast | int) -> Progress:
     """Counts of a broadcast's recipients: sent, failed, blocked, remaining."""
     pk = broadcast.pk if isinstance(broadcast, Broadcast) else broadcast
+    running = Broadcast.objects.filter(pk=pk, state=Broadcast.State.RUNNING).exists()
     counts = dict(
         BroadcastRecipient.objects.filter(broadcast_id=pk)
         .values_list("state")
         .annotate(n=Count("pk"))
         .values_list("state", "n")
     )
+    in_flight = counts.get(State.SENDING, 0)
     return Progress(
         total=sum(counts.values()),
         sent=counts.get(State.SENT, 0),
-        failed=counts.get(State.FAILED, 0) + counts.get(State.SENDING, 0),
+        failed=counts.get(State.FAILED, 0) + (0 if running else in_flight),
         blocked=counts.get(State.BLOCKED, 0),
-        remaining=counts.get(State.PENDING, 0),
+        remaining=counts.get(State.PENDING, 0) + (in_flight if running else 0),
     )
 
 

@@ -148,3 +148,47 @@ def test_the_demo_page_shows_the_slow_reply_arriving(
         # The page refreshes itself until the worker has sent the reply.
         page.wait_for_selector("#deferred tr:nth-child(2) .state:text('sent')", timeout=20_000)
     assert emulator.count("cgi-bin/message/custom/send") == before + 1
+
+
+def test_the_broadcast_admin_page_shows_progress_in_a_browser(
+    demo: tuple[WeChatEmulator, str, Any],
+) -> None:
+    emulator, url, env = demo
+    site = url.replace("/wechat/callback/default/", "")
+    manage(
+        "shell",
+        "-c",
+        "from django_wechat.models import WeChatUser as U; [U.objects.get_or_create("
+        "account='default', openid=f'o-demo-follower-{i}', defaults={'subscribed': True}) "
+        "for i in range(1, 6)]",
+        env=env,
+    )
+    seen = []
+    with browser_page() as page:
+        page.goto(site + "/admin/")
+        page.fill("#id_username", "admin")
+        page.fill("#id_password", "admin")
+        page.click("input[type=submit]")
+        page.wait_for_load_state()
+        emulator.fail("delay", api="cgi-bin/message/custom/send", delay=1.0, times=5)
+        manage(
+            "wechat_broadcast", "--text", "进度", "--batch-size", "1", "--concurrency", "1", env=env
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            page.goto(site + "/admin/django_wechat/broadcast/")
+            bar = page.locator("progress.broadcast-progress").first
+            seen.append((int(bar.get_attribute("value") or 0), int(bar.get_attribute("max") or 0)))
+            if seen[-1] == (5, 5):
+                break
+            time.sleep(0.2)
+        assert seen[-1] == (5, 5)
+        counts = page.locator(".broadcast-counts").first.inner_text()
+        assert "5 / 0 / 0 / 0" in counts, shell(
+            env,
+            "import json; from django_wechat.models import BroadcastRecipient as R; "
+            "print(json.dumps(list(R.objects.values_list('openid', 'state', 'errcode'))))",
+        )
+        assert "done" in page.locator("#result_list tbody tr").first.inner_text().lower()
+    assert seen[0][0] < 5  # the page showed it under way
+    assert [v for v, _ in seen] == sorted(v for v, _ in seen)
