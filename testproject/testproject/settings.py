@@ -35,6 +35,12 @@ except ImportError:
     INSTALLED_APPS.append("django_tasks")
 INSTALLED_APPS.append("django_tasks_db")
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Or RQ on Redis (DEMO_TASKS_REDIS=redis://...): workers are `manage.py rqworker
+# --job-class django_tasks_rq.Job`. The same code runs; only this setting changes.
+if os.environ.get("DEMO_TASKS_REDIS"):
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": os.environ["DEMO_TASKS_REDIS"]}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
