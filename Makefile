@@ -28,9 +28,13 @@ demo: $(BIN)/.installed
 	cd testproject && ../$(BIN)/python manage.py createcachetable
 	cd testproject && ../$(BIN)/python manage.py demo_setup
 	# The WeChat emulator runs in the background on 127.0.0.1:8001 (where the demo's
-	# settings point) and is stopped when runserver exits.
+	# settings point), and so does the task worker (manage.py db_worker: defer=True
+	# handlers, broadcasts); both are stopped when runserver exits.
 	cd testproject && { ../$(BIN)/python manage.py wechat_emulator --port 8001 & \
-		emulator=$$!; trap 'kill $$emulator 2>/dev/null; wait $$emulator' EXIT; \
+		emulator=$$!; \
+		../$(BIN)/python manage.py db_worker --interval 0.5 --no-reload & \
+		worker=$$!; \
+		trap 'kill $$emulator $$worker 2>/dev/null; wait $$emulator $$worker' EXIT; \
 		trap 'exit 130' INT TERM; \
 		../$(BIN)/python manage.py runserver $(DEMO_HOST); }
 

@@ -33,4 +33,8 @@ class WeChatConfig(AppConfig):
         autodiscover_modules("wechat_handlers")
 
         # The app's own message_received receivers (template status, the message log).
-        from . import receivers  # noqa: F401
+        # The background-work checks (defer=True handlers need a task backend with workers).
+        from . import (
+            receivers,  # noqa: F401
+            tasks,  # noqa: F401
+        )

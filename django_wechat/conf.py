@@ -82,6 +82,9 @@ DEFAULTS: dict[str, Any] = {
     "LOG_MESSAGES": False,
     # Follower sync: subscribe/unsubscribe events update the follower's row.
     "FOLLOWER_EVENTS": True,
+    # --- background work (issue 15) ---
+    # The text sent to a follower when a defer=True handler raises; "" sends nothing.
+    "DEFERRED_FALLBACK": "",
 }
 
 #: Per-account keys and their defaults; ``None`` marks a required key.
@@ -178,6 +181,7 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "TRACK_TEMPLATE_STATUS": bool,
     "LOG_MESSAGES": bool,
     "FOLLOWER_EVENTS": bool,
+    "DEFERRED_FALLBACK": str,
 }
 
 
@@ -206,6 +210,7 @@ class WeChatSettings:
     TRACK_TEMPLATE_STATUS: bool
     LOG_MESSAGES: bool
     FOLLOWER_EVENTS: bool
+    DEFERRED_FALLBACK: str
     #: Every configured account by name, after the system checks found no error.
     accounts: dict[str, Account]
 

@@ -195,6 +195,10 @@ class Dispatcher:
                     exc_info=result,
                 )
         entry = self.registry.match(message, account.name)
+        # --- issue 15: a defer=True handler is enqueued, not run; "success" is its answer.
+        if entry is not None and entry.defer:
+            return self._defer(entry, message, account, key=key, cache=cache, token=token)
+        # --- end issue 15
         try:
             result = self._run(entry, message, account, request)
         except Exception:
@@ -241,6 +245,39 @@ class Dispatcher:
             logger.debug("No WeChat handler for a %r message to %r.", message.type, account.name)
             return None
         return entry.func(message, account=account, request=request)
+
+    def _defer(
+        self,
+        entry: Handler,
+        message: BaseMessage,
+        account: Account,
+        *,
+        key: str | None,
+        cache: BaseCache | None,
+        token: str,
+    ) -> str:
+        """Enqueue a ``defer=True`` handler (issue 15) and store ``success`` as the reply,
+        so WeChat's retries get it at once; a failed enqueue releases the claim."""
+        from . import tasks
+
+        try:
+            tasks.enqueue_deferred(entry, message, account, key or dedup_key(message, account))
+        except Exception:
+            logger.exception(
+                "Could not enqueue deferred WeChat handler %s for account %r; a retry of "
+                "this message will try again.",
+                entry.name,
+                account.name,
+            )
+            if cache is not None and key is not None:
+                self._release(cache, key, token)
+            return SUCCESS
+        if cache is not None and key is not None:
+            try:
+                wcache.call(cache.set, key, _REPLY + SUCCESS, timeout=self.reply_timeout())
+            except wcache.CacheFailed:
+                logger.error("Could not store the reply to %s.", key)
+        return SUCCESS
 
     @staticmethod
     def _release(cache: BaseCache, key: str, token: str) -> None:

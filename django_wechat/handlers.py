@@ -50,6 +50,9 @@ class Handler:
     accounts: frozenset[str] | None = None
     #: Higher runs first; equal priorities keep registration order.
     priority: int = 0
+    #: Run as a task after the callback answered ``success``; the reply goes through the
+    #: customer-service API (:mod:`django_wechat.deferred`).
+    defer: bool = False
     order: int = field(default=0, compare=False)
 
     @property
@@ -86,6 +89,7 @@ class Filters(TypedDict, total=False):
     content: str | re.Pattern[str] | None
     account: str | Iterable[str] | None
     priority: int
+    defer: bool
 
 
 class Registry:
@@ -135,6 +139,7 @@ class Registry:
                 content=re.compile(content) if isinstance(content, str) else content,
                 accounts=_as_set(filters.get("account")),
                 priority=filters.get("priority") or 0,
+                defer=bool(filters.get("defer")),
                 order=self._counter,
             )
             self._set(tuple(sorted((*self._handlers, entry), key=lambda h: (-h.priority, h.order))))
@@ -211,6 +216,7 @@ def handler(
     content: str | re.Pattern[str] | None = None,
     account: str | Iterable[str] | None = None,
     priority: int = 0,
+    defer: bool = False,
 ) -> HandlerFunc | Callable[[HandlerFunc], HandlerFunc]:
     """Register a function that answers inbound messages.
 
@@ -234,6 +240,13 @@ def handler(
     (:class:`~django_wechat.replies.BaseReply`), a ``str`` (a text reply), a list of
     article dicts (a news reply) or ``None`` (no reply). The function is returned
     unchanged, so it can still be called directly in tests.
+
+    ``defer=True`` is for a handler slower than WeChat's 5 seconds (a language model, a
+    search): the callback answers ``success`` at once and the handler runs as a task on
+    Django's Tasks framework (:mod:`django_wechat.tasks`), called as
+    ``func(message, account=Account)`` (no ``request``: it runs outside one). What it
+    returns reaches the follower as a customer-service message, exactly once; it may
+    also return a :class:`~django_wechat.deferred.MiniProgramCard`.
     """
     filters: Filters = {
         "type": type,
@@ -242,6 +255,7 @@ def handler(
         "content": content,
         "account": account,
         "priority": priority,
+        "defer": defer,
     }
 
     def decorator(f: HandlerFunc) -> HandlerFunc:

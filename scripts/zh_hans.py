@@ -1128,6 +1128,114 @@ ZH_HANS = {
         "未变 %(unchanged)d，标为取消关注 %(unsubscribed)d；API 调用 %(calls)d 次。"
     ),
     "Resumed the sync that had stopped. %(message)s": "已继续之前中断的同步。%(message)s",
+    # --- background work (issue 15): taskapi.py, deferred.py, tasks.py, models/tasks.py, broadcasts
+    "%(reply)s has no customer-service form.": "%(reply)s 无法作为客服消息发送。",
+    "queued": "排队中",
+    "sending": "发送中",
+    "sent": "已发送",
+    "failed": "失败",
+    "message key": "消息键",
+    "handler": "处理函数",
+    "runs": "运行次数",
+    "deferred reply": "延后回复",
+    "deferred replies": "延后回复",
+    "customer-service text": "客服文本消息",
+    "paused by the daily quota": "因每日配额暂停",
+    "cancelled": "已取消",
+    "payload": "内容",
+    "batch size": "批大小",
+    "concurrency": "并发数",
+    "How many batches may run at once.": "同时最多运行的批次数。",
+    "broadcast": "群发",
+    "broadcasts": "群发",
+    "pending": "待发送",
+    "blocked": "被阻止",
+    "batch": "批次",
+    "error code": "错误码",
+    "broadcast recipient": "群发接收者",
+    "broadcast recipients": "群发接收者",
+    (
+        "django_wechat's background work (defer=True handlers, broadcasts, scheduled syncs) "
+        "needs Django's Tasks framework: Django 6.0+, or on Django 5.2 the backport (pip "
+        "install 'django-wechat-oa[tasks]', and 'django_tasks' in INSTALLED_APPS)."
+    ): (
+        "django_wechat 的后台任务（defer=True 处理函数、群发、定时同步）需要 Django 的 Tasks "
+        "框架：Django 6.0 及以上，或在 Django 5.2 上使用其移植版（pip install "
+        "'django-wechat-oa[tasks]'，并把 'django_tasks' 加入 INSTALLED_APPS）。"
+    ),
+    "defer=True handlers (%(names)s) need Django's Tasks framework.": (
+        "defer=True 处理函数（%(names)s）需要 Django 的 Tasks 框架。"
+    ),
+    (
+        "Use Django 6.0+, or install the backport: pip install 'django-wechat-oa[tasks]' and "
+        "add 'django_tasks' to INSTALLED_APPS."
+    ): (
+        "请使用 Django 6.0 及以上，或安装移植版：pip install 'django-wechat-oa[tasks]'，"
+        "并把 'django_tasks' 加入 INSTALLED_APPS。"
+    ),
+    (
+        "defer=True handlers (%(names)s) run inside the callback: the default task backend "
+        "is Django's ImmediateBackend."
+    ): (
+        "defer=True 处理函数（%(names)s）会在回调请求中运行：默认任务后端是 Django 的 "
+        "ImmediateBackend。"
+    ),
+    (
+        "Configure settings.TASKS with a backend that has workers, e.g. "
+        "django_tasks_db.DatabaseBackend and run manage.py db_worker."
+    ): (
+        "请在 settings.TASKS 中配置有工作进程的后端，例如 django_tasks_db.DatabaseBackend，"
+        "并运行 manage.py db_worker。"
+    ),
+    "progress": "进度",
+    "sent / failed / blocked / remaining": "已发送 / 失败 / 被阻止 / 剩余",
+    "Cancel the selected broadcasts": "取消所选群发",
+    "Broadcasts cancelled: %(n)d.": "已取消群发：%(n)d 个。",
+    "Resume the selected broadcasts": "继续所选群发",
+    "Broadcasts resumed: %(n)d.": "已继续群发：%(n)d 个。",
+    "A broadcast sends either a text or a template message.": (
+        "一次群发只能发送文本或模板消息之一。"
+    ),
+    "batch_size and concurrency must be at least 1.": "batch_size 和 concurrency 至少为 1。",
+    (
+        "Send a customer-service text (--text) or a template message (--template) to every "
+        "follower, a tag's or some openids, as background tasks; --status, --cancel and "
+        "--resume follow and steer a broadcast."
+    ): (
+        "以后台任务向全部粉丝、某个标签的粉丝或指定 openid 发送客服文本（--text）或模板消息"
+        "（--template）；--status、--cancel 和 --resume 用于查看和控制群发。"
+    ),
+    "A customer-service text (followers within 48 hours).": (
+        "客服文本消息（48 小时内互动过的粉丝）。"
+    ),
+    "A template's id.": "模板 ID。",
+    'The template\'s data as JSON: {"keyword": "value"}.': (
+        '模板数据（JSON）：{"keyword": "value"}。'
+    ),
+    "The template message's link.": "模板消息的链接。",
+    "Only the followers with this tag id.": "只发给带有此标签 ID 的粉丝。",
+    "Only this follower (repeatable).": "只发给此粉丝（可重复）。",
+    "Followers per batch.": "每批的粉丝数。",
+    "Show a broadcast's progress (without ID: the latest ten).": (
+        "显示群发进度（不带 ID：最近十个）。"
+    ),
+    "Cancel a broadcast.": "取消群发。",
+    "Resume a paused or interrupted broadcast.": "继续已暂停或中断的群发。",
+    "Broadcast %(id)s is not running or paused.": "群发 %(id)s 不在运行或暂停状态。",
+    "Broadcast %(id)s cancelled.": "群发 %(id)s 已取消。",
+    "Give --text or --template (one of them).": "请给出 --text 或 --template（二选一）。",
+    "--data is not JSON: %(error)s": "--data 不是 JSON：%(error)s",
+    "Broadcast %(id)s started: %(total)d followers.": "群发 %(id)s 已开始：%(total)d 位粉丝。",
+    "No broadcast %(id)s.": "没有群发 %(id)s。",
+    "Broadcast %(id)s is done or cancelled.": "群发 %(id)s 已完成或已取消。",
+    "Broadcast %(id)s resumed.": "群发 %(id)s 已继续。",
+    (
+        "#%(id)s %(kind)s %(state)s: %(percent)d%% — sent %(sent)d, failed %(failed)d, "
+        "blocked %(blocked)d, remaining %(remaining)d of %(total)d"
+    ): (
+        "#%(id)s %(kind)s %(state)s：%(percent)d%% — 已发送 %(sent)d，失败 %(failed)d，"
+        "被阻止 %(blocked)d，剩余 %(remaining)d，共 %(total)d"
+    ),
 }
 
 

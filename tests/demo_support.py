@@ -112,3 +112,34 @@ def demo_with_emulator(
         manage("demo_setup", env=env)
         with runserver(env) as url:
             yield emulator, url
+
+
+@contextmanager
+def db_worker(env: Mapping[str, str], *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """The demo's task worker (``manage.py db_worker``, django-tasks-db) as a process;
+    stopped (SIGTERM, then SIGKILL) when the block ends."""
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "db_worker",
+            "--interval",
+            "0.1",
+            "--no-startup-delay",
+            "--no-reload",
+            *args,
+        ],
+        cwd=TESTPROJECT,
+        env=dict(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        yield worker
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=10)

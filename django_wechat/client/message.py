@@ -111,6 +111,14 @@ class Message(APIGroup):
         """Send a mini-program card: ``{"title", "appid", "pagepath", "thumb_media_id"}``."""
         return self._send_custom(user_id, "miniprogrampage", miniprogrampage, account)
 
+    def send_typing(self, user_id: str, typing: bool = True) -> dict[str, Any]:
+        """Show (or, with ``typing=False``, hide) "typing..." to a follower: WeChat's
+        ``message/custom/typing`` (客服输入状态), for a reply that takes a while."""
+        return self._post(
+            "cgi-bin/message/custom/typing",
+            json={"touser": user_id, "command": "Typing" if typing else "CancelTyping"},
+        )
+
     def send_template(
         self,
         user_id: str,

@@ -15,4 +15,5 @@ urlpatterns = [
     path("api/me/", views.api_me, name="api_me"),
     path("logout/", views.wechat_logout, name="logout"),
     path("me/", views.me, name="me"),
+    path("slow/", views.slow, name="slow"),
 ]

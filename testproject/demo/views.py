@@ -1,4 +1,5 @@
-"""The demo's pages: the account (followers and menu), a JS-SDK page and a WeChat login.
+"""The demo's pages: the account (followers and menu), a JS-SDK page, a WeChat login and
+a slow (deferred) reply.
 
 Every WeChat call goes through ``get_client()``; when WeChat (or the emulator) fails, the
 page says so in words instead of answering 500.
@@ -6,6 +7,7 @@ page says so in words instead of answering 500.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
@@ -21,6 +23,7 @@ from django.views.decorators.http import require_POST
 from django_wechat import get_client
 from django_wechat.conf import wechat_settings
 from django_wechat.exceptions import APIError, TransportError, WeChatError
+from django_wechat.models import DeferredReply
 from django_wechat.oauth.decorators import wechat_login_required
 
 from .menu import DEFAULT_MENU
@@ -150,3 +153,42 @@ def me(request: HttpRequest) -> HttpResponse:
     elsewhere through the website QR login (or, with DEMO_WEBSITE_LOGIN=0, a page saying to
     open it in WeChat, with a QR code)."""
     return wechat_login(request)
+
+
+#: The slow page lists this many of the latest deferred replies.
+DEFERRED_SHOWN = 10
+
+
+@staff_member_required
+def slow(request: HttpRequest) -> HttpResponse:
+    """Send the site's own callback "slow", as WeChat would; show the passive answer, then
+    the deferred reply's record until the task worker (``manage.py db_worker``) sent it."""
+    if request.method == "POST":
+        import requests
+
+        from django_wechat.testing import callback_request
+
+        signed = callback_request(text="slow")
+        started = time.monotonic()
+        try:
+            answer = requests.post(
+                request.build_absolute_uri(signed.path),
+                params=signed.query,
+                data=signed.body,
+                headers={"Content-Type": "text/xml"},
+                timeout=5,
+            )
+        except requests.RequestException as exc:
+            messages.error(request, _("The callback did not answer: %(error)s") % {"error": exc})
+        else:
+            messages.success(
+                request,
+                _("The callback answered “%(body)s” in %(ms)d ms, within WeChat's 5 seconds.")
+                % {"body": answer.text[:40], "ms": (time.monotonic() - started) * 1000},
+            )
+        return redirect("demo:slow")
+    replies = list(DeferredReply.objects.order_by("-created_at")[:DEFERRED_SHOWN])
+    waiting = any(
+        r.state not in (DeferredReply.State.SENT, DeferredReply.State.FAILED) for r in replies
+    )
+    return render(request, "demo/slow.html", {"replies": replies, "waiting": waiting})

@@ -6,10 +6,15 @@ then::
 
     cd testproject && ../.venv/bin/python manage.py wechat_simulate --text "hello"
     ../.venv/bin/python manage.py wechat_simulate --event click --key V1001_GOOD
+
+Send "slow" for a handler that takes 8 seconds, longer than WeChat waits: it runs in the
+demo's task worker (``manage.py db_worker``) and answers through the customer-service API.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -46,6 +51,14 @@ def liked(message: Any, **kwargs: Any) -> list[dict[str, str]]:
 def picture(message: Any, **kwargs: Any) -> ImageReply:
     """An image: send it back (a received MediaId can be used in a reply)."""
     return ImageReply(message=message, media_id=message.raw["MediaId"])
+
+
+@handler(type="text", content=r"^(slow|慢)", defer=True)
+def slow(message: Any, **kwargs: Any) -> str:
+    """A slow answer (a language model, a search): past WeChat's 5 seconds, so deferred."""
+    seconds = float(os.environ.get("DEMO_SLOW_SECONDS", "8"))
+    time.sleep(seconds)
+    return _("Sorry for the wait: that took %(seconds)s seconds.") % {"seconds": f"{seconds:g}"}
 
 
 @handler(type="text", content=r"你好|hello|hi")

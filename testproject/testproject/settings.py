@@ -26,6 +26,21 @@ INSTALLED_APPS = [
     "django_wechat",
     "demo",
 ]
+# Background work (defer=True handlers, broadcasts) on the database: `make demo` runs
+# `manage.py db_worker` beside the site. Django 6 has django.tasks built in; on 5.2 the
+# backport's app provides it.
+try:
+    import django.tasks  # noqa: F401
+except ImportError:
+    INSTALLED_APPS.append("django_tasks")
+INSTALLED_APPS.append("django_tasks_db")
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Or RQ on Redis (DEMO_TASKS_REDIS=redis://...): workers are `manage.py rqworker
+# --job-class django_tasks_rq.Job`. The same code runs; only this setting changes.
+if os.environ.get("DEMO_TASKS_REDIS"):
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": os.environ["DEMO_TASKS_REDIS"]}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # The mini program's session may come as the X-WeChat-Session header (play_miniprogram.py).
@@ -61,6 +76,12 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("DEMO_DB", str(BASE_DIR / "db.sqlite3")),
+        # The site, its task worker(s) and manage.py commands write at once: WAL lets
+        # readers be, and synchronous=NORMAL spares an fsync per commit.
+        "OPTIONS": {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        },
     }
 }
 # Django's database cache on the demo's SQLite: the server and every manage.py command

@@ -57,3 +57,17 @@ def custom_send(emulator: Emulator, request: Request, state: AccountState) -> Re
         {"kind": "custom", "touser": follower.openid, "msgtype": msgtype, msgtype: payload}
     )
     return Reply.ok()
+
+
+@route("cgi-bin/message/custom/typing", method="POST")
+def custom_typing(emulator: Emulator, request: Request, state: AccountState) -> Reply:
+    """``POST cgi-bin/message/custom/typing`` ``{"touser", "command": "Typing" |
+    "CancelTyping"}`` (客服输入状态): like a message, only inside the 48-hour window."""
+    body = request.json()
+    follower = find_follower(state, body.get("touser"))
+    if body.get("command") not in ("Typing", "CancelTyping"):
+        raise WeChatFault(40097, "invalid args: command")
+    last = follower.last_message_at
+    if not follower.subscribe or last is None or emulator.clock.now() - last > SERVICE_WINDOW:
+        raise WeChatFault(45015)
+    return Reply.ok()

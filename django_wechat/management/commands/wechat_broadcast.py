@@ -1,0 +1,138 @@
+"""``manage.py wechat_broadcast``: send a text or a template message to many followers as
+a background job, and follow it (``--status``), cancel it or resume it.
+
+Exit status: 0 on success; 2 when the options do not go together; 3 when the broadcast
+does not exist or cannot be changed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from ... import broadcasts, tasks
+from ...conf import DEFAULT_ACCOUNT, get_account
+from ...exceptions import WeChatError
+from ...models import Broadcast
+
+USAGE, REFUSED = 2, 3
+
+
+class Command(BaseCommand):
+    help = _(
+        "Send a customer-service text (--text) or a template message (--template) to every "
+        "follower, a tag's or some openids, as background tasks; --status, --cancel and "
+        "--resume follow and steer a broadcast."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--text", help=_("A customer-service text (followers within 48 hours).")
+        )
+        parser.add_argument("--template", metavar="TEMPLATE_ID", help=_("A template's id."))
+        parser.add_argument(
+            "--data", default="{}", help=_('The template\'s data as JSON: {"keyword": "value"}.')
+        )
+        parser.add_argument("--url", default="", help=_("The template message's link."))
+        parser.add_argument("--tag", type=int, help=_("Only the followers with this tag id."))
+        parser.add_argument(
+            "--openid", action="append", default=[], help=_("Only this follower (repeatable).")
+        )
+        parser.add_argument("--batch-size", type=int, default=500, help=_("Followers per batch."))
+        parser.add_argument(
+            "--concurrency", type=int, default=2, help=_("How many batches may run at once.")
+        )
+        parser.add_argument(
+            "--status",
+            nargs="?",
+            const=0,
+            type=int,
+            metavar="ID",
+            help=_("Show a broadcast's progress (without ID: the latest ten)."),
+        )
+        parser.add_argument("--cancel", type=int, metavar="ID", help=_("Cancel a broadcast."))
+        parser.add_argument(
+            "--resume", type=int, metavar="ID", help=_("Resume a paused or interrupted broadcast.")
+        )
+        parser.add_argument("--account", default=DEFAULT_ACCOUNT, help=_("The account's name."))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["status"] is not None:
+            self.status(options["status"])
+        elif options["cancel"] is not None:
+            if not broadcasts.cancel(options["cancel"]):
+                raise CommandError(
+                    _("Broadcast %(id)s is not running or paused.") % {"id": options["cancel"]},
+                    returncode=REFUSED,
+                )
+            self.stdout.write(_("Broadcast %(id)s cancelled.") % {"id": options["cancel"]})
+        elif options["resume"] is not None:
+            self.resume(options["resume"])
+        else:
+            self.create(options)
+
+    def create(self, options: dict[str, Any]) -> None:
+        if bool(options["text"]) == bool(options["template"]):
+            raise CommandError(_("Give --text or --template (one of them)."), returncode=USAGE)
+        try:
+            data = json.loads(options["data"])
+        except ValueError as exc:
+            raise CommandError(
+                _("--data is not JSON: %(error)s") % {"error": exc}, returncode=USAGE
+            ) from None
+        try:
+            broadcast = broadcasts.create_broadcast(
+                options["openid"] or None,
+                account=get_account(options["account"]).name,
+                text=options["text"] or "",
+                template_id=options["template"] or "",
+                data=data,
+                url=options["url"],
+                tag=options["tag"],
+                batch_size=options["batch_size"],
+                concurrency=options["concurrency"],
+            )
+            tasks.start_broadcast(broadcast)
+        except WeChatError as exc:
+            raise CommandError(str(exc), returncode=USAGE) from None
+        total = broadcasts.progress(broadcast).total
+        self.stdout.write(
+            _("Broadcast %(id)s started: %(total)d followers.")
+            % {"id": broadcast.pk, "total": total}
+        )
+
+    def resume(self, pk: int) -> None:
+        if not Broadcast.objects.filter(pk=pk).exists():
+            raise CommandError(_("No broadcast %(id)s.") % {"id": pk}, returncode=REFUSED)
+        if not tasks.resume_broadcast(pk):
+            raise CommandError(
+                _("Broadcast %(id)s is done or cancelled.") % {"id": pk}, returncode=REFUSED
+            )
+        self.stdout.write(_("Broadcast %(id)s resumed.") % {"id": pk})
+
+    def status(self, pk: int) -> None:
+        jobs = Broadcast.objects.filter(pk=pk) if pk else Broadcast.objects.order_by("-pk")[:10]
+        if pk and not jobs:
+            raise CommandError(_("No broadcast %(id)s.") % {"id": pk}, returncode=REFUSED)
+        for job in jobs:
+            p = broadcasts.progress(job)
+            self.stdout.write(
+                _(
+                    "#%(id)s %(kind)s %(state)s: %(percent)d%% — sent %(sent)d, failed "
+                    "%(failed)d, blocked %(blocked)d, remaining %(remaining)d of %(total)d"
+                )
+                % {
+                    "id": job.pk,
+                    "kind": job.get_kind_display(),
+                    "state": job.get_state_display(),
+                    "percent": p.percent,
+                    "sent": p.sent,
+                    "failed": p.failed,
+                    "blocked": p.blocked,
+                    "remaining": p.remaining,
+                    "total": p.total,
+                }
+            )
