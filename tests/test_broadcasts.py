@@ -11,7 +11,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from django_wechat import broadcasts, taskapi
+from django_wechat.client import get_client
 from django_wechat.models import Broadcast, BroadcastRecipient, WeChatUser
+from django_wechat.sync.templates import sync_templates
 from django_wechat.tasks import broadcast_lane, resume_broadcast, start_broadcast
 from django_wechat.testing.emulator import WeChatEmulator
 
@@ -198,11 +200,14 @@ def test_the_admin_shows_progress(
 def test_a_template_broadcast_goes_through_send_template_message(
     followers: list[str], wechat_emulator: WeChatEmulator, settings: Any
 ) -> None:
-    # Enabled when issue 13's django_wechat.template_messages is merged.
-    pytest.importorskip("django_wechat.template_messages")
     settings.TASKS = {"default": {"BACKEND": f"{API}.backends.immediate.ImmediateBackend"}}
+    # 预约成功通知: 预约项目 {{thing1.DATA}}, 预约时间 {{time2.DATA}}.
+    template_id = get_client().template.add("OPENTM411587302")
+    sync_templates("default")
     job = broadcasts.create_broadcast(
-        followers[:2], template_id="tpl-1", data={"first": "订单已发货"}
+        followers[:2],
+        template_id=template_id,
+        data={"thing1": "年度体检", "time2": "2026年12月2日 09:30"},
     )
     start_broadcast(job)
     sent = wechat_emulator.sent_messages()

@@ -15,7 +15,9 @@ from django.urls import reverse
 
 from django_wechat.cache import oauth_claim_key, oauth_outcome_key, oauth_state_key
 from django_wechat.conf import get_account
+from django_wechat.exceptions import CacheUnavailable
 from django_wechat.models import WeChatUser
+from django_wechat.oauth import open_data
 from django_wechat.oauth.backends import WeChatBackend
 from django_wechat.testing.emulator import WeChatEmulator
 from tests.oauth_support import consent, log_in, start_login
@@ -297,3 +299,22 @@ def test_a_crafted_login_query_is_never_a_500(wechat_emulator: WeChatEmulator, q
     assert browser.get(f"/wechat/oauth/login/?{query}").status_code in (302, 400)
     assert browser.head(f"/wechat/oauth/login/?{query}").status_code in (302, 400)
     assert browser.get(f"/wechat/oauth/login/%ff%00/?{query}").status_code == 404
+
+
+def test_the_backend_and_the_mini_program_login_with_their_cache_down_raise_ours(
+    settings: Any, wechat_emulator: WeChatEmulator
+) -> None:
+    settings.CACHES = {
+        **settings.CACHES,
+        "down": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1",
+            "OPTIONS": {"socket_connect_timeout": 0.5},
+        },
+    }
+    settings.WECHAT = {**settings.WECHAT, "CACHE": "down"}
+    account = get_account()
+    with pytest.raises(CacheUnavailable, match="'down'"):
+        WeChatBackend().fetch_profile(account, "a-code")
+    with pytest.raises(CacheUnavailable, match="'down'"):
+        open_data.store_session_key(account, "o-1", "k" * 24)

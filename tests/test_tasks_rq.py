@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import django_tasks_rq  # noqa: F401  (the RQ backend these tests run; in the test extra)
 import pytest
 
 from django_wechat.conf import get_account
 from django_wechat.testing.emulator import WeChatEmulator
 from tests.demo_support import TESTPROJECT, emulator_env, manage, runserver
 
-pytest.importorskip("django_tasks_rq")
 pytestmark = pytest.mark.redis
 
 FOLLOWER = "o-demo-follower-1"

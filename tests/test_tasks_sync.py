@@ -11,7 +11,6 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_follower_sync_runs_as_a_task(wechat_emulator: WeChatEmulator) -> None:
-    pytest.importorskip("django_wechat.sync.followers")
     from django_wechat.models import WeChatUser
     from django_wechat.tasks import sync_followers
 
@@ -21,7 +20,6 @@ def test_the_follower_sync_runs_as_a_task(wechat_emulator: WeChatEmulator) -> No
 
 
 def test_the_template_sync_runs_as_a_task(wechat_emulator: WeChatEmulator) -> None:
-    pytest.importorskip("django_wechat.sync.templates")
     from django_wechat.tasks import sync_templates
 
     assert isinstance(sync_templates.call("default"), str)

@@ -30,7 +30,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
-from ..cache import oauth_code_key
+from ..cache import call, oauth_code_key
 from ..client import get_client
 from ..conf import DEFAULT_ACCOUNT, Account, AccountKind, get_account, wechat_settings
 from ..exceptions import APIError, TransportError, UnknownAccount
@@ -139,7 +139,7 @@ class WeChatBackend(ModelBackend):
         """What WeChat says about the follower behind ``code``: openid, unionid, scope and,
         for snsapi_userinfo, sns/userinfo's answer. Never a token."""
         cache = caches[wechat_settings.CACHE]
-        if not cache.add(oauth_code_key(account.app_id, code), "1", CODE_CLAIM_TIMEOUT):
+        if not call(cache.add, oauth_code_key(account.app_id, code), "1", CODE_CLAIM_TIMEOUT):
             raise LoginFailure(Reason.CODE_USED, "the code was claimed already")
         try:
             if account.kind is AccountKind.MINIPROGRAM:

@@ -35,7 +35,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from ..cache import miniprogram_rate_key
+from ..cache import CacheFailed, call, miniprogram_rate_key
 from ..client import get_client
 from ..conf import Account, AccountKind, wechat_settings
 from ..exceptions import APIError, TransportError
@@ -83,12 +83,14 @@ def _check_rate(request: HttpRequest, account: Account) -> None:
     cache = caches[wechat_settings.CACHE]
     window = int(time.time() // 60)
     key = miniprogram_rate_key(account.app_id, _client_address(request), window)
-    cache.add(key, 0, 120)
+    call(cache.add, key, 0, 120)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        count = 1
-        cache.set(key, count, 120)
+        count = call(cache.incr, key)
+    except CacheFailed as exc:
+        if not isinstance(exc.__cause__, ValueError):
+            raise
+        count = 1  # expired between add and incr: Django's incr raises ValueError
+        call(cache.set, key, count, 120)
     if count > wechat_settings.MINIPROGRAM_LOGIN_RATE:
         raise LoginFailure(Reason.RATE_LIMITED, "this client's MINIPROGRAM_LOGIN_RATE")
 

@@ -26,7 +26,7 @@ from django.core.cache import caches
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
-from ..cache import miniprogram_session_key
+from ..cache import call, miniprogram_session_key
 from ..conf import Account, get_account, wechat_settings
 from ..exceptions import WeChatError
 
@@ -48,8 +48,11 @@ class OpenDataError(WeChatError):
 def store_session_key(account: Account, openid: str, session_key: str) -> None:
     """Keep ``session_key`` for ``openid`` of ``account`` (replacing the previous one)."""
     if session_key:
-        caches[wechat_settings.CACHE].set(
-            miniprogram_session_key(account.app_id, openid), session_key, SESSION_KEY_TIMEOUT
+        call(
+            caches[wechat_settings.CACHE].set,
+            miniprogram_session_key(account.app_id, openid),
+            session_key,
+            SESSION_KEY_TIMEOUT,
         )
 
 
@@ -66,7 +69,7 @@ def decrypt_open_data(
     PKCS#7), once its ``watermark`` names ``account``'s AppID and is at most ``max_age``
     seconds old. Raises :class:`OpenDataError`."""
     acc = account if isinstance(account, Account) else get_account(account)
-    key = caches[wechat_settings.CACHE].get(miniprogram_session_key(acc.app_id, openid))
+    key = call(caches[wechat_settings.CACHE].get, miniprogram_session_key(acc.app_id, openid))
     if not isinstance(key, str):
         raise OpenDataError(_("No session_key for this user: log in again with wx.login()."))
     try:

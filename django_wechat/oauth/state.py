@@ -99,7 +99,7 @@ def load_state(value: str) -> LoginState | None:
     """The state called ``value``, or None when it is malformed, expired or not ours."""
     if not STATE_RE.fullmatch(value):
         return None
-    record = _cache().get(oauth_state_key(value))
+    record = call(_cache().get, oauth_state_key(value))
     if not isinstance(record, dict):
         return None
     try:
@@ -148,17 +148,19 @@ def run_once(state: LoginState, attempt: Callable[[], Outcome]) -> tuple[Outcome
     """
     cache = _cache()
     timeout = wechat_settings.OAUTH_STATE_TIMEOUT
-    if cache.add(oauth_claim_key(state.value), "1", timeout):
+    if call(cache.add, oauth_claim_key(state.value), "1", timeout):
         try:
             outcome = attempt()
         except BaseException:
-            cache.set(oauth_outcome_key(state.value), asdict(Outcome(failure="error")), timeout)
+            call(
+                cache.set, oauth_outcome_key(state.value), asdict(Outcome(failure="error")), timeout
+            )
             raise
-        cache.set(oauth_outcome_key(state.value), asdict(outcome), timeout)
+        call(cache.set, oauth_outcome_key(state.value), asdict(outcome), timeout)
         return outcome, True
     deadline = time.monotonic() + WAIT_FOR_OUTCOME
     while True:
-        stored = cache.get(oauth_outcome_key(state.value))
+        stored = call(cache.get, oauth_outcome_key(state.value))
         if isinstance(stored, dict):
             return Outcome(**stored), False
         if time.monotonic() >= deadline:
