@@ -135,3 +135,9 @@ class BodyTooLarge(SuspiciousCallback):
 
 class EncryptionMismatch(SuspiciousCallback):
     """A plaintext callback to an account whose mode requires encryption, or the reverse."""
+
+
+class CallbackUnavailable(WeChatError):
+    """The callback cannot be answered safely now: the cache that de-duplicates messages
+    (and, in plain mode, binds a signature to its body) failed. The view answers 503 and
+    WeChat delivers the message again (``WECHAT["CACHE_FAILURE"]``)."""

@@ -783,6 +783,19 @@ ZH_HANS = {
         "运行模拟器。TOKEN 和 EncodingAESKey 是随机生成的：切换到正式公众号时，请把这两项原样"
         "填入微信公众平台（设置与开发 → 基本配置 → 服务器配置）。"
     ),
+    # --- issue 17: when the cache fails or a worker dies (dispatch, request_checks, checks)
+    "The WeChat cache is unavailable; WeChat will deliver the message again.": (
+        "微信缓存不可用；微信会再次推送这条消息。"
+    ),
+    "WECHAT['CACHE_FAILURE'] is %(value)r; it must be one of %(choices)s.": (
+        "WECHAT['CACHE_FAILURE'] 的值为 %(value)r，必须是以下之一：%(choices)s。"
+    ),
+    "'refuse' (the default) answers 503 while the cache fails, so WeChat delivers the "
+    "message again; 'answer' runs the handler without de-duplication. Plain-mode accounts "
+    "always refuse.": (
+        "'refuse'（默认）在缓存故障期间回复 503，微信会再次推送消息；'answer' 则不去重直接"
+        "运行处理函数。明文模式的公众号总是拒绝。"
+    ),
 }
 
 
