@@ -23,12 +23,17 @@ the server: atomic, and one round trip. Elsewhere they are two of Django's calls
 then ``get``; ``get`` then ``touch``; ``get`` then ``delete``), not atomic: a key that
 expires and is taken between the two is extended or deleted anyway. Callers size their
 timeouts so that needs a holder as slow as the timeout itself.
+
+A message's reply is stored with :func:`store`: on django-redis its ``SET`` is written to
+Redis before the callback answers, but Redis's acknowledgement is read at the thread's
+next primitive (:func:`settle`), so the success path waits for one round trip, not two.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -56,8 +61,10 @@ __all__ = [
     "oauth_code_key",
     "oauth_outcome_key",
     "oauth_state_key",
+    "settle",
     "signature_key",
     "signature_prefix",
+    "store",
 ]
 
 logger = logging.getLogger("django_wechat.cache")
@@ -211,6 +218,7 @@ def _run_script(client: Any, script: str, key: str, *args: Any) -> Any:
     """Run ``script`` on KEYS[1] = ``key`` with ``args``: EVALSHA, loading it once."""
     from redis.exceptions import NoScriptError
 
+    settle()
     connection = client.get_client(write=True)
     sha = _SCRIPTS.get(script)
     if sha is None:
@@ -219,6 +227,59 @@ def _run_script(client: Any, script: str, key: str, *args: Any) -> Any:
         return connection.evalsha(sha, 1, client.make_key(key), *args)
     except NoScriptError:  # the server restarted, or its script cache was flushed
         return connection.eval(script, 1, client.make_key(key), *args)
+
+
+class _Unread(threading.local):
+    """Per thread: the connection whose stored reply's acknowledgement is unread."""
+
+    pool: Any = None
+    connection: Any = None
+    key: str = ""
+
+
+_unread = _Unread()
+
+
+def store(cache: BaseCache, key: str, value: str, timeout: float) -> None:
+    """Set ``key`` to ``value`` for ``timeout`` seconds, as ``cache.set()`` does.
+
+    On django-redis the ``SET`` is written to Redis's socket here, and Redis's answer is
+    read by :func:`settle` at this thread's next call of a primitive: the caller goes on
+    (answers WeChat) without waiting a round trip, and the answer is there by then. A
+    ``SET`` Redis refuses (out of memory, say) is logged at that point. The connection
+    stays out of its pool until then.
+    """
+    client = _redis_client(cache)
+    if client is None:
+        cache.set(key, value, timeout=timeout)
+        return
+    settle()
+    pool = client.get_client(write=True).connection_pool
+    connection = pool.get_connection()
+    try:
+        connection.send_command(
+            "SET", client.make_key(key), client.encode(value), "PX", _milliseconds(timeout)
+        )
+    except BaseException:
+        connection.disconnect()
+        pool.release(connection)
+        raise
+    _unread.pool, _unread.connection, _unread.key = pool, connection, key
+
+
+def settle() -> None:
+    """Read Redis's answer to this thread's last :func:`store`, if still unread."""
+    connection, pool, key = _unread.connection, _unread.pool, _unread.key
+    if connection is None:
+        return
+    _unread.connection = _unread.pool = None
+    try:
+        connection.read_response()
+    except Exception:
+        connection.disconnect()
+        logger.error("Redis did not store the reply under %s.", key, exc_info=True)
+    finally:
+        pool.release(connection)
 
 
 def claim(cache: BaseCache, key: str, value: str, timeout: float) -> tuple[bool, Any]:

@@ -344,7 +344,9 @@ class Dispatcher:
         if cache is not None and key is not None:
             renewer.drop(token)  # the reply replaces the claim: nothing left to renew
             try:
-                wcache.call(cache.set, key, _REPLY + rendered, timeout=self.reply_timeout())
+                # On Redis sent without waiting for its answer (cache.store): the claim
+                # covers a retry until the reply lands, and this answer goes out now.
+                wcache.call(wcache.store, cache, key, _REPLY + rendered, self.reply_timeout())
             except wcache.CacheFailed as exc:
                 logger.error(
                     "Could not store the reply to %s: %s",
