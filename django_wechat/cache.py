@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -226,7 +227,8 @@ def _run_script(client: Any, script: str, key: str, *args: Any) -> Any:
     try:
         return connection.evalsha(sha, 1, client.make_key(key), *args)
     except NoScriptError:  # the server restarted, or its script cache was flushed
-        return connection.eval(script, 1, client.make_key(key), *args)
+        connection.script_load(script)  # the same digest: later calls find it again
+        return connection.evalsha(sha, 1, client.make_key(key), *args)
 
 
 class _Unread(threading.local):
@@ -238,6 +240,15 @@ class _Unread(threading.local):
 
 
 _unread = _Unread()
+
+
+def _forget_unread() -> None:
+    # A forked child must not read the parent's answer off the shared socket; redis-py's
+    # pools give the child connections of its own.
+    _unread.connection = _unread.pool = None
+
+
+os.register_at_fork(after_in_child=_forget_unread)
 
 
 def store(cache: BaseCache, key: str, value: str, timeout: float) -> None:

@@ -166,6 +166,11 @@ def test_wechat_s_retry_after_redis_returns_runs_the_handler_once(
             "run 1: outage"
         )
     assert counted == ["outage"]
+    # The new server had none of our scripts: the claim's was loaded once again, and
+    # every claim since is one EVALSHA (never the script's text, EVAL, each time).
+    stats = caches["own"].client.get_client(write=True).info("commandstats")  # type: ignore[attr-defined]
+    assert stats["cmdstat_script|load"]["calls"] == 1
+    assert "cmdstat_eval" not in stats
 
 
 @pytest.mark.parametrize("name", ["default", "plain"])
