@@ -157,21 +157,23 @@ class _Renewer:
                 try:
                     kept = wcache.call(wcache.extend_if_equal, caches[alias], key, token, lease)
                 except wcache.CacheFailed as exc:
-                    kept = False
+                    # Tried again at the next interval: the lease may outlast the failure.
+                    kept = True
                     logger.error(
                         "Could not renew the claim on %s (%s).", key, type(exc.__cause__).__name__
                     )
                 with self._lock:
-                    entry = self._held.get(token)
-                    if entry is None:
+                    if token not in self._held:
                         continue  # answered meanwhile: the reply replaced the claim
-                    entry[4] = time.monotonic() + interval
-                if not kept:
-                    logger.warning(
-                        "The claim on %s lapsed while its handler was still running; "
-                        "a retry of this message may run the handler again.",
-                        key,
-                    )
+                    if kept:
+                        self._held[token][4] = time.monotonic() + interval
+                        continue
+                    del self._held[token]  # lost for good: nothing left to renew
+                logger.warning(
+                    "The claim on %s lapsed while its handler was still running; "
+                    "a retry of this message may run the handler again.",
+                    key,
+                )
             time.sleep(max(shortest / 4, 0.01))
 
 
