@@ -18,14 +18,19 @@ and the benchmark's cache is big enough that a retry is really answered from the
 ``--stages`` adds the time of each stage inside the view; ``--no-gc`` turns the garbage
 collector off while timing (a control for the alternation figures).
 
-With ``--wrk``: the same view under gunicorn (2 workers) on loopback with a real
-redis-server as the cache, loaded by wrk for ``--duration`` seconds; prints requests/s and
-p50/p99 latency. Needs ``pip install -e ".[bench]"`` and ``apt-get install wrk``.
+With ``--wrk``: served by one gunicorn (2 sync workers) on loopback with a real
+redis-server as the cache, loaded by wrk (``-t2 -c8``) with distinct safe-mode text
+messages, three legs alternated ``--rounds`` times (3), ``--duration`` seconds each (10):
+the callback (``ours``), the hand-written wechatpy glue (``glue``: ``check_signature``,
+``WeChatCrypto``, ``parse_message``, ``create_reply``, no de-duplication) and an empty
+Django view (``empty``), all in ``bench/urls.py``. Prints requests/s and p50/p99 per leg
+and round, the ratios, and the machine's load before and after. Needs
+``pip install -e ".[bench]"`` and ``apt-get install wrk``.
 
 Run from the repository root::
 
     .venv/bin/python bench/callback.py [-n 500] [--rounds 20] [--stages] [--no-gc]
-    .venv/bin/python bench/callback.py --wrk [--duration 30] [--connections 8]
+    .venv/bin/python bench/callback.py --wrk [--duration 10] [--rounds 3] [--connections 8]
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -398,7 +404,75 @@ end
 """
 
 
-def with_wrk(duration: int, connections: int, pool: int) -> None:
+#: The legs of the served run: the path each is served at, and what it is.
+LEGS = {
+    "ours": (CALLBACK, "django_wechat's callback (exactly once, Redis)"),
+    "glue": ("/bench/glue/default/", "hand-written wechatpy glue (no de-duplication)"),
+    "empty": (EMPTY, "empty Django view"),
+}
+
+
+def run_wrk(
+    port: int, script: Path, pool_file: Path, duration: int, connections: int
+) -> dict[str, float]:
+    """One wrk run over the requests in ``pool_file``: requests/s, p50/p99 (ms), counts."""
+    threads = 2
+    out = subprocess.run(
+        [
+            *("wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s"),
+            *("--latency", "-s", str(script), f"http://127.0.0.1:{port}", "--"),
+            *(str(pool_file), str(threads)),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    marks = re.search(r"WRK p50_us=(\d+) p99_us=(\d+) requests=(\d+)", out)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    if not rps or not marks:
+        raise SystemExit("could not read wrk's output:\n" + out)
+    return {
+        "rps": float(rps.group(1)),
+        "p50": int(marks.group(1)) / 1000,
+        "p99": int(marks.group(2)) / 1000,
+        "requests": int(marks.group(3)),
+        "non2xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": sum(map(int, socket_errors.groups())) if socket_errors else 0,
+    }
+
+
+def check_legs(port: int) -> None:
+    """Each served leg answers a message as it should before anything is timed."""
+    import requests as http
+
+    for name, (path, _label) in LEGS.items():
+        check = callback_request(text=f"check {name}", url=path)
+        answer = http.post(f"http://127.0.0.1:{port}{check.url}", data=check.body, timeout=10)
+        if name == "empty":
+            assert answer.content == b"success", answer.content
+            continue
+        reply = read_reply(answer, account="default")
+        assert reply.encrypted, reply
+        assert reply.content == f"echo: check {name}", reply
+    # Warm both workers on every leg (imports such as django_redis happen on first use),
+    # so no leg's first round pays for them.
+    with http.Session() as session:
+        for request in build(100):
+            for path, _label in LEGS.values():
+                url = f"http://127.0.0.1:{port}{path}?{urlencode(request.query)}"
+                assert session.post(url, data=request.body, timeout=10).status_code == 200
+
+
+def uptime() -> str:
+    """The machine's load averages (1, 5, 15 minutes), as uptime prints them."""
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def with_wrk(duration: int, connections: int, pool: int, rounds: int) -> None:
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
     for binary in ("wrk", "redis-server"):
         if shutil.which(binary) is None:
@@ -417,80 +491,85 @@ def with_wrk(duration: int, connections: int, pool: int) -> None:
     redis_args += ["--save", "", "--appendonly", "no", "--dir", str(workdir)]
     web_args = [gunicorn, "bench.wsgi:application", "-w", "2", "-b", f"127.0.0.1:{web_port}"]
     web_args += ["--log-level", "warning", "--backlog", "2048"]
+    script = workdir / "callback.lua"
+    script.write_text(WRK_SCRIPT)
+    print(f"machine before: {uptime()}; {os.cpu_count()} CPUs")
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in LEGS}
     with (
         process(redis_args, redis_port, "redis-server"),
         process(web_args, web_port, "gunicorn", env=env, cwd=ROOT),
     ):
-        # Built just before the run: every timestamp stays inside the 300 s tolerance.
-        started = time.monotonic()
-        requests = build(pool)
-        lines = [f"{CALLBACK}?{urlencode(r.query)}\t{r.body.decode()}" for r in requests]
-        pool_file = workdir / "requests.txt"
-        pool_file.write_text("\n".join(lines) + "\n")
-        script = workdir / "callback.lua"
-        script.write_text(WRK_SCRIPT)
-        print(f"built {pool} distinct encrypted messages in {time.monotonic() - started:.1f} s")
-
-        import requests as http
-
-        check = callback_request(text="check")
-        answer = http.post(f"http://127.0.0.1:{web_port}{check.url}", data=check.body, timeout=10)
-        reply = read_reply(answer.content, account="default")
-        assert reply.encrypted, reply
-        assert reply.content == "echo: check", reply
-
-        threads = 2
-        out = subprocess.run(
-            [
-                *("wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s"),
-                *("--latency", "-s", str(script), f"http://127.0.0.1:{web_port}", "--"),
-                *(str(pool_file), str(threads)),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+        check_legs(web_port)
+        for round_ in range(rounds):
+            # Fresh messages each round, built just before it (every timestamp stays inside
+            # the 300 s tolerance; no MsgId of ours repeats, so none is a retry). The
+            # baselines de-duplicate nothing: they take the same requests after ours.
+            started = time.monotonic()
+            requests = build(pool)
+            built = time.monotonic() - started
+            for name, (path, _label) in LEGS.items():
+                lines = [f"{path}?{urlencode(r.query)}\t{r.body.decode()}" for r in requests]
+                pool_file = workdir / f"{name}.txt"
+                pool_file.write_text("\n".join(lines) + "\n")
+                result = run_wrk(web_port, script, pool_file, duration, connections)
+                results[name].append(result)
+                print(
+                    f"  round {round_ + 1} {name:<5} {result['rps']:>8,.0f} req/s  "
+                    f"p50 {result['p50']:5.2f} ms  p99 {result['p99']:5.2f} ms  "
+                    f"({result['requests']:,} requests, {result['non2xx']} non-2xx, "
+                    f"{result['socket_errors']} socket errors; {pool:,} messages built "
+                    f"in {built:.1f} s)"
+                )
+                if name == "ours" and result["requests"] > pool:
+                    print(f"    note: {result['requests'] - pool:,} were repeats (retries)")
     shutil.rmtree(workdir, ignore_errors=True)
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    marks = re.search(r"WRK p50_us=(\d+) p99_us=(\d+) requests=(\d+)", out)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(r"Socket errors: (.*)", out)
-    if not rps or not marks:
-        raise SystemExit("could not read wrk's output:\n" + out)
-    total = int(marks.group(3))
     print(
-        f"callback under gunicorn (2 sync workers) + redis-server, wrk -t{threads} "
-        f"-c{connections} for {duration} s on loopback, {os.cpu_count()} CPUs"
+        f"served by gunicorn (2 sync workers) + redis-server, wrk -t2 -c{connections}, "
+        f"{duration} s per leg, legs alternated {rounds} times; machine after: {uptime()}"
     )
-    print(f"  requests/s: {float(rps.group(1)):,.0f}  ({total:,} requests)")
-    p50, p99 = int(marks.group(1)) / 1000, int(marks.group(2)) / 1000
-    print(f"  latency p50: {p50:.2f} ms   p99: {p99:.2f} ms")
-    print(f"  non-2xx answers: {errors.group(1) if errors else 0}")
-    if socket_errors:
-        print(f"  socket errors: {socket_errors.group(1)}")
-    if total > pool:
-        print(f"  note: {total - pool:,} requests were repeats of the pool (answered as retries)")
+    for name, (_path, label) in LEGS.items():
+        runs = results[name]
+        rps = [r["rps"] for r in runs]
+        p99 = [r["p99"] for r in runs]
+        print(
+            f"  {label:<48} {min(rps):>7,.0f}-{max(rps):<7,.0f} req/s  "
+            f"p50 {statistics.median(r['p50'] for r in runs):5.2f} ms  "
+            f"p99 {min(p99):5.2f}-{max(p99):5.2f} ms"
+        )
+    for one, other in (("ours", "glue"), ("ours", "empty"), ("glue", "empty")):
+        ratios = [a["rps"] / b["rps"] for a, b in zip(results[one], results[other], strict=True)]
+        p99s = [a["p99"] / b["p99"] for a, b in zip(results[one], results[other], strict=True)]
+        print(
+            f"  {one} / {other:<6} throughput per round: "
+            + ", ".join(f"{r:.2f}x" for r in ratios)
+            + f"  (median {statistics.median(ratios):.2f}x); p99 "
+            + ", ".join(f"{r:.2f}x" for r in p99s)
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=500, help="requests per round")
-    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument(
+        "--rounds", type=int, default=None, help="rounds (default 20; with --wrk 3)"
+    )
     parser.add_argument("--stages", action="store_true", help="also time each stage")
     parser.add_argument(
         "--no-gc", action="store_true", help="garbage collector off while timing (a control)"
     )
     parser.add_argument("--wrk", action="store_true", help="gunicorn + redis + wrk instead")
-    parser.add_argument("--duration", type=int, default=30)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk leg")
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--pool", type=int, default=100_000, help="distinct messages for wrk")
+    parser.add_argument(
+        "--pool", type=int, default=50_000, help="distinct messages per round for wrk"
+    )
     args = parser.parse_args()
     if args.wrk:
-        with_wrk(args.duration, args.connections, args.pool)
+        with_wrk(args.duration, args.connections, args.pool, args.rounds or 3)
     else:
         if args.no_gc:
             gc.disable()
-        in_process(args.n, args.rounds, args.stages)
+        in_process(args.n, args.rounds or 20, args.stages)
 
 
 if __name__ == "__main__":

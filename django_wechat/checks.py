@@ -31,6 +31,7 @@ from .conf import (
     DEFAULTS,
     REQUIRED_KEYS_BY_KIND,
     AccountKind,
+    CacheFailurePolicy,
     EncryptMode,
     TokenSource,
 )
@@ -244,6 +245,18 @@ def _validate_globals(raw: Mapping[str, Any]) -> Iterator[CheckMessage]:
                 hint=_("Leave it out for the default (%(default)s).") % {"default": DEFAULTS[name]},
                 id="wechat.E010",
             )
+    policy = raw.get("CACHE_FAILURE", DEFAULTS["CACHE_FAILURE"])
+    if choices := _outside(policy, CacheFailurePolicy):
+        yield Error(
+            _("WECHAT['CACHE_FAILURE'] is %(value)r; it must be one of %(choices)s.")
+            % {"value": policy, "choices": choices},
+            hint=_(
+                "'refuse' (the default) answers 503 while the cache fails, so WeChat "
+                "delivers the message again; 'answer' runs the handler without "
+                "de-duplication. Plain-mode accounts always refuse."
+            ),
+            id="wechat.E016",
+        )
 
 
 def _validate_account(where: str, options: Mapping[str, Any]) -> Iterator[CheckMessage]:

@@ -56,6 +56,14 @@ class AccountKind(StrEnum):
     MINIPROGRAM = "miniprogram"  #: 小程序: ``jscode2session`` login and the phone number
 
 
+class CacheFailurePolicy(StrEnum):
+    """What an encrypted-mode callback does while ``WECHAT["CACHE"]`` fails (plain mode
+    always refuses: without the cache its signature cannot be bound to the body)."""
+
+    REFUSE = "refuse"  #: answer 503; WeChat delivers the message again (at most once)
+    ANSWER = "answer"  #: run the handler without de-duplication (at least once)
+
+
 #: Global settings and their defaults; the values of ``settings.WECHAT`` beside ``ACCOUNTS``.
 DEFAULTS: dict[str, Any] = {
     "CACHE": "default",
@@ -67,6 +75,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_SIZE": 256 * 1024,
     # A signed request older or newer than this many seconds is refused as a replay.
     "TIMESTAMP_TOLERANCE": 300,
+    # While the cache fails, an encrypted-mode callback is refused (503) or answered
+    # without de-duplication (CacheFailurePolicy).
+    "CACHE_FAILURE": CacheFailurePolicy.REFUSE.value,
     # The web OAuth login (django_wechat.oauth): the adapter that makes users, and how
     # long a login may take from our redirect to WeChat's callback.
     "OAUTH_ADAPTER": "django_wechat.oauth.adapter.WeChatAdapter",
@@ -174,6 +185,7 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "TIMEOUT": float,
     "MAX_BODY_SIZE": int,
     "TIMESTAMP_TOLERANCE": int,
+    "CACHE_FAILURE": CacheFailurePolicy,
     "OAUTH_ADAPTER": str,
     "OAUTH_STATE_TIMEOUT": int,
     "OAUTH_WEBSITE_ACCOUNTS": dict,
@@ -203,6 +215,7 @@ class WeChatSettings:
     TIMEOUT: float
     MAX_BODY_SIZE: int
     TIMESTAMP_TOLERANCE: int
+    CACHE_FAILURE: CacheFailurePolicy
     OAUTH_ADAPTER: str
     OAUTH_STATE_TIMEOUT: int
     OAUTH_WEBSITE_ACCOUNTS: dict[str, str]

@@ -184,3 +184,9 @@ class MalformedQuery(SuspiciousCallback):
 
 class EncryptionMismatch(SuspiciousCallback):
     """A plaintext callback to an account whose mode requires encryption, or the reverse."""
+
+
+class CallbackUnavailable(WeChatError):
+    """The callback cannot be answered safely now: the cache that de-duplicates messages
+    (and, in plain mode, binds a signature to its body) failed. The view answers 503 and
+    WeChat delivers the message again (``WECHAT["CACHE_FAILURE"]``)."""

@@ -26,6 +26,7 @@ from . import crypto
 from .conf import Account, EncryptMode, wechat_settings
 from .exceptions import (
     BodyTooLarge,
+    CallbackUnavailable,
     EncryptionMismatch,
     InvalidSignature,
     MalformedQuery,
@@ -200,6 +201,10 @@ def bind_signature(account: Account, signature: str, body: bytes | None) -> None
     any other body is refused, while WeChat's retries (the same body) pass. A URL seen
     before WeChat itself used it can still carry a forgery once: prefer ``safe`` mode,
     whose ``msg_signature`` covers the encrypted body.
+
+    While the cache fails nothing can be bound, so the request is refused with
+    :class:`~django_wechat.exceptions.CallbackUnavailable` (503; WeChat delivers it again):
+    answering would let a signed URL carry any body.
     """
     key = wcache.signature_key(account, signature)
     value = VERIFICATION if body is None else hashlib.blake2b(body, digest_size=16).hexdigest()
@@ -210,10 +215,13 @@ def bind_signature(account: Account, signature: str, body: bytes | None) -> None
         stored = wcache.call(cache.get, key)
     except wcache.CacheFailed as exc:
         logger.error(
-            "The WeChat cache %r failed (%s); a plain-mode request was not bound to its signature.",
+            "The WeChat cache %r failed (%s); a plain-mode request cannot be bound to its "
+            "signature: refusing (503).",
             wechat_settings.CACHE,
             type(exc.__cause__).__name__,
         )
-        return
+        raise CallbackUnavailable(
+            _("The WeChat cache is unavailable; WeChat will deliver the message again.")
+        ) from exc
     if body is not None and stored is not None and stored != value:
         raise InvalidSignature(_("This signature was already used with a different message body."))

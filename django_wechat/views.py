@@ -21,6 +21,7 @@ from .conf import Account, EncryptMode, get_account, wechat_settings
 from .dispatch import dispatch
 from .exceptions import (
     BodyTooLarge,
+    CallbackUnavailable,
     DecryptError,
     InvalidSignature,
     RequestExpired,
@@ -41,8 +42,10 @@ logger = logging.getLogger("django_wechat.callback")
 
 
 # Each refusal's status: a bad signature or stale timestamp is "forbidden"; a body we
-# cannot read is a "bad request"; an oversize one is "payload too large".
+# cannot read is a "bad request"; an oversize one is "payload too large"; a request the
+# cache cannot vouch for now is "service unavailable" (WeChat delivers it again).
 _STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (CallbackUnavailable, 503),
     (InvalidSignature, 403),
     (RequestExpired, 403),
     (BodyTooLarge, 413),
@@ -93,13 +96,17 @@ class CallbackView(View):
             raise Http404(f"No WeChat callback for account {account.name!r}.")
         try:
             return super().dispatch(request, account)
-        except SuspiciousCallback as exc:
+        except (SuspiciousCallback, CallbackUnavailable) as exc:
             return self.refuse(request, account, exc)
 
     def refuse(
-        self, request: HttpRequest, account: Account, exc: SuspiciousCallback
+        self,
+        request: HttpRequest,
+        account: Account,
+        exc: SuspiciousCallback | CallbackUnavailable,
     ) -> HttpResponse:
-        """The 4xx answer to a refused request, logged without secrets."""
+        """The 4xx (or, while the cache fails, 503) answer to a refused request, logged
+        without secrets."""
         status = next(code for kind, code in _STATUS if isinstance(exc, kind))
         if request.method == "GET" and status == 400:
             status = 403

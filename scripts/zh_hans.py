@@ -1236,6 +1236,19 @@ ZH_HANS = {
         "#%(id)s %(kind)s %(state)s：%(percent)d%% — 已发送 %(sent)d，失败 %(failed)d，"
         "被阻止 %(blocked)d，剩余 %(remaining)d，共 %(total)d"
     ),
+    # --- issue 17: when the cache fails or a worker dies (dispatch, request_checks, checks)
+    "The WeChat cache is unavailable; WeChat will deliver the message again.": (
+        "微信缓存不可用；微信会再次推送这条消息。"
+    ),
+    "WECHAT['CACHE_FAILURE'] is %(value)r; it must be one of %(choices)s.": (
+        "WECHAT['CACHE_FAILURE'] 的值为 %(value)r，必须是以下之一：%(choices)s。"
+    ),
+    "'refuse' (the default) answers 503 while the cache fails, so WeChat delivers the "
+    "message again; 'answer' runs the handler without de-duplication. Plain-mode accounts "
+    "always refuse.": (
+        "'refuse'（默认）在缓存故障期间回复 503，微信会再次推送消息；'answer' 则不去重直接"
+        "运行处理函数。明文模式的公众号总是拒绝。"
+    ),
 }
 
 

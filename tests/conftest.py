@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -72,3 +73,18 @@ def handlers() -> Iterator[object]:
 
     with isolated_handlers() as isolated:
         yield isolated
+
+
+@pytest.fixture
+def counted(handlers: object) -> list[str]:
+    """A text handler that records each run and answers with a per-run number."""
+    from django_wechat import handler
+
+    runs: list[str] = []
+
+    @handler(type="text")
+    def count(message: Any, **kwargs: Any) -> str:
+        runs.append(message.content)
+        return f"run {len(runs)}: {message.content}"
+
+    return runs

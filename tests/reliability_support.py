@@ -65,21 +65,6 @@ _ACCOUNTS = {"safe": "default", "plain": "plain"}
 _msg_ids = itertools.count(10**15 + secrets.randbelow(10**14))
 
 
-class PendingGuarantee(AssertionError):
-    """A guarantee issue 17 demands that the library does not give yet.
-
-    Tests that check one are marked ``xfail(strict=True, raises=PendingGuarantee)``: every
-    other failure in them still fails, and once the library gives the guarantee, the strict
-    mark fails until it is removed.
-    """
-
-
-def demand(condition: bool, message: str) -> None:
-    """Raise :class:`PendingGuarantee` unless ``condition``."""
-    if not condition:
-        raise PendingGuarantee(message)
-
-
 # --- the servers ---------------------------------------------------------------------------
 
 

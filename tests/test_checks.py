@@ -165,6 +165,18 @@ def test_e010_global_values(key: str, value: Any) -> None:
     assert ids(WECHAT={"ACCOUNTS": {"default": GOOD}, key: value}) == ["wechat.E010"]
 
 
+@pytest.mark.parametrize("value", ["ignore", "Refuse", True, ["refuse"]])
+def test_e016_cache_failure_policy(value: Any) -> None:
+    messages = wechat_messages(WECHAT={"ACCOUNTS": {"default": GOOD}, "CACHE_FAILURE": value})
+    assert [m.id for m in messages] == ["wechat.E016"]
+    assert "refuse, answer" in messages[0].msg
+
+
+@pytest.mark.parametrize("value", ["refuse", "answer"])
+def test_cache_failure_policies_pass(value: str) -> None:
+    assert ids(WECHAT={"ACCOUNTS": {"default": GOOD}, "CACHE_FAILURE": value}) == []
+
+
 @pytest.mark.parametrize("token", ["ab", "x" * 33, "has space", "中文token"])
 def test_e011_callback_token_format(token: str) -> None:
     assert ids(WECHAT={"ACCOUNTS": {"default": account(TOKEN=token)}}) == ["wechat.E011"]
