@@ -226,17 +226,8 @@ def _validate_globals(raw: Mapping[str, Any]) -> Iterator[CheckMessage]:
                 hint=_("Leave it out for the default (%(default)s).") % {"default": DEFAULTS[name]},
                 id="wechat.E010",
             )
-    # Follower sync.
-    if not isinstance(raw.get("FOLLOWER_EVENTS", True), bool):
-        yield Error(
-            _("WECHAT['FOLLOWER_EVENTS'] must be True or False, not %(value)r.")
-            % {"value": raw["FOLLOWER_EVENTS"]},
-            hint=_("Leave it out for True: subscribe events update the follower's row."),
-            id="wechat.E010",
-        )
-
-    # Issue 13's switches.
-    for name in ("TRACK_TEMPLATE_STATUS", "LOG_MESSAGES"):
+    # The receivers' switches (follower events, delivery status, the inbound log).
+    for name in ("FOLLOWER_EVENTS", "TRACK_TEMPLATE_STATUS", "LOG_MESSAGES"):
         value = raw.get(name, DEFAULTS[name])
         if not isinstance(value, bool):
             yield Error(
