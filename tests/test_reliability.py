@@ -267,6 +267,6 @@ def test_worker_killed_mid_handler(site: tuple[Redis, Site]) -> None:
     # The other messages never noticed.
     assert_exactly_once(ordinary, runs)
     # The killed message: a later retry runs the handler, which completes once.
-    assert slow.answered_with_reply and len(runs[slow.msg_id].ends) == 1, (
-        "the message of the killed worker was never handled: " + describe(slow, runs)
-    )
+    never_handled = "the message of the killed worker was never handled: " + describe(slow, runs)
+    assert slow.answered_with_reply, never_handled
+    assert len(runs[slow.msg_id].ends) == 1, never_handled
