@@ -16,6 +16,7 @@ from django_wechat import get_client
 from django_wechat.models import MessageTemplate, TemplateMessage, WeChatUser
 from django_wechat.sync.templates import sync_templates
 from django_wechat.testing.emulator import WeChatEmulator
+from tests.kinds_support import with_kinds
 
 pytestmark = pytest.mark.django_db
 
@@ -205,3 +206,18 @@ def test_the_send_page_in_chinese(
     assert "最多 20 个字，不能换行。" in page
     page = admin_client.post(send_url(template), form(keyword_thing1="体检\n复查")).content.decode()
     assert "微信不显示换行。" in errors(page)
+
+
+def test_only_official_accounts_can_sync_templates(
+    admin_client: Client, wechat_emulator: WeChatEmulator, settings: Any
+) -> None:
+    # A website app or a mini program has no template API: not offered, and refused.
+    settings.WECHAT = with_kinds(settings.WECHAT)
+    page = admin_client.get(TEMPLATES).content.decode()
+    # One account left to sync (default): no choice to offer.
+    assert '<input type="hidden" name="account" value="default">' in page
+    assert "<option>web</option>" not in page
+    assert "<option>mini</option>" not in page
+    refused = admin_client.post(f"{TEMPLATES}sync/", {"account": "web"}, follow=True)
+    assert "No account named web." in refused.content.decode()
+    assert wechat_emulator.count("cgi-bin/template/get_all_private_template") == 0

@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..conf import get_accounts
+from ..conf import AccountKind, get_accounts
 from ..exceptions import APIError, WeChatError
 from ..models import MessageTemplate, TemplateMessage, WeChatUser
 from ..models.templates import keyword_labels
@@ -194,7 +194,7 @@ class MessageTemplateAdmin(_TemplateAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        context = {**(extra_context or {}), "accounts": list(get_accounts())}
+        context = {**(extra_context or {}), "accounts": _template_accounts()}
         return super().changelist_view(request, context)
 
     def sync_view(self, request: HttpRequest) -> HttpResponse:
@@ -204,7 +204,7 @@ class MessageTemplateAdmin(_TemplateAdmin):
         if request.method != "POST" or not allowed:
             return HttpResponseRedirect(changelist)
         account = request.POST.get("account", "")
-        if account not in get_accounts():
+        if account not in _template_accounts():
             self.message_user(
                 request, _("No account named %(account)s.") % {"account": account}, messages.ERROR
             )
@@ -329,3 +329,9 @@ class TemplateMessageAdmin(ReadOnlyAdminMixin, _MessageAdmin):
     @admin.display(description=gettext_lazy("follower"), ordering="openid")
     def follower(self, message: TemplateMessage) -> str:
         return follower_link(message)
+
+
+def _template_accounts() -> list[str]:
+    """The accounts that have template messages: Official Accounts (a website app or a
+    mini program has no template API)."""
+    return [name for name, acc in get_accounts().items() if acc.kind is AccountKind.OFFICIAL]
