@@ -1249,6 +1249,16 @@ ZH_HANS = {
         "'refuse'（默认）在缓存故障期间回复 503，微信会再次推送消息；'answer' 则不去重直接"
         "运行处理函数。明文模式的公众号总是拒绝。"
     ),
+    # --- issue 15: scheduled syncs started from the admin ---
+    "Could not start the sync in the background: %(error)s": "无法在后台开始同步：%(error)s",
+    "Sync of account %(account)s enqueued as task %(id)s: %(status)s.": (
+        "公众号 %(account)s 的同步已加入任务队列，任务 %(id)s：%(status)s。"
+    ),
+    "Sync in the background": "在后台同步",
+    "Sync followers in the background": "在后台同步粉丝",
+    "full: every profile again, and who unfollowed marked": (
+        "完整同步：重新获取每位粉丝的资料，并标记已取消关注的用户"
+    ),
 }
 
 

@@ -1,6 +1,7 @@
 """Template messages in the admin: the templates synced from WeChat (with a "Sync from
-WeChat" button), a "Send a test message" page built from a template's keywords, and the
-read-only log of what was sent.
+WeChat" button that syncs now, and "Sync in the background" that enqueues
+:func:`django_wechat.tasks.sync_templates`), a "Send a test message" page built from a
+template's keywords, and the read-only log of what was sent.
 
 The extra pages are added with ``get_urls()`` and ``admin_site.admin_view()``, as
 ``UserAdmin`` adds its password page.
@@ -21,6 +22,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .. import tasks
 from ..conf import get_accounts
 from ..exceptions import APIError, WeChatError
 from ..models import MessageTemplate, TemplateMessage, WeChatUser
@@ -28,6 +30,7 @@ from ..models.templates import keyword_labels
 from ..sync.templates import sync_templates
 from ..template_messages import InvalidTemplateMessage, keyword_limit, send_template_message
 from .common import ReadOnlyAdminMixin, follower_link, with_follower
+from .tasks import start_sync
 
 if TYPE_CHECKING:
     _TemplateAdmin = admin.ModelAdmin[MessageTemplate]
@@ -183,6 +186,7 @@ class MessageTemplateAdmin(_TemplateAdmin):
         view = self.admin_site.admin_view
         return [
             path("sync/", view(self.sync_view), name="django_wechat_messagetemplate_sync"),
+            path("start/", view(self.start_view), name="django_wechat_messagetemplate_start"),
             path(
                 "<path:object_id>/send/",
                 view(self.send_view),
@@ -233,6 +237,16 @@ class MessageTemplateAdmin(_TemplateAdmin):
             messages.SUCCESS,
         )
         return HttpResponseRedirect(changelist)
+
+    def start_view(self, request: HttpRequest) -> HttpResponse:
+        """POST ``account``: enqueue the template sync (for a backend with workers)."""
+        return start_sync(
+            self,
+            request,
+            tasks.sync_templates,
+            permission="django_wechat.change_messagetemplate",
+            done_url=reverse("admin:django_wechat_messagetemplate_changelist"),
+        )
 
     def send_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The "Send a test message" page: the form, then WeChat's answer."""
