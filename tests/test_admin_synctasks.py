@@ -88,6 +88,16 @@ def test_the_template_button_enqueues_then_the_sync_runs(
     assert MessageTemplate.objects.get().keywords == ["character_string1", "amount2", "thing3"]
 
 
+def test_a_sync_that_fails_says_so(
+    admin_client: Client, immediate: None, wechat_emulator: WeChatEmulator
+) -> None:
+    wechat_emulator.fail("errcode", api="cgi-bin/template/get_all_private_template", errcode=48001)
+    response = admin_client.post(f"{TEMPLATES}start/", {"account": "default"}, follow=True)
+    [message] = list(response.context["messages"])
+    assert message.level_tag == "error"
+    assert message.message.endswith(": Failed.")
+
+
 def test_an_unknown_account_is_refused(admin_client: Client, dummy: Any) -> None:
     page = admin_client.post(f"{TEMPLATES}start/", {"account": "nope"}, follow=True)
     assert "No account named nope." in page.content.decode()
