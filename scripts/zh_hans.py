@@ -1065,12 +1065,6 @@ ZH_HANS = {
         "标签来自微信：由 manage.py wechat_sync_users 同步。"
     ),
     "Chosen followers:": "已选粉丝：",
-    "WECHAT['FOLLOWER_EVENTS'] must be True or False, not %(value)r.": (
-        "WECHAT['FOLLOWER_EVENTS'] 必须是 True 或 False，而不是 %(value)r。"
-    ),
-    "Leave it out for True: subscribe events update the follower's row.": (
-        "不设置即为 True：关注事件会更新粉丝的记录。"
-    ),
     "Sync the account's followers from WeChat: new followers, or every profile with --full; "
     "a sync that was stopped resumes where it stopped.": (
         "从微信同步公众号的粉丝：只同步新粉丝，或用 --full 同步全部资料；中断的同步会从中断处继续。"
@@ -1248,6 +1242,16 @@ ZH_HANS = {
     "always refuse.": (
         "'refuse'（默认）在缓存故障期间回复 503，微信会再次推送消息；'answer' 则不去重直接"
         "运行处理函数。明文模式的公众号总是拒绝。"
+    ),
+    # --- issue 15: scheduled syncs started from the admin ---
+    "Could not start the sync in the background: %(error)s": "无法在后台开始同步：%(error)s",
+    "Sync of account %(account)s enqueued as task %(id)s: %(status)s.": (
+        "公众号 %(account)s 的同步已加入任务队列，任务 %(id)s：%(status)s。"
+    ),
+    "Sync in the background": "在后台同步",
+    "Sync followers in the background": "在后台同步粉丝",
+    "full: every profile again, and who unfollowed marked": (
+        "完整同步：重新获取每位粉丝的资料，并标记已取消关注的用户"
     ),
 }
 

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from ..conf import AccountKind, get_accounts
 from ..models import WeChatUser
 
 
@@ -45,3 +46,9 @@ def follower_link(obj: Any) -> str:
     label = getattr(obj, "follower_nickname", "") or obj.openid
     url = reverse("admin:django_wechat_wechatuser_change", args=[pk])
     return format_html('<a href="{}">{}</a>', url, label)
+
+
+def official_accounts() -> list[str]:
+    """The Official Accounts of ``WECHAT["ACCOUNTS"]``: the only kind with followers,
+    menus and template messages (a website app or a mini program has none)."""
+    return [name for name, acc in get_accounts().items() if acc.kind is AccountKind.OFFICIAL]

@@ -1,26 +1,72 @@
-"""The admin of background work: broadcasts with their progress bar (cancel, resume), and
-the deferred replies of ``defer=True`` handlers. Both are records of work done by tasks:
-read-only here."""
+"""The admin of background work: broadcasts with their progress bar (cancel, resume), the
+deferred replies of ``defer=True`` handlers (both records of work done by tasks: read-only
+here), and :func:`start_sync`, the view behind the "in the background" sync buttons."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import broadcasts, tasks
 from ..models import Broadcast, DeferredReply
+from .common import official_accounts
 
 if TYPE_CHECKING:
     _BroadcastAdmin = admin.ModelAdmin[Broadcast]
     _DeferredAdmin = admin.ModelAdmin[DeferredReply]
 else:  # ModelAdmin is generic only in django-stubs
     _BroadcastAdmin = _DeferredAdmin = admin.ModelAdmin
+
+
+def start_sync(
+    model_admin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    task: Any,
+    *,
+    permission: str,
+    done_url: str,
+    **options: Any,
+) -> HttpResponse:
+    """POST ``account``: enqueue ``task(account, **options)`` (one of the scheduled syncs of
+    :mod:`django_wechat.tasks`), say which task it became, and go back to ``done_url``.
+
+    Staff without ``permission`` get 403; with no Tasks framework, or a broken
+    ``settings.TASKS``, the message says so and nothing is enqueued.
+    """
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+    if request.method != "POST":
+        return HttpResponseRedirect(done_url)
+    account = request.POST.get("account", "")
+    if account not in official_accounts():
+        model_admin.message_user(
+            request, gettext("No account named %(account)s.") % {"account": account}, messages.ERROR
+        )
+        return HttpResponseRedirect(done_url)
+    try:
+        result = task.enqueue(account, **options)
+    except ImproperlyConfigured as exc:  # no framework (wechat.E150), or an unknown backend
+        model_admin.message_user(
+            request,
+            gettext("Could not start the sync in the background: %(error)s") % {"error": exc},
+            messages.ERROR,
+        )
+        return HttpResponseRedirect(done_url)
+    failed = result.status == type(result.status).FAILED
+    model_admin.message_user(
+        request,
+        gettext("Sync of account %(account)s enqueued as task %(id)s: %(status)s.")
+        % {"account": account, "id": result.id, "status": result.status.label},
+        messages.ERROR if failed else messages.SUCCESS,
+    )
+    return HttpResponseRedirect(done_url)
 
 
 class _ReadOnly:

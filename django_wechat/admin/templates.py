@@ -1,6 +1,7 @@
 """Template messages in the admin: the templates synced from WeChat (with a "Sync from
-WeChat" button), a "Send a test message" page built from a template's keywords, and the
-read-only log of what was sent.
+WeChat" button that syncs now, and "Sync in the background" that enqueues
+:func:`django_wechat.tasks.sync_templates`), a "Send a test message" page built from a
+template's keywords, and the read-only log of what was sent.
 
 The extra pages are added with ``get_urls()`` and ``admin_site.admin_view()``, as
 ``UserAdmin`` adds its password page.
@@ -21,13 +22,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..conf import AccountKind, get_accounts
+from .. import tasks
 from ..exceptions import APIError, WeChatError
 from ..models import MessageTemplate, TemplateMessage, WeChatUser
 from ..models.templates import keyword_labels
 from ..sync.templates import sync_templates
 from ..template_messages import InvalidTemplateMessage, keyword_limit, send_template_message
-from .common import ReadOnlyAdminMixin, follower_link, with_follower
+from .common import ReadOnlyAdminMixin, follower_link, official_accounts, with_follower
+from .tasks import start_sync
 
 if TYPE_CHECKING:
     _TemplateAdmin = admin.ModelAdmin[MessageTemplate]
@@ -183,6 +185,7 @@ class MessageTemplateAdmin(_TemplateAdmin):
         view = self.admin_site.admin_view
         return [
             path("sync/", view(self.sync_view), name="django_wechat_messagetemplate_sync"),
+            path("start/", view(self.start_view), name="django_wechat_messagetemplate_start"),
             path(
                 "<path:object_id>/send/",
                 view(self.send_view),
@@ -194,7 +197,7 @@ class MessageTemplateAdmin(_TemplateAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        context = {**(extra_context or {}), "accounts": _template_accounts()}
+        context = {**(extra_context or {}), "accounts": official_accounts()}
         return super().changelist_view(request, context)
 
     def sync_view(self, request: HttpRequest) -> HttpResponse:
@@ -204,7 +207,7 @@ class MessageTemplateAdmin(_TemplateAdmin):
         if request.method != "POST" or not allowed:
             return HttpResponseRedirect(changelist)
         account = request.POST.get("account", "")
-        if account not in _template_accounts():
+        if account not in official_accounts():
             self.message_user(
                 request, _("No account named %(account)s.") % {"account": account}, messages.ERROR
             )
@@ -233,6 +236,16 @@ class MessageTemplateAdmin(_TemplateAdmin):
             messages.SUCCESS,
         )
         return HttpResponseRedirect(changelist)
+
+    def start_view(self, request: HttpRequest) -> HttpResponse:
+        """POST ``account``: enqueue the template sync (for a backend with workers)."""
+        return start_sync(
+            self,
+            request,
+            tasks.sync_templates,
+            permission="django_wechat.change_messagetemplate",
+            done_url=reverse("admin:django_wechat_messagetemplate_changelist"),
+        )
 
     def send_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The "Send a test message" page: the form, then WeChat's answer."""
@@ -329,9 +342,3 @@ class TemplateMessageAdmin(ReadOnlyAdminMixin, _MessageAdmin):
     @admin.display(description=gettext_lazy("follower"), ordering="openid")
     def follower(self, message: TemplateMessage) -> str:
         return follower_link(message)
-
-
-def _template_accounts() -> list[str]:
-    """The accounts that have template messages: Official Accounts (a website app or a
-    mini program has no template API)."""
-    return [name for name, acc in get_accounts().items() if acc.kind is AccountKind.OFFICIAL]
