@@ -175,11 +175,14 @@ def test_the_broadcast_admin_page_shows_progress_in_a_browser(
             "wechat_broadcast", "--text", "进度", "--batch-size", "1", "--concurrency", "1", env=env
         )
         deadline = time.monotonic() + 30
+        row = ""
         while time.monotonic() < deadline:
             page.goto(site + "/admin/django_wechat/broadcast/")
             bar = page.locator("progress.broadcast-progress").first
             seen.append((int(bar.get_attribute("value") or 0), int(bar.get_attribute("max") or 0)))
-            if seen[-1] == (5, 5):
+            row = page.locator("#result_list tbody tr").first.inner_text().lower()
+            # The last send is counted a moment before its lane marks the job done.
+            if seen[-1] == (5, 5) and "done" in row:
                 break
             time.sleep(0.2)
         assert seen[-1] == (5, 5)
@@ -189,6 +192,6 @@ def test_the_broadcast_admin_page_shows_progress_in_a_browser(
             "import json; from django_wechat.models import BroadcastRecipient as R; "
             "print(json.dumps(list(R.objects.values_list('openid', 'state', 'errcode'))))",
         )
-        assert "done" in page.locator("#result_list tbody tr").first.inner_text().lower()
+        assert "done" in row
     assert seen[0][0] < 5  # the page showed it under way
     assert [v for v, _ in seen] == sorted(v for v, _ in seen)
