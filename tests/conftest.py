@@ -88,3 +88,24 @@ def counted(handlers: object) -> list[str]:
         return f"run {len(runs)}: {message.content}"
 
     return runs
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def cache_alias(request: pytest.FixtureRequest, settings: Any) -> Iterator[str]:
+    """WECHAT["CACHE"] on a fresh local-memory cache (one process), or on django-redis and
+    a real redis-server."""
+    from django.core.cache import caches
+
+    if request.param == "redis":
+        yield request.getfixturevalue("redis_cache")
+        return
+    settings.CACHES = {
+        **settings.CACHES,
+        "locmem": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"wechat-{time.monotonic_ns()}",
+        },
+    }
+    settings.WECHAT = {**settings.WECHAT, "CACHE": "locmem"}
+    yield "locmem"
+    caches["locmem"].clear()

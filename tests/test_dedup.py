@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,24 +21,6 @@ from django_wechat.testing import callback_request, read_reply, verification_req
 from tests.test_handlers import event, text
 
 MODES = ["default", "compatible", "plain"]
-
-
-@pytest.fixture(params=["locmem", "redis"])
-def cache_alias(request: pytest.FixtureRequest, settings: Any) -> Iterator[str]:
-    """WECHAT["CACHE"] on a fresh local-memory cache, or on django-redis and a real server."""
-    if request.param == "redis":
-        yield request.getfixturevalue("redis_cache")
-        return
-    settings.CACHES = {
-        **settings.CACHES,
-        "locmem": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"dedup-{time.monotonic_ns()}",
-        },
-    }
-    settings.WECHAT = {**settings.WECHAT, "CACHE": "locmem"}
-    yield "locmem"
-    caches["locmem"].clear()
 
 
 def in_background(request: Any) -> tuple[threading.Thread, dict[str, Any]]:

@@ -27,24 +27,6 @@ from django_wechat.testing import callback_request, read_reply
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(params=["locmem", "redis"])
-def cache_alias(request: pytest.FixtureRequest, settings: Any) -> Iterator[str]:
-    """WECHAT["CACHE"] on local memory (one process) or on a real redis-server."""
-    if request.param == "redis":
-        yield request.getfixturevalue("redis_cache")
-        return
-    settings.CACHES = {
-        **settings.CACHES,
-        "locmem": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"lease-{time.monotonic_ns()}",
-        },
-    }
-    settings.WECHAT = {**settings.WECHAT, "CACHE": "locmem"}
-    yield "locmem"
-    caches["locmem"].clear()
-
-
 @pytest.fixture(params=["redis", "filebased"])
 def shared_cache(
     request: pytest.FixtureRequest, settings: Any, tmp_path: Path
