@@ -4,6 +4,7 @@ control token and send JSON: a web page in the developer's browser cannot drive 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import requests
@@ -16,6 +17,8 @@ from .emulator_support import control, fetch_token, get
 def test_each_emulator_has_its_own_control_token() -> None:
     one, two = WeChatEmulator(), WeChatEmulator()
     assert len(one.control_token) >= 32
+    # Pasted on command lines (play_miniprogram.py --control-token ...): never "-...".
+    assert re.fullmatch("[0-9a-f]+", one.control_token)
     assert one.control_token != two.control_token
     assert one.control_token not in repr(one)
 

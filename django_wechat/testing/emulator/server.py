@@ -240,7 +240,9 @@ class WeChatEmulator:
         self.oauth_domains = None if oauth_domains is None else frozenset(oauth_domains)
         #: The secret the HTTP control API (``/_emulator/...``) wants in the
         #: ``X-Emulator-Token`` header; new for each emulator. The Python API needs none.
-        self.control_token = secrets.token_urlsafe(24)
+        #: Hex, so that it is safe to paste on a command line (a URL-safe token may
+        #: start with "-", which argparse takes for an option).
+        self.control_token = secrets.token_hex(24)
         self.clock = Clock()
         #: When True a new ``cgi-bin/token`` invalidates the previous token at once,
         #: instead of WeChat's five minutes of overlap.
