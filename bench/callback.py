@@ -24,13 +24,17 @@ messages, three legs alternated ``--rounds`` times (3), ``--duration`` seconds e
 the callback (``ours``), the hand-written wechatpy glue (``glue``: ``check_signature``,
 ``WeChatCrypto``, ``parse_message``, ``create_reply``, no de-duplication) and an empty
 Django view (``empty``), all in ``bench/urls.py``. Prints requests/s and p50/p99 per leg
-and round, the ratios, and the machine's load before and after. Needs
+and round, the ratios, and the machine's load before and after. ``--cache unix``
+connects the cache to redis-server over a unix socket instead of loopback TCP (what a
+worker on Redis's own host can do); ``--cache locmem`` gives each worker a local-memory
+cache, a control that shows what the callback costs without the Redis round trip. Needs
 ``pip install -e ".[bench]"`` and ``apt-get install wrk``.
 
 Run from the repository root::
 
     .venv/bin/python bench/callback.py [-n 500] [--rounds 20] [--stages] [--no-gc]
     .venv/bin/python bench/callback.py --wrk [--duration 10] [--rounds 3] [--connections 8]
+        [--cache tcp|unix|locmem]
 """
 
 from __future__ import annotations
@@ -404,9 +408,16 @@ end
 """
 
 
+#: Where the served callback's cache lives (``--cache``).
+CACHE_CHOICES = {
+    "tcp": "redis-server over loopback TCP",
+    "unix": "redis-server over a unix socket",
+    "locmem": "each worker's local memory (no de-duplication across workers: a control)",
+}
+
 #: The legs of the served run: the path each is served at, and what it is.
 LEGS = {
-    "ours": (CALLBACK, "django_wechat's callback (exactly once, Redis)"),
+    "ours": (CALLBACK, "django_wechat's callback (exactly once, {cache})"),
     "glue": ("/bench/glue/default/", "hand-written wechatpy glue (no de-duplication)"),
     "empty": (EMPTY, "empty Django view"),
 }
@@ -472,7 +483,7 @@ def uptime() -> str:
     return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def with_wrk(duration: int, connections: int, pool: int, rounds: int) -> None:
+def with_wrk(duration: int, connections: int, pool: int, rounds: int, cache: str = "tcp") -> None:
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
     for binary in ("wrk", "redis-server"):
         if shutil.which(binary) is None:
@@ -481,14 +492,22 @@ def with_wrk(duration: int, connections: int, pool: int, rounds: int) -> None:
         raise SystemExit('gunicorn is not installed: pip install -e ".[bench]"')
     workdir = Path(tempfile.mkdtemp(prefix="wechat-bench-"))
     redis_port, web_port = free_port(), free_port()
+    socket_path = workdir / "redis.sock"
+    redis_url = {
+        "tcp": f"redis://127.0.0.1:{redis_port}/0",
+        "unix": f"unix://{socket_path}?db=0",
+        "locmem": "",  # bench.settings: each worker's own local memory
+    }[cache]
     env = {
         **os.environ,
-        "BENCH_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "BENCH_REDIS_URL": redis_url,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "PYTHONPATH": str(ROOT),
     }
     redis_args = ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1"]
     redis_args += ["--save", "", "--appendonly", "no", "--dir", str(workdir)]
+    if cache == "unix":
+        redis_args += ["--unixsocket", str(socket_path)]
     web_args = [gunicorn, "bench.wsgi:application", "-w", "2", "-b", f"127.0.0.1:{web_port}"]
     web_args += ["--log-level", "warning", "--backlog", "2048"]
     script = workdir / "callback.lua"
@@ -524,10 +543,12 @@ def with_wrk(duration: int, connections: int, pool: int, rounds: int) -> None:
                     print(f"    note: {result['requests'] - pool:,} were repeats (retries)")
     shutil.rmtree(workdir, ignore_errors=True)
     print(
-        f"served by gunicorn (2 sync workers) + redis-server, wrk -t2 -c{connections}, "
+        f"served by gunicorn (2 sync workers), the cache {CACHE_CHOICES[cache]}, "
+        f"wrk -t2 -c{connections}, "
         f"{duration} s per leg, legs alternated {rounds} times; machine after: {uptime()}"
     )
     for name, (_path, label) in LEGS.items():
+        label = label.format(cache="Redis" if cache != "locmem" else "per worker")
         runs = results[name]
         rps = [r["rps"] for r in runs]
         p99 = [r["p99"] for r in runs]
@@ -563,9 +584,15 @@ def main() -> None:
     parser.add_argument(
         "--pool", type=int, default=50_000, help="distinct messages per round for wrk"
     )
+    parser.add_argument(
+        "--cache",
+        choices=sorted(CACHE_CHOICES),
+        default="tcp",
+        help="with --wrk: " + "; ".join(f"{k}: {v}" for k, v in CACHE_CHOICES.items()),
+    )
     args = parser.parse_args()
     if args.wrk:
-        with_wrk(args.duration, args.connections, args.pool, args.rounds or 3)
+        with_wrk(args.duration, args.connections, args.pool, args.rounds or 3, args.cache)
     else:
         if args.no_gc:
             gc.disable()

@@ -22,29 +22,28 @@ Beyond Django's API there are three primitives for keys that name their owner (a
 a message's claim): :func:`claim` (take the key, or read what it holds, in one step),
 :func:`extend_if_equal` (renew a lease) and :func:`delete_if_equal` (release it). Only
 the owner may extend or delete such a key, and only while it still holds it (it may have
-expired and been taken by another process). On django-redis each is one script run on
-the server: atomic, and one round trip. Elsewhere they are two of Django's calls (``add``
-then ``get``; ``get`` then ``touch``; ``get`` then ``delete``), not atomic: a key that
-expires and is taken between the two is extended or deleted anyway. Callers size their
-timeouts so that needs a holder as slow as the timeout itself.
+expired and been taken by another process). On django-redis each is one command
+(:mod:`django_wechat.redis_primitives`): atomic, and one round trip. Elsewhere they are
+two of Django's calls (``add`` then ``get``; ``get`` then ``touch``; ``get`` then
+``delete``), not atomic: a key that expires and is taken between the two is extended or
+deleted anyway. Callers size their timeouts so that needs a holder as slow as the
+timeout itself.
 
-A message's reply is stored with :func:`store`: on django-redis its ``SET`` is written to
-Redis before the callback answers, but Redis's acknowledgement is read at the thread's
-next primitive (:func:`settle`), so the success path waits for one round trip, not two.
+A message's reply is stored with :func:`store`: on django-redis its ``SET`` is sent with
+the thread's next primitive (or within 50 ms), so a message costs Redis one round trip,
+not two.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
-import os
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 
+from . import redis_primitives
 from .conf import Account, TokenSource, wechat_settings
 from .exceptions import CacheUnavailable
 
@@ -76,7 +75,6 @@ __all__ = [
     "store",
 ]
 
-logger = logging.getLogger("django_wechat.cache")
 
 #: What every key of django_wechat starts with.
 PREFIX = "django_wechat:"
@@ -206,39 +204,14 @@ def _alias_of(method: Callable[..., Any], args: tuple[Any, ...]) -> str:
     return "?"
 
 
-#: Delete KEYS[1] if it holds ARGV[1], in one step on the redis server.
-_COMPARE_AND_DELETE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-    return redis.call('del', KEYS[1])
-end
-return 0
-"""
-#: Reset KEYS[1]'s expiry to ARGV[2] milliseconds if it holds ARGV[1]: 1 if it did.
-_COMPARE_AND_EXTEND = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-    return redis.call('pexpire', KEYS[1], ARGV[2])
-end
-return 0
-"""
-#: Set KEYS[1] to ARGV[1] for ARGV[2] milliseconds unless it exists: {1} when it was set,
-#: else {0, the value it holds}. (``SET NX GET`` would need Redis 7.)
-_CLAIM = """
-local held = redis.call('get', KEYS[1])
-if held then
-    return {0, held}
-end
-redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return {1}
-"""
 #: django-redis clients that store a value as ``encode(value)`` under ``make_key(key)``
 #: on one server (the herd client wraps values, the shard client spreads keys).
 _PLAIN_REDIS_CLIENTS = frozenset({"DefaultClient", "SentinelClient"})
-#: The scripts' SHA1 digests, once each is loaded.
-_SCRIPTS: dict[str, Any] = {}
 
 
 def _redis_client(cache: BaseCache) -> Any:
-    """``cache``'s django-redis client when the scripts can run on it, else None."""
+    """``cache``'s django-redis client when :mod:`~django_wechat.redis_primitives` can
+    work on it, else None."""
     client: Any = getattr(cache, "client", None)
     kind = type(client)
     if kind.__module__.startswith("django_redis.") and kind.__name__ in _PLAIN_REDIS_CLIENTS:
@@ -246,82 +219,30 @@ def _redis_client(cache: BaseCache) -> Any:
     return None
 
 
-def _run_script(client: Any, script: str, key: str, *args: Any) -> Any:
-    """Run ``script`` on KEYS[1] = ``key`` with ``args``: EVALSHA, loading it once."""
-    from redis.exceptions import NoScriptError
-
-    settle()
-    connection = client.get_client(write=True)
-    sha = _SCRIPTS.get(script)
-    if sha is None:
-        sha = _SCRIPTS[script] = connection.script_load(script)
-    try:
-        return connection.evalsha(sha, 1, client.make_key(key), *args)
-    except NoScriptError:  # the server restarted, or its script cache was flushed
-        connection.script_load(script)  # the same digest: later calls find it again
-        return connection.evalsha(sha, 1, client.make_key(key), *args)
-
-
-class _Unread(threading.local):
-    """Per thread: the connection whose stored reply's acknowledgement is unread."""
-
-    pool: Any = None
-    connection: Any = None
-    key: str = ""
-
-
-_unread = _Unread()
-
-
-def _forget_unread() -> None:
-    # A forked child must not read the parent's answer off the shared socket; redis-py's
-    # pools give the child connections of its own.
-    _unread.connection = _unread.pool = None
-
-
-os.register_at_fork(after_in_child=_forget_unread)
+def _milliseconds(timeout: float) -> int:
+    return max(1, round(timeout * 1000))
 
 
 def store(cache: BaseCache, key: str, value: str, timeout: float) -> None:
     """Set ``key`` to ``value`` for ``timeout`` seconds, as ``cache.set()`` does.
 
-    On django-redis the ``SET`` is written to Redis's socket here, and Redis's answer is
-    read by :func:`settle` at this thread's next call of a primitive: the caller goes on
-    (answers WeChat) without waiting a round trip, and the answer is there by then. A
-    ``SET`` Redis refuses (out of memory, say) is logged at that point. The connection
-    stays out of its pool until then.
+    On django-redis the ``SET`` goes out with this thread's next primitive, or within
+    :data:`~django_wechat.redis_primitives.FLUSH_AFTER` seconds, or at :func:`settle`:
+    the caller goes on (answers WeChat) without waiting a round trip, and Redis wakes
+    once for this store and the next claim. A ``SET`` Redis refuses (out of memory,
+    say) is logged when its answer is read.
     """
     client = _redis_client(cache)
     if client is None:
         cache.set(key, value, timeout=timeout)
         return
-    settle()
-    pool = client.get_client(write=True).connection_pool
-    connection = pool.get_connection()
-    try:
-        connection.send_command(
-            "SET", client.make_key(key), client.encode(value), "PX", _milliseconds(timeout)
-        )
-    except BaseException:
-        connection.disconnect()
-        pool.release(connection)
-        raise
-    _unread.pool, _unread.connection, _unread.key = pool, connection, key
+    redis_primitives.store(client, key, value, _milliseconds(timeout))
 
 
 def settle() -> None:
-    """Read Redis's answer to this thread's last :func:`store`, if still unread."""
-    connection, pool, key = _unread.connection, _unread.pool, _unread.key
-    if connection is None:
-        return
-    _unread.connection = _unread.pool = None
-    try:
-        connection.read_response()
-    except Exception:
-        connection.disconnect()
-        logger.error("Redis did not store the reply under %s.", key, exc_info=True)
-    finally:
-        pool.release(connection)
+    """Send every waiting :func:`store` of this process to Redis now, and wait until
+    Redis has them (a test that reads the cache's keys directly calls it first)."""
+    redis_primitives.settle()
 
 
 def claim(cache: BaseCache, key: str, value: str, timeout: float) -> tuple[bool, Any]:
@@ -329,14 +250,11 @@ def claim(cache: BaseCache, key: str, value: str, timeout: float) -> tuple[bool,
 
     Returns ``(True, None)`` when it was set (the caller owns it), else ``(False, held)``
     with what the key holds, which may be None if it vanished in between (off Redis). On
-    django-redis one script: the claim and the read are one round trip.
+    django-redis one command: the claim and the read are one round trip.
     """
     client = _redis_client(cache)
     if client is not None:
-        answer = _run_script(client, _CLAIM, key, client.encode(value), _milliseconds(timeout))
-        if answer[0]:
-            return True, None
-        return False, client.decode(answer[1])
+        return redis_primitives.claim(client, key, value, _milliseconds(timeout))
     if cache.add(key, value, timeout=timeout):
         return True, None
     return False, cache.get(key)
@@ -349,22 +267,15 @@ def extend_if_equal(cache: BaseCache, key: str, value: str, timeout: float) -> b
     """
     client = _redis_client(cache)
     if client is not None:
-        extended = _run_script(
-            client, _COMPARE_AND_EXTEND, key, client.encode(value), _milliseconds(timeout)
-        )
-        return bool(extended)
+        return redis_primitives.extend_if_equal(client, key, value, _milliseconds(timeout))
     return cache.get(key) == value and bool(cache.touch(key, timeout=timeout))
-
-
-def _milliseconds(timeout: float) -> int:
-    return max(1, round(timeout * 1000))
 
 
 def delete_if_equal(cache: BaseCache, key: str, value: str) -> None:
     """Delete ``key`` if it still holds ``value``: atomically on django-redis."""
     client = _redis_client(cache)
     if client is not None:
-        _run_script(client, _COMPARE_AND_DELETE, key, client.encode(value))
+        redis_primitives.delete_if_equal(client, key, value)
     elif cache.get(key) == value:
         cache.delete(key)
 

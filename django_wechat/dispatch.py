@@ -10,7 +10,8 @@ workers each delivery may land on another process, so "run once" needs the share
 1. The message's de-duplication key (``MsgId``; for events, which have none,
    ``FromUserName`` + ``CreateTime`` + ``Event`` + ``EventKey``, as WeChat's docs say to
    de-duplicate them) is claimed atomically (:func:`django_wechat.cache.claim`: on Redis
-   one script that also returns what a claimed key holds, so a retry costs one round trip).
+   one command that also returns what a claimed key holds, so a retry costs one round
+   trip).
 2. The claim is a *lease*: it lives :attr:`Dispatcher.claim_timeout` seconds (3), less
    than the 5 s between WeChat's deliveries, and a thread of the process renews it every
    :attr:`Dispatcher.renew_interval` (1 s) while the handler runs (:class:`_Renewer`). A
@@ -350,8 +351,9 @@ class Dispatcher:
         if cache is not None and key is not None:
             renewer.drop(token)  # the reply replaces the claim: nothing left to renew
             try:
-                # On Redis sent without waiting for its answer (cache.store): the claim
-                # covers a retry until the reply lands, and this answer goes out now.
+                # On Redis sent with this thread's next command or within 50 ms
+                # (cache.store): the claim covers a retry until the reply lands (well
+                # inside its lease), and this answer goes out now.
                 wcache.call(wcache.store, cache, key, _REPLY + rendered, self.reply_timeout())
             except wcache.CacheFailed as exc:
                 logger.error(

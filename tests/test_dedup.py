@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import caches
 from django.test import Client
 
+from django_wechat import cache as wcache
 from django_wechat import dispatch as dispatch_module
 from django_wechat import handler
 from django_wechat.conf import get_account
@@ -94,36 +95,48 @@ def test_message_received_is_sent_once_per_message(cache_alias: str, counted: li
     assert seen == [request.message["MsgId"]]
 
 
-def test_a_new_message_costs_two_round_trips_and_a_retry_one(
-    redis_cache: str, counted: list[str]
+@pytest.fixture
+def stores_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stored replies wait for the thread's next command however slow the test runs (the
+    flushing thread would send them after 50 ms)."""
+    from django_wechat import redis_primitives
+
+    monkeypatch.setattr(redis_primitives, "FLUSH_AFTER", 30.0)
+
+
+def test_a_message_costs_redis_one_command_and_one_wake(
+    redis_cache: str, counted: list[str], stores_wait: None
 ) -> None:
-    # The cache is a network round trip per command: a new message runs the claim script
-    # (a GET and a SET on the server) and stores its reply; a retry runs the claim script,
-    # which finds the stored reply and returns it. Nothing more.
+    # The claim is one SET (NX GET: it returns what a claimed key holds). The reply's SET
+    # waits and goes out in one write with the thread's next command, here the retry's
+    # claim: Redis reads both in one go and the retry finds the reply. Nothing more.
     from django_redis import get_redis_connection
 
     connection = get_redis_connection(redis_cache)
 
-    def commands() -> dict[str, int]:
-        stats = connection.info("commandstats")
-        # INFO is this test's own; SCRIPT LOAD happens once per process and script, HELLO
-        # once per new connection (the stored reply's stays out of the pool until read).
-        return {
+    def stats() -> dict[str, int]:
+        commands = connection.info("commandstats")
+        # INFO is this test's own; HELLO comes once per new connection.
+        counts = {
             name: int(stat["calls"])
-            for name, stat in stats.items()
-            if not any(setup in name for setup in ("info", "script", "hello"))
+            for name, stat in commands.items()
+            if not any(setup in name for setup in ("info", "hello"))
         }
+        counts["reads"] = int(connection.info("stats")["total_reads_processed"])
+        return counts
 
     def spent(request: Any) -> dict[str, int]:
-        before = commands()
+        before = stats()
         request.send(Client())
-        after = commands()
-        return {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+        after = stats()
+        spent = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+        spent["reads"] -= 2  # the two INFO of the second stats()
+        return spent
 
     first = callback_request(text="x")
-    # (commandstats counts the script's own GET and SET beside the EVALSHA.)
-    assert spent(first) == {"cmdstat_evalsha": 1, "cmdstat_get": 1, "cmdstat_set": 2}
-    assert spent(callback_request(first.message)) == {"cmdstat_evalsha": 1, "cmdstat_get": 1}
+    assert spent(first) == {"cmdstat_set": 1, "reads": 1}
+    retry = spent(callback_request(first.message))
+    assert retry == {"cmdstat_set": 2, "reads": 1}
     assert counted == ["x"]
 
 
@@ -238,7 +251,8 @@ def test_the_reply_outlives_the_timestamp_tolerance(cache_alias: str, counted: l
     cache = caches[cache_alias]
     if cache_alias == "redis":
         # A timestamp may be up to TIMESTAMP_TOLERANCE (300 s) early or late: the reply
-        # outlives both sides of the window.
+        # outlives both sides of the window. (Its SET goes out with the next command.)
+        wcache.settle()
         ttl = cache.ttl(key)  # type: ignore[attr-defined]
         assert 600 < ttl <= 660
     assert cache.get(key) is not None
@@ -430,8 +444,8 @@ def test_a_failed_claim_is_released_in_one_step_on_redis(
     before = calls("evalsha")
     request = callback_request(text="x")
     assert request.send(Client()).content == b"success"
-    # Two scripts: the claim, then the release (whose GET and DEL run on the server).
-    assert calls("evalsha") - before == 2
+    # The claim is a SET; the release one script (its GET and DEL run on the server).
+    assert calls("evalsha") - before == 1
     from django_wechat.messages import parse_message
 
     assert (
@@ -462,24 +476,60 @@ def test_dedup_key_uses_msgid_or_the_event_identity() -> None:
     )
 
 
-def test_the_reply_is_stored_without_waiting_for_redis(
-    redis_cache: str, counted: list[str], caplog: pytest.LogCaptureFixture
+def test_a_reply_waiting_to_be_stored_is_sent_by_itself_soon(
+    redis_cache: str, counted: list[str]
 ) -> None:
-    # The reply's SET is on its way to Redis when the view answers; Redis's answer is read
-    # at this thread's next cache call, and the reply is there for a retry at once.
-    from django_wechat import cache as wcache
+    # With no next command on the thread's connection, the flushing thread sends the
+    # reply within about 50 ms; a retry from elsewhere meanwhile waits on the claim.
+    from django_wechat.messages import parse_message
 
     first = callback_request(text="x")
     first.send(Client())
-    assert wcache._unread.connection is not None
-    assert read_reply(callback_request(first.message).send(Client())).content == "run 1: x"
+    key = dedup_key(parse_message(first.message), first.account)
+    deadline = time.monotonic() + 5
+    while not str(caches[redis_cache].get(key, "")).startswith("reply:"):
+        assert time.monotonic() < deadline, "the reply never reached Redis"
+        time.sleep(0.01)
+    thread, result = in_background(callback_request(first.message))
+    thread.join()
+    assert read_reply(result["response"]).content == "run 1: x"
     assert counted == ["x"]
-    # An answer that cannot be read (the connection broke) is logged, and the next call
-    # works on a fresh connection.
-    second = callback_request(text="y")
-    second.send(Client())
-    wcache._unread.connection.disconnect()
-    wcache.settle()
-    assert wcache._unread.connection is None
-    assert "Redis did not store the reply" in caplog.text
-    assert read_reply(callback_request(text="z").send(Client())).content == "run 3: z"
+
+
+def test_replies_waiting_on_a_connection_redis_closed_are_sent_again(
+    redis_cache: str, counted: list[str], stores_wait: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Redis drops every connection (a restart, CLIENT KILL, an idle timeout): the reply
+    # waiting on the thread's connection and the next claim go out again on a new one.
+    from django_redis import get_redis_connection
+
+    first = callback_request(text="y")
+    first.send(Client())
+    get_redis_connection(redis_cache).client_kill_filter(_type="normal", skipme=True)
+    answer = callback_request(first.message).send(Client())
+    assert answer.status_code == 200
+    assert read_reply(answer).content == "run 1: y"
+    assert read_reply(callback_request(text="z").send(Client())).content == "run 2: z"
+    assert counted == ["y", "z"]
+    assert "did not store" not in caplog.text
+
+
+@pytest.mark.parametrize("server", ["Redis 7", "before Redis 7"])
+def test_a_claim_takes_a_free_key_or_returns_what_it_holds(
+    redis_cache: str, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SET NX GET, or the Lua script that does the same on servers that refuse it.
+    from django_wechat import redis_primitives
+
+    cache = caches[redis_cache]
+    if server == "before Redis 7":
+        pool = cache.client.get_client(write=True).connection_pool  # type: ignore[attr-defined]
+        monkeypatch.setattr(redis_primitives, "_without_set_get", {id(pool)})
+    assert wcache.claim(cache, "k", "mine", 5) == (True, None)
+    assert wcache.claim(cache, "k", "theirs", 5) == (False, "mine")
+    assert cache.get("k") == "mine"
+    assert 0 < cache.ttl("k") <= 5  # type: ignore[attr-defined]
+    wcache.delete_if_equal(cache, "k", "theirs")
+    assert cache.get("k") == "mine"
+    wcache.delete_if_equal(cache, "k", "mine")
+    assert wcache.claim(cache, "k", "theirs", 5) == (True, None)

@@ -32,7 +32,7 @@ from typing import Any
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.locmem import LocMemCache
 
-from ..cache import credential_keys, key_prefixes
+from ..cache import credential_keys, key_prefixes, settle
 from ..conf import Account, get_accounts, wechat_settings
 
 __all__ = ["clear_wechat_cache"]
@@ -57,6 +57,7 @@ def clear_wechat_cache(
     Other keys in the cache are not touched.
     """
     cache = caches[alias or wechat_settings.CACHE]
+    settle()  # stored replies still on their way to Redis would land after the clearing
     chosen = list(get_accounts().values()) if accounts is None else list(accounts)
     keys = [key for account in chosen for key in credential_keys(account)]
     if keys:
