@@ -441,20 +441,12 @@ def check_oauth_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
                 id="wechat.E020",
             )
         )
-    timeout = raw.get("OAUTH_STATE_TIMEOUT", DEFAULTS["OAUTH_STATE_TIMEOUT"])
-    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
-        problems.append(
-            Error(
-                _(
-                    "WECHAT['OAUTH_STATE_TIMEOUT'] must be a positive number of seconds, "
-                    "not %(value)r."
-                )
-                % {"value": timeout},
-                hint=_("Leave it out for the default (%(default)s).")
-                % {"default": DEFAULTS["OAUTH_STATE_TIMEOUT"]},
-                id="wechat.E020",
-            )
-        )
+    problems += _positive_integer(
+        raw,
+        "OAUTH_STATE_TIMEOUT",
+        _("WECHAT['OAUTH_STATE_TIMEOUT'] must be a positive number of seconds, not %(value)r."),
+        "wechat.E020",
+    )
     return problems
 
 
@@ -521,18 +513,46 @@ def check_login_kinds(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
                     id="wechat.E031",
                 )
             )
-    rate = raw.get("MINIPROGRAM_LOGIN_RATE", DEFAULTS["MINIPROGRAM_LOGIN_RATE"])
-    if isinstance(rate, bool) or not isinstance(rate, int) or rate <= 0:
-        problems.append(
-            Error(
-                _(
-                    "WECHAT['MINIPROGRAM_LOGIN_RATE'] must be a positive number of logins "
-                    "per minute, not %(value)r."
-                )
-                % {"value": rate},
-                hint=_("Leave it out for the default (%(default)s).")
-                % {"default": DEFAULTS["MINIPROGRAM_LOGIN_RATE"]},
-                id="wechat.E032",
-            )
-        )
+    problems += _positive_integer(
+        raw,
+        "MINIPROGRAM_LOGIN_RATE",
+        _(
+            "WECHAT['MINIPROGRAM_LOGIN_RATE'] must be a positive number of logins per "
+            "minute, not %(value)r."
+        ),
+        "wechat.E032",
+    )
     return problems
+
+
+@register(CHECK_TAG)
+def check_broadcast_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``WECHAT["BROADCAST_SENDS_PER_LANE"]`` is a positive number (**wechat.E151**)."""
+    raw = getattr(settings, "WECHAT", None)
+    if not isinstance(raw, Mapping):
+        return []  # check_settings reports it
+    return _positive_integer(
+        raw,
+        "BROADCAST_SENDS_PER_LANE",
+        _(
+            "WECHAT['BROADCAST_SENDS_PER_LANE'] must be a positive number of sends a "
+            "broadcast lane has in flight at once, not %(value)r."
+        ),
+        "wechat.E151",
+    )
+
+
+def _positive_integer(
+    raw: Mapping[str, Any], name: str, message: str, check_id: str
+) -> list[CheckMessage]:
+    """An Error ``check_id`` with ``message`` unless ``raw[name]`` is absent or an int > 0."""
+    value = raw.get(name, DEFAULTS[name])
+    if not isinstance(value, bool) and isinstance(value, int) and value > 0:
+        return []
+    return [
+        Error(
+            message % {"value": value},
+            hint=_("Leave it out for the default (%(default)s).") % {"default": DEFAULTS[name]},
+            id=check_id,
+        )
+    ]

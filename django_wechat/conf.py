@@ -96,6 +96,8 @@ DEFAULTS: dict[str, Any] = {
     # --- background work (issue 15) ---
     # The text sent to a follower when a defer=True handler raises; "" sends nothing.
     "DEFERRED_FALLBACK": "",
+    # How many sends of a broadcast lane are in flight at once (threads of its task).
+    "BROADCAST_SENDS_PER_LANE": 8,
 }
 
 #: Per-account keys and their defaults; ``None`` marks a required key.
@@ -194,6 +196,7 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "LOG_MESSAGES": bool,
     "FOLLOWER_EVENTS": bool,
     "DEFERRED_FALLBACK": str,
+    "BROADCAST_SENDS_PER_LANE": int,
 }
 
 
@@ -224,6 +227,7 @@ class WeChatSettings:
     LOG_MESSAGES: bool
     FOLLOWER_EVENTS: bool
     DEFERRED_FALLBACK: str
+    BROADCAST_SENDS_PER_LANE: int
     #: Every configured account by name, after the system checks found no error.
     accounts: dict[str, Account]
 

@@ -16,7 +16,7 @@ Instead:
   Lua script does the same, for the rest of the process;
 - a stored reply's ``SET`` is not sent at once: it goes out in one write with the
   thread's next command on that connection (the next message's claim, under load), or
-  after :data:`FLUSH_AFTER` seconds from a thread that flushes what has waited that long.
+  within :data:`FLUSH_AFTER` seconds from a thread that sends what has waited.
   Redis then wakes once per message instead of twice, which is most of what the served
   callback gains (the claim still holds the message meanwhile, and a retry that finds
   it waits for the reply);
@@ -200,17 +200,25 @@ _connections = _Connections()
 
 
 class _Flusher:
-    """One daemon thread per process: sends stores that waited :data:`FLUSH_AFTER`."""
+    """One daemon thread per process: sends each store within :data:`FLUSH_AFTER`.
+
+    It looks every half of that while stores keep coming, and sleeps on an event when
+    none waits, so an idle process has no thread waking up.
+    """
 
     def __init__(self) -> None:
         self._watched: weakref.WeakSet[_Kept] = weakref.WeakSet()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._wake = threading.Event()
 
     def watch(self, kept: _Kept) -> None:
+        """Look after ``kept``, which has a store waiting."""
         if kept not in self._watched:
             with self._lock:
                 self._watched.add(kept)
+        if not self._wake.is_set():
+            self._wake.set()
         if self._thread is None:
             with self._lock:
                 if self._thread is None:
@@ -221,8 +229,15 @@ class _Flusher:
 
     def _run(self) -> None:
         while True:
+            self._wake.wait()
             time.sleep(FLUSH_AFTER / 2)
-            self.flush(older_than=FLUSH_AFTER)
+            self._wake.clear()
+            # Waited half of FLUSH_AFTER here, and at most half before this look.
+            self.flush(older_than=FLUSH_AFTER / 2)
+            with self._lock:
+                waiting = any(kept.deferred for kept in self._watched)
+            if waiting:
+                self._wake.set()  # look again soon
 
     def flush(self, *, older_than: float = 0.0, read: bool = False) -> None:
         """Send the stores of every thread that waited ``older_than`` seconds or more;
@@ -243,6 +258,7 @@ class _Flusher:
     def forget(self) -> None:
         self._watched = weakref.WeakSet()
         self._thread = None
+        self._wake = threading.Event()
 
 
 _flusher = _Flusher()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -39,8 +40,10 @@ __all__ = [
     "DEFAULT_LIMIT",
     "TYPE_LIMITS",
     "InvalidTemplateMessage",
+    "PreparedTemplateMessage",
     "keyword_limit",
     "make_client_msg_id",
+    "prepare_template_message",
     "send_template_message",
     "validate_data",
 ]
@@ -190,6 +193,89 @@ def send_template_message(
     (no answer: it may have sent it), the record stays ``sending`` with the error and the
     error is raised. A send repeated with the same client_msg_id within 10 minutes (a
     retry) updates the same record rather than making another.
+
+    The three steps are :func:`prepare_template_message`,
+    :meth:`PreparedTemplateMessage.post` and :meth:`PreparedTemplateMessage.record`, for
+    code that sends many at once (a broadcast posts from several threads).
+    """
+    prepared = prepare_template_message(
+        account,
+        openid,
+        template_id,
+        data,
+        url=url,
+        miniprogram=miniprogram,
+        client_msg_id=client_msg_id,
+    )
+    try:
+        answer = prepared.post()
+    except WeChatError as exc:
+        prepared.record(error=exc)
+        raise
+    return prepared.record(answer)
+
+
+@dataclass(frozen=True)
+class PreparedTemplateMessage:
+    """A template message checked and recorded (status ``sending``), not sent yet."""
+
+    #: The record, as :func:`send_template_message` returns it.
+    message: TemplateMessage
+    account: str
+    openid: str
+    template_id: str
+    values: dict[str, Any]
+    url: str
+    miniprogram: dict[str, str] | None
+    client_msg_id: str
+
+    def post(self) -> dict[str, Any]:
+        """Send it to WeChat: WeChat's answer. Touches no database, so any thread may."""
+        answer: dict[str, Any] = get_client(self.account).message.send_template(
+            self.openid,
+            self.template_id,
+            self.values,
+            url=self.url or None,
+            mini_program=self.miniprogram,
+            client_msg_id=self.client_msg_id,
+        )
+        return answer
+
+    def record(
+        self, answer: Mapping[str, Any] | None = None, *, error: WeChatError | None = None
+    ) -> TemplateMessage:
+        """Write :meth:`post`'s ``answer``, or the ``error`` it raised, to the record."""
+        message = self.message
+        if error is not None:
+            if isinstance(error, APIError) and not message.msgid:
+                message.status, message.error = TemplateMessage.Status.REFUSED, str(error)
+                message.save(update_fields=["status", "error"])
+            elif not isinstance(error, APIError):
+                # No answer: WeChat may have sent it. The record stays "sending" for a
+                # retry with the same client_msg_id, which WeChat does not deliver twice.
+                message.error = str(error)
+                message.save(update_fields=["error"])
+            return message
+        if not message.msgid:
+            message.msgid = str((answer or {}).get("msgid", ""))
+            message.status, message.error = TemplateMessage.Status.SENT, ""
+            message.save(update_fields=["msgid", "status", "error"])
+        return message
+
+
+def prepare_template_message(
+    account: str,
+    openid: str,
+    template_id: str,
+    data: Mapping[str, Any],
+    *,
+    url: str = "",
+    miniprogram: Mapping[str, Any] | None = None,
+    client_msg_id: str | None = None,
+) -> PreparedTemplateMessage:
+    """The checks and the record of :func:`send_template_message`, without the send.
+
+    Raises :class:`InvalidTemplateMessage` as it does.
     """
     name = get_account(account).name
     if not openid:
@@ -236,23 +322,13 @@ def send_template_message(
             miniprogram_pagepath=mini["pagepath"] if mini else "",
             client_msg_id=cmid,
         )
-    try:
-        answer = get_client(name).message.send_template(
-            openid, template_id, values, url=url or None, mini_program=mini, client_msg_id=cmid
-        )
-    except APIError as exc:
-        if not message.msgid:
-            message.status, message.error = TemplateMessage.Status.REFUSED, str(exc)
-            message.save(update_fields=["status", "error"])
-        raise
-    except WeChatError as exc:
-        # No answer: WeChat may have sent it. The record stays "sending" for a retry with
-        # the same client_msg_id, which WeChat does not deliver twice.
-        message.error = str(exc)
-        message.save(update_fields=["error"])
-        raise
-    if not message.msgid:
-        message.msgid = str(answer.get("msgid", ""))
-        message.status, message.error = TemplateMessage.Status.SENT, ""
-        message.save(update_fields=["msgid", "status", "error"])
-    return message
+    return PreparedTemplateMessage(
+        message=message,
+        account=name,
+        openid=openid,
+        template_id=template_id,
+        values=values,
+        url=url,
+        miniprogram=mini,
+        client_msg_id=cmid,
+    )

@@ -819,6 +819,11 @@ ZH_HANS = {
     "%(value)r.": (
         "WECHAT['MINIPROGRAM_LOGIN_RATE'] 必须是每分钟登录次数的正数，而不是 %(value)r。"
     ),
+    "WECHAT['BROADCAST_SENDS_PER_LANE'] must be a positive number of sends a broadcast lane "
+    "has in flight at once, not %(value)r.": (
+        "WECHAT['BROADCAST_SENDS_PER_LANE'] 必须是群发的每条通道同时进行的发送数（正整数），"
+        "而不是 %(value)r。"
+    ),
     "Account %(name)r is of KIND %(kind)r, which has no access to client.%(group)s; it may "
     "use %(groups)s.": (
         "账号 %(name)r 的 KIND 为 %(kind)r，无权使用 client.%(group)s；它可以使用 %(groups)s。"

@@ -53,6 +53,11 @@ def redis_cache(redis_server: str, settings: pytest.FixtureRequest) -> Iterator[
     try:
         yield "redis"
     finally:
+        from django_wechat.cache import settle
+
+        # A reply still waiting to go out (up to 50 ms) would land after the clearing,
+        # in the next test's Redis.
+        settle()
         caches["redis"].clear()
         caches["redis"].close()
 

@@ -45,6 +45,12 @@ def dummy(settings: Any) -> Any:
     return backend
 
 
+@pytest.fixture
+def one_at_a_time(settings: Any) -> None:
+    """Each lane sends one message at a time, so "the first send" is a known follower."""
+    settings.WECHAT = {**settings.WECHAT, "BROADCAST_SENDS_PER_LANE": 1}
+
+
 def texts(emulator: WeChatEmulator) -> list[tuple[str, str]]:
     return [(m["touser"], m["text"]["content"]) for m in emulator.sent_messages()]
 
@@ -94,7 +100,7 @@ def test_segments_a_tag_a_queryset_and_openids(
 
 
 def test_unreachable_followers_are_blocked_and_errors_failed(
-    followers: list[str], wechat_emulator: WeChatEmulator, dummy: Any
+    followers: list[str], wechat_emulator: WeChatEmulator, dummy: Any, one_at_a_time: None
 ) -> None:
     job = broadcasts.create_broadcast([*followers[:2], "o-stranger"], text="hi", concurrency=1)
     wechat_emulator.fail("errcode", api=SEND, errcode=40035)  # the first send: refused
@@ -106,7 +112,7 @@ def test_unreachable_followers_are_blocked_and_errors_failed(
 
 
 def test_the_daily_quota_pauses_and_resume_finishes(
-    followers: list[str], wechat_emulator: WeChatEmulator, dummy: Any
+    followers: list[str], wechat_emulator: WeChatEmulator, dummy: Any, one_at_a_time: None
 ) -> None:
     job = broadcasts.create_broadcast(text="q", batch_size=1, concurrency=1)
     start_broadcast(job)
@@ -132,6 +138,38 @@ def test_the_daily_quota_pauses_and_resume_finishes(
     job.refresh_from_db()
     assert job.state == Broadcast.State.DONE
     assert sorted(texts(wechat_emulator)) == [(o, "q2") for o in followers]
+
+
+def test_a_lane_has_up_to_its_bound_of_sends_in_flight(
+    followers: list[str], wechat_emulator: WeChatEmulator, dummy: Any, settings: Any
+) -> None:
+    # Each send takes half a second at WeChat: a lane keeps three of them going at once,
+    # never more, and everyone still gets it once.
+    settings.WECHAT = {**settings.WECHAT, "BROADCAST_SENDS_PER_LANE": 3}
+    wechat_emulator.fail("delay", api=SEND, delay=0.5, times=len(followers))
+    job = broadcasts.create_broadcast(text="together", batch_size=5, concurrency=1)
+    assert broadcasts.run_batch(job.pk, 0) is True
+    assert wechat_emulator.peak_in_flight(SEND) == 3
+    assert sorted(texts(wechat_emulator)) == [(o, "together") for o in followers]
+    assert broadcasts.run_batch(job.pk, 0) is False
+    assert broadcasts.progress(job) == broadcasts.Progress(5, 5, 0, 0, 0)
+
+
+def test_the_quota_stops_a_lane_whose_other_sends_are_in_flight(
+    followers: list[str], wechat_emulator: WeChatEmulator, dummy: Any, settings: Any
+) -> None:
+    # All five at once; one meets the daily quota. The four others were on their way and
+    # are recorded as sent; the one refused waits for the resume, and nobody gets two.
+    settings.WECHAT = {**settings.WECHAT, "BROADCAST_SENDS_PER_LANE": 5}
+    wechat_emulator.fail("errcode", api=SEND, errcode=45009, times=1)
+    job = broadcasts.create_broadcast(text="quota", batch_size=5, concurrency=1)
+    assert broadcasts.run_batch(job.pk, 0) is False
+    job.refresh_from_db()
+    assert job.state == Broadcast.State.PAUSED
+    assert broadcasts.progress(job) == broadcasts.Progress(5, 4, 0, 0, 1)
+    assert resume_broadcast(job) is True
+    drain(dummy)
+    assert sorted(texts(wechat_emulator)) == [(o, "quota") for o in followers]
 
 
 def test_cancel_stops_between_batches(
@@ -213,3 +251,17 @@ def test_a_template_broadcast_goes_through_send_template_message(
     sent = wechat_emulator.sent_messages()
     assert sorted(m["touser"] for m in sent) == followers[:2]
     assert broadcasts.progress(job).sent == 2
+
+
+@pytest.mark.parametrize("value", [0, -1, "8", True, 2.5])
+def test_the_sends_in_flight_must_be_a_positive_integer(value: Any, settings: Any) -> None:
+    from django.core.checks import run_checks
+    from django.test import override_settings
+
+    with override_settings(WECHAT={**settings.WECHAT, "BROADCAST_SENDS_PER_LANE": value}):
+        found = [m for m in run_checks(tags=["wechat"]) if m.id == "wechat.E151"]
+    assert len(found) == 1
+    assert repr(value) in found[0].msg
+    assert "default (8)" in found[0].hint
+    with override_settings(WECHAT={**settings.WECHAT, "BROADCAST_SENDS_PER_LANE": 16}):
+        assert not [m for m in run_checks(tags=["wechat"]) if m.id == "wechat.E151"]

@@ -97,11 +97,17 @@ def test_message_received_is_sent_once_per_message(cache_alias: str, counted: li
 
 @pytest.fixture
 def stores_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Stored replies wait for the thread's next command however slow the test runs (the
-    flushing thread would send them after 50 ms)."""
-    from django_wechat import redis_primitives
+    """Stored replies wait for the thread's next command however slow the test runs: the
+    flushing thread's timed looks send nothing (it would send them after 50 ms)."""
+    from django_wechat.redis_primitives import _flusher
 
-    monkeypatch.setattr(redis_primitives, "FLUSH_AFTER", 30.0)
+    flush = _flusher.flush
+
+    def only_when_asked(*, older_than: float = 0.0, read: bool = False) -> None:
+        if older_than == 0.0:  # settle(), not the thread's look
+            flush(read=read)
+
+    monkeypatch.setattr(_flusher, "flush", only_when_asked)
 
 
 def test_a_message_costs_redis_one_command_and_one_wake(

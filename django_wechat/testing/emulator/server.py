@@ -17,6 +17,7 @@ connections). Every call is logged for assertions (:meth:`WeChatEmulator.calls`)
 
 from __future__ import annotations
 
+import collections
 import logging
 import secrets
 import socket
@@ -261,6 +262,9 @@ class WeChatEmulator:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._calls: list[Call] = []
+        #: Per API: how many of its calls are being answered now, and the most ever at once.
+        self._in_flight: collections.Counter[str] = collections.Counter()
+        self._peak: collections.Counter[str] = collections.Counter()
         self._faults: list[Fault] = []
         self.tokens: dict[str, Token] = {}
         self.codes: dict[str, Code] = {}
@@ -415,6 +419,7 @@ class WeChatEmulator:
             self.user_page_size = 10000
             self.job_event_delay = 0.2
             self._calls.clear()
+            self._peak.clear()
             self._faults.clear()
             self.pushes.clear()
             self._seed()
@@ -630,6 +635,13 @@ class WeChatEmulator:
         """How many calls ``api`` (or every API) received."""
         return len(self.calls(api))
 
+    def peak_in_flight(self, api: str) -> int:
+        """The most calls of ``api`` the emulator was answering at once (since the last
+        :meth:`reset`): how many a client sends in parallel, with a ``"delay"`` fault
+        making each call last."""
+        with self.lock:
+            return self._peak[api.strip("/")]
+
     def _take_fault(self, api: str) -> Fault | None:
         for fault in self._faults:
             if fault.api is None or fault.api == api:
@@ -645,6 +657,16 @@ class WeChatEmulator:
         """Answer one request (None: drop the connection). Called by the server threads."""
         if request.api.startswith(control.CONTROL_PREFIX):
             return control.handle(self, request)
+        with self.lock:
+            self._in_flight[request.api] += 1
+            self._peak[request.api] = max(self._peak[request.api], self._in_flight[request.api])
+        try:
+            return self._answer(request)
+        finally:
+            with self.lock:
+                self._in_flight[request.api] -= 1
+
+    def _answer(self, request: Request) -> Reply | None:
         with self.lock:
             fault = self._take_fault(request.api)
         lost = fault if fault is not None and fault.kind == "lost_answer" else None
