@@ -31,7 +31,7 @@ from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoo
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import close_old_connections, transaction
+from django.db import connections, transaction
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Mod
 from django.utils import timezone
@@ -192,30 +192,37 @@ def _send_batch(broadcast: Broadcast, client: Any, rows: list[tuple[int, str]]) 
     go_on = True
     with ThreadPoolExecutor(max_workers=most, thread_name_prefix="wechat-broadcast") as pool:
         running: dict[Future[Any], _InFlight] = {}
-        for n, (pk, openid) in enumerate(rows):
-            if n and n % CHECK_EVERY == 0 and _stopped(broadcast.pk):
-                go_on = False
-                break
-            if not BroadcastRecipient.objects.filter(pk=pk, state=State.PENDING).update(
-                state=State.SENDING
-            ):
-                continue  # another run of this batch has it
-            try:
-                prepared = _prepare(broadcast, openid)
-            except WeChatError as exc:
-                _record(broadcast, pk, openid, exc)
-                continue
-            running[pool.submit(_post, broadcast, client, openid, prepared)] = (
-                pk,
-                openid,
-                prepared,
-            )
-            if len(running) >= most:
-                go_on = _collect(broadcast, running, FIRST_COMPLETED)
-                if not go_on:
+        try:
+            for n, (pk, openid) in enumerate(rows):
+                if n and n % CHECK_EVERY == 0 and _stopped(broadcast.pk):
+                    go_on = False
                     break
-        # What is in flight is still recorded, whatever stopped the batch.
-        go_on = _collect(broadcast, running, ALL_COMPLETED) and go_on
+                if not BroadcastRecipient.objects.filter(pk=pk, state=State.PENDING).update(
+                    state=State.SENDING
+                ):
+                    continue  # another run of this batch has it
+                try:
+                    prepared = _prepare(broadcast, openid)
+                except WeChatError as exc:
+                    _record(broadcast, pk, openid, exc)
+                    continue
+                except BaseException:
+                    # Nothing was sent: a retry of the task may send it.
+                    BroadcastRecipient.objects.filter(pk=pk).update(state=State.PENDING)
+                    raise
+                running[pool.submit(_post, broadcast, client, openid, prepared)] = (
+                    pk,
+                    openid,
+                    prepared,
+                )
+                if len(running) >= most:
+                    go_on = _collect(broadcast, running, FIRST_COMPLETED)
+                    if not go_on:
+                        break
+        finally:
+            # What is in flight is still recorded, whatever stopped the batch (an
+            # exception too: those sends went out).
+            go_on = _collect(broadcast, running, ALL_COMPLETED) and go_on
     return go_on
 
 
@@ -224,19 +231,24 @@ def _collect(broadcast: Broadcast, running: dict[Future[Any], _InFlight], until:
     ALL_COMPLETED); False when one hit the daily quota."""
     done, _pending = wait(running, return_when=until)
     go_on = True
+    failure: Exception | None = None
     for future in done:
         pk, openid, prepared = running.pop(future)
         error = future.exception()
-        if error is not None and not isinstance(error, WeChatError):
-            # Not WeChat's answer (a bug of ours or a handler's): it may have sent.
-            logger.error("Broadcast %s to %s raised.", broadcast.pk, openid, exc_info=error)
-            recipients = BroadcastRecipient.objects.filter(pk=pk)
-            recipients.update(state=State.FAILED)
-            continue
-        answer = None if error is not None else future.result()
-        if prepared is not None:
-            prepared.record(answer, error=error)
-        go_on = _record(broadcast, pk, openid, error) and go_on
+        try:
+            if error is not None and not isinstance(error, WeChatError):
+                # Not WeChat's answer (a bug of ours or a handler's): it may have sent.
+                logger.error("Broadcast %s to %s raised.", broadcast.pk, openid, exc_info=error)
+                BroadcastRecipient.objects.filter(pk=pk).update(state=State.FAILED)
+                continue
+            answer = None if error is not None else future.result()
+            if prepared is not None:
+                prepared.record(answer, error=error)
+            go_on = _record(broadcast, pk, openid, error) and go_on
+        except Exception as exc:  # the database: record the others, then raise
+            failure = failure or exc
+    if failure is not None:
+        raise failure
     return go_on
 
 
@@ -265,15 +277,14 @@ def _post(
     broadcast: Broadcast, client: Any, openid: str, prepared: PreparedTemplateMessage | None
 ) -> Any:
     """One send, on a thread of the batch's pool: the client's call and nothing else."""
-    # The token may come from a database cache: this thread's connection is handled
-    # as a request's is (closed, or kept for CONN_MAX_AGE).
-    close_old_connections()
     try:
         if prepared is not None:
             return prepared.post()
         return client.message.send_text(openid, broadcast.payload["content"])
     finally:
-        close_old_connections()
+        # The token may come from a database cache: close what this thread opened (the
+        # pool's threads end with the batch).
+        connections.close_all()
 
 
 def _record(broadcast: Broadcast, pk: int, openid: str, error: BaseException | None) -> bool:

@@ -20,10 +20,12 @@ Instead:
   Redis then wakes once per message instead of twice, which is most of what the served
   callback gains (the claim still holds the message meanwhile, and a retry that finds
   it waits for the reply);
-- when a kept connection fails, the stores sent on it without an answer read are sent
-  again on a new one, and a command that failed because the connection was closed while
-  it sat idle (Redis restarted, an idle timeout) is sent once more. Every command here
-  may safely run twice: a claim recognises its own value.
+- when a kept connection fails, or is reconnected under us (django-redis'
+  ``CLOSE_CONNECTION`` disconnects the whole pool), the stores sent on it without an
+  answer read are sent again on the new socket (the flusher reads the answers it waits
+  for, so a socket Redis closed shows), and a command that failed because the connection
+  was closed while it sat idle (Redis restarted, an idle timeout) is sent once more.
+  Every command here may safely run twice: a claim recognises its own value.
 
 Values are encoded and keys made by django-redis's client, as ``cache.get()`` reads them.
 """
@@ -106,6 +108,9 @@ class _Kept:
         self.pid = os.getpid()
         self.pool = pool
         self.connection = pool.get_connection()
+        # Someone else may close it (django-redis' CLOSE_CONNECTION disconnects the whole
+        # pool): redis-py then reconnects by itself, and the answers we wait for are gone.
+        self.connection.register_connect_callback(self.connected)
         self.lock = threading.Lock()
         #: Stores not sent yet, and since when the oldest has waited (time.monotonic()).
         self.deferred: list[_Store] = []
@@ -117,14 +122,31 @@ class _Kept:
         self.used = False
 
     def send(self, *commands: tuple[Any, ...]) -> None:
-        """Write the deferred stores and ``commands`` to the socket in one go."""
-        batch = [command for command, _key, _sends in self.deferred] + list(commands)
+        """Write the deferred stores and ``commands`` to the socket in one go.
+
+        The stores count as unread before the write: if it fails, the caller's
+        :meth:`reset` finds them there and sends them again.
+        """
+        self.connection.connect()  # a no-op when connected; else connected() runs first
+        sending, self.deferred = self.deferred, []
+        self.unread += [(command, key, sends + 1) for command, key, sends in sending]
+        batch = [command for command, _key, _sends in sending] + list(commands)
+        # No PING health check in between: it would read our answers as its own.
         if len(batch) == 1:
-            self.connection.send_command(*batch[0])
+            self.connection.send_command(*batch[0], check_health=False)
         elif batch:
-            self.connection.send_packed_command(self.connection.pack_commands(batch))
-        self.unread += [(command, key, sends + 1) for command, key, sends in self.deferred]
-        self.deferred = []
+            packed = self.connection.pack_commands(batch)
+            self.connection.send_packed_command(packed, check_health=False)
+
+    def connected(self, connection: Any) -> None:
+        """redis-py (re)connected the socket: answers still unread on the old one are
+        lost, so their stores go out again."""
+        self.used = False
+        if self.unread:
+            self.deferred = self.unread + self.deferred
+            self.unread = []
+            self.since = time.monotonic()
+            _flusher.wake()
 
     def read_unread(self) -> None:
         """Read the answers to the stores sent, which come before any later command's."""
@@ -153,6 +175,8 @@ class _Kept:
             self.since = time.monotonic()
         self.deferred = again + self.deferred
         self.unread = []
+        if self.deferred:
+            _flusher.wake()
 
     def flush(self, *, read: bool) -> None:
         """Send the deferred stores (and read every answer if ``read``); once more on a new
@@ -167,6 +191,9 @@ class _Kept:
             except Exception:
                 logger.warning("Sending the stored replies to Redis failed.", exc_info=True)
                 self.reset()
+            except BaseException:
+                self.reset()  # an interruption mid-answer: the socket is out of step
+                raise
         for _command, key, _sends in self.deferred:
             logger.error("Redis did not store the reply under %s.", key)
         self.deferred = []
@@ -179,6 +206,7 @@ class _Kept:
                 # Answers still on the socket would reach the pool's next user.
                 self.connection.disconnect()
                 self.unread = []
+            self.connection.deregister_connect_callback(self.connected)
             self.pool.release(self.connection)
 
     def __del__(self) -> None:
@@ -217,8 +245,7 @@ class _Flusher:
         if kept not in self._watched:
             with self._lock:
                 self._watched.add(kept)
-        if not self._wake.is_set():
-            self._wake.set()
+        self.wake()
         if self._thread is None:
             with self._lock:
                 if self._thread is None:
@@ -227,15 +254,25 @@ class _Flusher:
                     )
                     self._thread.start()
 
+    def wake(self) -> None:
+        """A store waits: make sure the thread looks (only an Event, no lock taken)."""
+        if not self._wake.is_set():
+            self._wake.set()
+
     def _run(self) -> None:
         while True:
             self._wake.wait()
             time.sleep(FLUSH_AFTER / 2)
             self._wake.clear()
-            # Waited half of FLUSH_AFTER here, and at most half before this look.
-            self.flush(older_than=FLUSH_AFTER / 2)
-            with self._lock:
-                waiting = any(kept.deferred for kept in self._watched)
+            try:
+                # Waited half of FLUSH_AFTER here, and at most half before this look. The
+                # answers are read too: a socket Redis closed shows only when reading.
+                self.flush(older_than=FLUSH_AFTER / 2, read=True)
+                with self._lock:
+                    waiting = any(kept.deferred for kept in self._watched)
+            except Exception:
+                logger.exception("The reply flusher failed; it goes on.")
+                waiting = True
             if waiting:
                 self._wake.set()  # look again soon
 
@@ -256,9 +293,11 @@ class _Flusher:
                     kept.lock.release()
 
     def forget(self) -> None:
+        # In a forked child: the parent's thread, and its locks' state, are not ours.
         self._watched = weakref.WeakSet()
         self._thread = None
         self._wake = threading.Event()
+        self._lock = threading.Lock()
 
 
 _flusher = _Flusher()

@@ -265,3 +265,39 @@ def test_the_sends_in_flight_must_be_a_positive_integer(value: Any, settings: An
     assert "default (8)" in found[0].hint
     with override_settings(WECHAT={**settings.WECHAT, "BROADCAST_SENDS_PER_LANE": 16}):
         assert not [m for m in run_checks(tags=["wechat"]) if m.id == "wechat.E151"]
+
+
+def test_an_error_mid_batch_still_records_the_sends_in_flight(
+    followers: list[str],
+    wechat_emulator: WeChatEmulator,
+    dummy: Any,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Preparing the third follower's message fails (the database, say) while two sends
+    # are on their way: those two are recorded as sent, the third goes back to pending,
+    # and the task's retry finishes the batch with nobody messaged twice.
+    settings.WECHAT = {**settings.WECHAT, "BROADCAST_SENDS_PER_LANE": 5}
+    wechat_emulator.fail("delay", api=SEND, delay=0.3, times=2)
+    prepare = broadcasts._prepare
+
+    def broken(broadcast: Broadcast, openid: str) -> Any:
+        if openid == followers[2]:
+            raise RuntimeError("the database went away")
+        return prepare(broadcast, openid)
+
+    monkeypatch.setattr(broadcasts, "_prepare", broken)
+    job = broadcasts.create_broadcast(text="mid", batch_size=5, concurrency=1)
+    with pytest.raises(RuntimeError):
+        broadcasts.run_batch(job.pk, 0)
+    states = dict(job.recipients.values_list("openid", "state"))
+    assert states == {
+        followers[0]: "sent",
+        followers[1]: "sent",
+        followers[2]: "pending",
+        followers[3]: "pending",
+        followers[4]: "pending",
+    }
+    monkeypatch.setattr(broadcasts, "_prepare", prepare)
+    assert broadcasts.run_batch(job.pk, 0) is True
+    assert sorted(texts(wechat_emulator)) == [(o, "mid") for o in followers]

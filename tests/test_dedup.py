@@ -520,6 +520,43 @@ def test_replies_waiting_on_a_connection_redis_closed_are_sent_again(
     assert "did not store" not in caplog.text
 
 
+def test_a_waiting_reply_is_sent_again_when_its_connection_was_closed(
+    redis_cache: str, counted: list[str]
+) -> None:
+    # Redis drops the connection while the reply waits to go out, and the thread sends
+    # nothing more: the flushing thread finds the socket dead when it reads Redis's
+    # answer, and sends the reply again on a new connection.
+    from django_redis import get_redis_connection
+
+    from django_wechat.messages import parse_message
+
+    first = callback_request(text="w")
+    first.send(Client())
+    get_redis_connection(redis_cache).client_kill_filter(_type="normal", skipme=True)
+    key = dedup_key(parse_message(first.message), first.account)
+    deadline = time.monotonic() + 5
+    while not str(caches[redis_cache].get(key, "")).startswith("reply:"):
+        assert time.monotonic() < deadline, "the reply never reached Redis"
+        time.sleep(0.01)
+    assert read_reply(callback_request(first.message).send(Client())).content == "run 1: w"
+    assert counted == ["w"]
+
+
+def test_a_pool_disconnected_under_the_kept_connection_loses_nothing(
+    redis_cache: str, counted: list[str], stores_wait: None
+) -> None:
+    # django-redis' CLOSE_CONNECTION (or anyone) disconnects the whole pool, the kept
+    # connection with it: redis-py reconnects, and the reply and the retry's claim go out
+    # on the new socket.
+    first = callback_request(text="p")
+    first.send(Client())
+    caches[redis_cache].client.get_client().connection_pool.disconnect()  # type: ignore[attr-defined]
+    answer = callback_request(first.message).send(Client())
+    assert answer.status_code == 200
+    assert read_reply(answer).content == "run 1: p"
+    assert counted == ["p"]
+
+
 @pytest.mark.parametrize("server", ["Redis 7", "before Redis 7"])
 def test_a_claim_takes_a_free_key_or_returns_what_it_holds(
     redis_cache: str, server: str, monkeypatch: pytest.MonkeyPatch
