@@ -1,13 +1,16 @@
-"""What the logs' admin pages share: no add, change or delete, and a follower's link."""
+"""What the admin pages share: read-only logs (no add, change or delete), a follower's
+link, and the account a form posted."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import admin, messages
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from ..conf import AccountKind, get_accounts
 from ..models import WeChatUser
@@ -52,3 +55,15 @@ def official_accounts() -> list[str]:
     """The Official Accounts of ``WECHAT["ACCOUNTS"]``: the only kind with followers,
     menus and template messages (a website app or a mini program has none)."""
     return [name for name, acc in get_accounts().items() if acc.kind is AccountKind.OFFICIAL]
+
+
+def posted_account(model_admin: admin.ModelAdmin[Any], request: HttpRequest) -> str | None:
+    """The Official Account a form POSTed as ``account``; None, with an error message to
+    the user, when it names none."""
+    account = request.POST.get("account", "")
+    if account in official_accounts():
+        return account
+    model_admin.message_user(
+        request, gettext("No account named %(account)s.") % {"account": account}, messages.ERROR
+    )
+    return None

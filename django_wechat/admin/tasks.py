@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import broadcasts, tasks
 from ..models import Broadcast, DeferredReply
-from .common import official_accounts
+from .common import posted_account
 
 if TYPE_CHECKING:
     _BroadcastAdmin = admin.ModelAdmin[Broadcast]
@@ -44,11 +44,8 @@ def start_sync(
         raise PermissionDenied
     if request.method != "POST":
         return HttpResponseRedirect(done_url)
-    account = request.POST.get("account", "")
-    if account not in official_accounts():
-        model_admin.message_user(
-            request, gettext("No account named %(account)s.") % {"account": account}, messages.ERROR
-        )
+    account = posted_account(model_admin, request)
+    if account is None:
         return HttpResponseRedirect(done_url)
     try:
         result = task.enqueue(account, **options)

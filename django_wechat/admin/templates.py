@@ -28,7 +28,13 @@ from ..models import MessageTemplate, TemplateMessage, WeChatUser
 from ..models.templates import keyword_labels
 from ..sync.templates import sync_templates
 from ..template_messages import InvalidTemplateMessage, keyword_limit, send_template_message
-from .common import ReadOnlyAdminMixin, follower_link, official_accounts, with_follower
+from .common import (
+    ReadOnlyAdminMixin,
+    follower_link,
+    official_accounts,
+    posted_account,
+    with_follower,
+)
 from .tasks import start_sync
 
 if TYPE_CHECKING:
@@ -206,11 +212,8 @@ class MessageTemplateAdmin(_TemplateAdmin):
         allowed = request.user.has_perm("django_wechat.change_messagetemplate")
         if request.method != "POST" or not allowed:
             return HttpResponseRedirect(changelist)
-        account = request.POST.get("account", "")
-        if account not in official_accounts():
-            self.message_user(
-                request, _("No account named %(account)s.") % {"account": account}, messages.ERROR
-            )
+        account = posted_account(self, request)
+        if account is None:
             return HttpResponseRedirect(changelist)
         try:
             result = sync_templates(account)

@@ -31,15 +31,7 @@ else:  # ModelAdmin is generic only in django-stubs
 WECHAT_FIELDS = (
     "account",
     "openid",
-    "unionid",
-    "nickname",
-    "avatar_url",
-    "subscribed",
-    "subscribed_at",
-    "language",
-    "remark",
-    "tag_ids",
-    "profile",
+    *WeChatUser.PROFILE_FIELDS,
     "created_at",
     "updated_at",
 )

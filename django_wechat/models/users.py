@@ -80,6 +80,19 @@ class WeChatUser(models.Model):
             models.Index(fields=["unionid"], name="django_wechat_user_unionid"),
         ]
 
+    #: The fields :meth:`update_profile` sets: what WeChat owns beside account and openid.
+    PROFILE_FIELDS = (
+        "unionid",
+        "nickname",
+        "avatar_url",
+        "subscribed",
+        "subscribed_at",
+        "language",
+        "remark",
+        "tag_ids",
+        "profile",
+    )
+
     def __str__(self) -> str:
         return self.nickname or self.openid
 

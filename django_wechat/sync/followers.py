@@ -57,19 +57,6 @@ QUOTAS = {
     "cgi-bin/tags/members/batchuntagging": 10_000,
 }
 
-#: The WeChatUser fields a profile answer sets (update_profile's), written in bulk.
-PROFILE_FIELDS = (
-    "unionid",
-    "nickname",
-    "avatar_url",
-    "subscribed",
-    "subscribed_at",
-    "language",
-    "remark",
-    "tag_ids",
-    "profile",
-)
-
 
 @dataclass
 class SyncResult:
@@ -182,7 +169,7 @@ class _Written:
 
 
 def _values(user: WeChatUser) -> tuple[Any, ...]:
-    return tuple(getattr(user, f) for f in PROFILE_FIELDS)
+    return tuple(getattr(user, f) for f in WeChatUser.PROFILE_FIELDS)
 
 
 def _write(
@@ -279,7 +266,7 @@ def _upsert(users: Sequence[WeChatUser]) -> None:
                 for f in fields
             ]
         )
-    update = [_field(n).column for n in (*PROFILE_FIELDS, "sync_pass", "updated_at")]
+    update = [_field(n).column for n in (*WeChatUser.PROFILE_FIELDS, "sync_pass", "updated_at")]
     suffix = ops.on_conflict_suffix_sql(
         fields, OnConflict.UPDATE, update, [_field(n).column for n in UNIQUE]
     )

@@ -1,11 +1,13 @@
-"""What several emulated API groups check alike: a follower by openid, a length in bytes."""
+"""What several emulated API groups check alike: a follower by openid, a single-use code,
+a length in bytes."""
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any
 
 from ..http import WeChatFault
-from ..state import AccountState, Follower
+from ..state import AccountState, Code, Emulator, Follower
 
 
 def find_follower(
@@ -22,6 +24,22 @@ def find_follower(
     if subscribed and not follower.subscribe:
         raise WeChatFault(43004)
     return follower
+
+
+def take_code(emulator: Emulator, state: AccountState, value: Any, scopes: Container[str]) -> Code:
+    """Use up a code issued for one of ``scopes``: 41008 missing, 40029 unknown, expired,
+    another app's or of another kind, 40163 used."""
+    if not value:
+        raise WeChatFault(41008)
+    code = emulator.codes.get(str(value))
+    if code is None or code.app_id != state.app_id or code.scope not in scopes:
+        raise WeChatFault(40029)
+    if code.used:
+        raise WeChatFault(40163)
+    if emulator.clock.now() >= code.expires_at:
+        raise WeChatFault(40029)
+    code.used = True
+    return code
 
 
 def nbytes(value: Any) -> int:

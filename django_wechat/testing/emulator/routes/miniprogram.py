@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from ..http import Reply, Request, WeChatFault, route
 from ..state import CODE_TTL, AccountState, Code, Emulator
-from .oauth import _take_code
+from .common import take_code
 from .token import check_app
 
 PHONE_SCOPE = "phone_code"
@@ -37,7 +37,8 @@ def jscode2session(emulator: Emulator, request: Request) -> Reply:
     state = check_app(emulator, query.get("appid"), query.get("secret"))
     if query.get("grant_type") != "authorization_code":
         raise WeChatFault(40002)
-    code = _take_code(emulator, state, query.get("js_code"), "js")
+    # A js_code serves only jscode2session.
+    code = take_code(emulator, state, query.get("js_code"), ("js_code",))
     if code.openid in state.high_risk:
         raise WeChatFault(40226, "code blocked")
     follower = state.followers.get(code.openid)
@@ -54,17 +55,7 @@ def jscode2session(emulator: Emulator, request: Request) -> Reply:
 def getuserphonenumber(emulator: Emulator, request: Request, state: AccountState) -> Reply:
     """``POST wxa/business/getuserphonenumber`` ``{"code": ...}``: the phone number behind
     a ``getPhoneNumber`` code (single use: 40029 unknown, 40163 used)."""
-    value = request.json().get("code")
-    if not value:
-        raise WeChatFault(41008)
-    code = emulator.codes.get(str(value))
-    if code is None or code.app_id != state.app_id or code.scope != PHONE_SCOPE:
-        raise WeChatFault(40029)
-    if code.used:
-        raise WeChatFault(40163)
-    if emulator.clock.now() >= code.expires_at:
-        raise WeChatFault(40029)
-    code.used = True
+    code = take_code(emulator, state, request.json().get("code"), (PHONE_SCOPE,))
     phone = state.followers[code.openid].phone
     return Reply.json(
         {

@@ -33,6 +33,7 @@ from ..state import (
     Token,
     new_token,
 )
+from .common import take_code
 from .token import check_app
 
 SCOPES = ("snsapi_base", "snsapi_userinfo")
@@ -306,26 +307,6 @@ def _consent_page(state: AccountState, params: dict[str, str]) -> str:
     )
 
 
-def _take_code(emulator: Emulator, state: AccountState, value: Any, kind: str) -> Code:
-    """Use up a code: 41008 missing, 40029 unknown/expired/another app's, 40163 used."""
-    if not value:
-        raise WeChatFault(41008)
-    code = emulator.codes.get(str(value))
-    # A code serves one exchange: a js_code only jscode2session, an OAuth code only the
-    # OAuth exchange (and a getPhoneNumber code neither).
-    fits = code is not None and (
-        code.scope == "js_code" if kind == "js" else code.scope in (*SCOPES, QR_SCOPE)
-    )
-    if code is None or code.app_id != state.app_id or not fits:
-        raise WeChatFault(40029)
-    if code.used:
-        raise WeChatFault(40163)
-    if emulator.clock.now() >= code.expires_at:
-        raise WeChatFault(40029)
-    code.used = True
-    return code
-
-
 def _web_token(emulator: Emulator, state: AccountState, openid: str, scope: str) -> Token:
     now = emulator.clock.now()
     token = Token(
@@ -358,7 +339,8 @@ def oauth_access_token(emulator: Emulator, request: Request) -> Reply:
     state = check_app(emulator, query.get("appid"), query.get("secret"))
     if query.get("grant_type") != "authorization_code":
         raise WeChatFault(40002)
-    code = _take_code(emulator, state, query.get("code"), "oauth")
+    # An OAuth code serves only the OAuth exchange (not jscode2session, not a phone number).
+    code = take_code(emulator, state, query.get("code"), (*SCOPES, QR_SCOPE))
     if code.snapshot:
         return _snapshot_answer(emulator, state, code)
     token = _web_token(emulator, state, code.openid, code.scope)
