@@ -14,7 +14,6 @@ from django.test.utils import CaptureQueriesContext
 from django_wechat.exceptions import WeChatError
 from django_wechat.models import FollowerSync, Tag, WeChatUser
 from django_wechat.sync.followers import (
-    SyncResult,
     refresh_followers,
     sync_followers,
     sync_tags,
@@ -136,11 +135,13 @@ def test_the_daily_quota_stops_cleanly_and_the_next_run_resumes(
     emulator.user_page_size = 10000
     emulator.generate_followers(750)  # 1,005 followers: 11 batchget calls
 
-    def quota_after_300(result: SyncResult) -> None:
-        if result.done == 300:
-            emulator.fail("errcode", api=BATCHGET, errcode=45009, times=50)
+    # Three batches of 100 go through, then the quota is used up. Staged before the run
+    # (faults are taken in order), not from the progress callback: every batch of a page
+    # is requested at once, so by the third callback the later calls may all be answered.
+    emulator.fail("delay", api=BATCHGET, delay=0.001, times=3)
+    emulator.fail("errcode", api=BATCHGET, errcode=45009, times=50)
 
-    stopped = sync_followers(full=True, workers=1, progress=quota_after_300)
+    stopped = sync_followers(full=True, workers=1)
     assert stopped.stopped
     assert stopped.quota_api == BATCHGET
     assert "45009" in stopped.message
