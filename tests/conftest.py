@@ -62,6 +62,16 @@ def redis_cache(redis_server: str, settings: pytest.FixtureRequest) -> Iterator[
         caches["redis"].close()
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the settings' language: a request through LocaleMiddleware
+    (a page asked for in Chinese) leaves its language active in the thread after it."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     skipped = [
         r for r in terminalreporter.stats.get("skipped", []) if REDIS_MISSING in str(r.longrepr)
