@@ -24,17 +24,27 @@ messages, three legs alternated ``--rounds`` times (3), ``--duration`` seconds e
 the callback (``ours``), the hand-written wechatpy glue (``glue``: ``check_signature``,
 ``WeChatCrypto``, ``parse_message``, ``create_reply``, no de-duplication) and an empty
 Django view (``empty``), all in ``bench/urls.py``. Prints requests/s and p50/p99 per leg
-and round, the ratios, and the machine's load before and after. ``--cache unix``
+and round, the ratios, and the machine's load before and after; on Linux also where the
+machine's time went in each run, per request: the gunicorn workers' CPU, redis-server's,
+wrk's, and the share of the machine left idle (from /proc). ``--cache unix``
 connects the cache to redis-server over a unix socket instead of loopback TCP (what a
 worker on Redis's own host can do); ``--cache locmem`` gives each worker a local-memory
 cache, a control that shows what the callback costs without the Redis round trip. Needs
 ``pip install -e ".[bench]"`` and ``apt-get install wrk``.
+
+With ``--round-trip``: what one claim costs the thread that waits for it, against a
+redis-server on loopback with nothing else running: the wall and CPU time per call of a
+claim through django_wechat (``cache.claim`` on a django-redis cache), the same
+``SET ... NX PX GET`` through redis-py's ``Connection``, and through a bare socket, with
+redis-py's default 5 s socket timeout and blocking. Set against the served figures, it
+separates what the client's code costs from what waiting costs under load.
 
 Run from the repository root::
 
     .venv/bin/python bench/callback.py [-n 500] [--rounds 20] [--stages] [--no-gc]
     .venv/bin/python bench/callback.py --wrk [--duration 10] [--rounds 3] [--connections 8]
         [--cache tcp|unix|locmem]
+    .venv/bin/python bench/callback.py --round-trip [-n 10000] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -359,11 +369,13 @@ def wait_for(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
 
 
 @contextmanager
-def process(args: list[str], port: int, what: str, **kwargs: Any) -> Iterator[None]:
+def process(
+    args: list[str], port: int, what: str, **kwargs: Any
+) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, **kwargs)
     try:
         wait_for(port, proc, what)
-        yield
+        yield proc
     finally:
         proc.terminate()
         try:
@@ -421,6 +433,86 @@ LEGS = {
     "glue": ("/bench/glue/default/", "hand-written wechatpy glue (no de-duplication)"),
     "empty": (EMPTY, "empty Django view"),
 }
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time the live processes ``pids`` have used (Linux's /proc)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone (a worker restarted): its time is not counted
+        total += (int(fields[11]) + int(fields[12])) / _TICKS
+    return total
+
+
+def with_children(pid: int) -> list[int]:
+    """``pid`` and the processes it started (gunicorn's workers), from /proc."""
+    found = [pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def machine_times() -> tuple[float, float]:
+    """Seconds of CPU time the machine has had, all CPUs summed, and how many were idle."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(ticks) / _TICKS, (ticks[3] + ticks[4]) / _TICKS  # idle + iowait
+
+
+class CpuMeter:
+    """Where the machine's time goes during one wrk run, per request served: the web
+    workers' CPU, redis-server's, wrk's, and the share of the machine left idle. Without
+    /proc (not Linux) it measures nothing and :meth:`report` says so."""
+
+    def __init__(self, web: list[int], redis: list[int]) -> None:
+        self.web, self.redis = web, redis
+        self.available = Path("/proc/stat").exists()
+
+    @contextmanager
+    def run(self) -> Iterator[dict[str, float]]:
+        figures: dict[str, float] = {}
+        if not self.available:
+            yield figures
+            return
+        web, redis = cpu_seconds(self.web), cpu_seconds(self.redis)
+        wrk = _children_cpu()
+        total, idle = machine_times()
+        yield figures
+        total_after, idle_after = machine_times()
+        figures.update(
+            web=cpu_seconds(self.web) - web,
+            redis=cpu_seconds(self.redis) - redis,
+            wrk=_children_cpu() - wrk,  # wrk has exited and been waited for by now
+            idle=(idle_after - idle) / max(total_after - total, 1e-9),
+        )
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_line(result: dict[str, float]) -> str:
+    """The CPU figures of one run, in µs per request, or nothing without them."""
+    if "web" not in result:
+        return ""
+    per = 1e6 / max(result["requests"], 1)
+    return (
+        f"    CPU per request: workers {result['web'] * per:4.0f} µs, "
+        f"redis-server {result['redis'] * per:3.0f} µs, wrk {result['wrk'] * per:3.0f} µs; "
+        f"machine idle {100 * result['idle']:4.1f}%"
+    )
 
 
 def run_wrk(
@@ -515,10 +607,11 @@ def with_wrk(duration: int, connections: int, pool: int, rounds: int, cache: str
     print(f"machine before: {uptime()}; {os.cpu_count()} CPUs")
     results: dict[str, list[dict[str, float]]] = {name: [] for name in LEGS}
     with (
-        process(redis_args, redis_port, "redis-server"),
-        process(web_args, web_port, "gunicorn", env=env, cwd=ROOT),
+        process(redis_args, redis_port, "redis-server") as redis_server,
+        process(web_args, web_port, "gunicorn", env=env, cwd=ROOT) as web_server,
     ):
         check_legs(web_port)
+        meter = CpuMeter(with_children(web_server.pid), [redis_server.pid])
         for round_ in range(rounds):
             # Fresh messages each round, built just before it (every timestamp stays inside
             # the 300 s tolerance; no MsgId of ours repeats, so none is a retry). The
@@ -530,7 +623,9 @@ def with_wrk(duration: int, connections: int, pool: int, rounds: int, cache: str
                 lines = [f"{path}?{urlencode(r.query)}\t{r.body.decode()}" for r in requests]
                 pool_file = workdir / f"{name}.txt"
                 pool_file.write_text("\n".join(lines) + "\n")
-                result = run_wrk(web_port, script, pool_file, duration, connections)
+                with meter.run() as cpu:
+                    result = run_wrk(web_port, script, pool_file, duration, connections)
+                result.update(cpu)
                 results[name].append(result)
                 print(
                     f"  round {round_ + 1} {name:<5} {result['rps']:>8,.0f} req/s  "
@@ -539,6 +634,8 @@ def with_wrk(duration: int, connections: int, pool: int, rounds: int, cache: str
                     f"{result['socket_errors']} socket errors; {pool:,} messages built "
                     f"in {built:.1f} s)"
                 )
+                if cpu:
+                    print(cpu_line(result))
                 if name == "ours" and result["requests"] > pool:
                     print(f"    note: {result['requests'] - pool:,} were repeats (retries)")
     shutil.rmtree(workdir, ignore_errors=True)
@@ -557,6 +654,20 @@ def with_wrk(duration: int, connections: int, pool: int, rounds: int, cache: str
             f"p50 {statistics.median(r['p50'] for r in runs):5.2f} ms  "
             f"p99 {min(p99):5.2f}-{max(p99):5.2f} ms"
         )
+    if meter.available:
+        print("  where the machine's time went, per request (median over the rounds):")
+        for name, (_path, _label) in LEGS.items():
+            runs = results[name]
+            median = {
+                key: statistics.median(r[key] * (1e6 / max(r["requests"], 1)) for r in runs)
+                for key in ("web", "redis", "wrk")
+            }
+            idle = statistics.median(r["idle"] for r in runs)
+            print(
+                f"    {name:<5} workers {median['web']:4.0f} µs, redis-server "
+                f"{median['redis']:3.0f} µs, wrk {median['wrk']:3.0f} µs; "
+                f"machine idle {100 * idle:4.1f}%"
+            )
     for one, other in (("ours", "glue"), ("ours", "empty"), ("glue", "empty")):
         ratios = [a["rps"] / b["rps"] for a, b in zip(results[one], results[other], strict=True)]
         p99s = [a["p99"] / b["p99"] for a, b in zip(results[one], results[other], strict=True)]
@@ -568,17 +679,96 @@ def with_wrk(duration: int, connections: int, pool: int, rounds: int, cache: str
         )
 
 
+def round_trip(n: int, rounds: int) -> None:
+    import redis
+    from django_redis.cache import RedisCache
+
+    from django_wechat import cache as wcache
+
+    if shutil.which("redis-server") is None:
+        raise SystemExit("redis-server is not installed")
+    workdir = Path(tempfile.mkdtemp(prefix="wechat-bench-"))
+    port = free_port()
+    redis_args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
+    redis_args += ["--save", "", "--appendonly", "no", "--dir", str(workdir)]
+    value = "pending:bench:1"
+
+    def ours(round_: int) -> None:
+        cache = RedisCache(f"redis://127.0.0.1:{port}/0", {})
+        for i in range(n):
+            wcache.call(wcache.claim, cache, f"ours:{round_}:{i}", value, 3.0)
+
+    def redis_py(round_: int) -> None:
+        connection = redis.Connection(host="127.0.0.1", port=port)
+        for i in range(n):
+            key = f"redis-py:{round_}:{i}"
+            connection.send_command("SET", key, value, "NX", "PX", 3000, "GET", check_health=False)
+            connection.read_response()
+        connection.disconnect()
+
+    def bare(timeout: float | None) -> Callable[[int], None]:
+        def run(round_: int) -> None:
+            with socket.create_connection(("127.0.0.1", port)) as sock:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sock.settimeout(timeout)
+                answer = bytearray(1024)
+                for i in range(n):
+                    key = f"bare:{timeout}:{round_}:{i}".encode()
+                    sock.sendall(
+                        b"*7\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n"
+                        b"$2\r\nNX\r\n$2\r\nPX\r\n$4\r\n3000\r\n$3\r\nGET\r\n"
+                        % (len(key), key, len(value), value.encode())
+                    )
+                    sock.recv_into(answer)  # "$-1\r\n": the key was free
+
+        return run
+
+    ways: list[tuple[str, Callable[[int], None]]] = [
+        ("django_wechat's claim (django-redis cache)", ours),
+        ("redis-py Connection, SET NX PX GET", redis_py),
+        ("bare socket, 5 s timeout (redis-py's default)", bare(5.0)),
+        ("bare socket, blocking", bare(None)),
+    ]
+    best: dict[str, tuple[float, float]] = {}
+    with process(redis_args, port, "redis-server"):
+        for round_ in range(rounds + 1):  # the first round warms up, and is not counted
+            for label, run in ways:
+                wall, cpu = time.perf_counter(), time.thread_time()
+                run(round_)
+                figures = ((time.perf_counter() - wall) / n, (time.thread_time() - cpu) / n)
+                if round_ and (label not in best or figures[1] < best[label][1]):
+                    best[label] = figures
+    shutil.rmtree(workdir, ignore_errors=True)
+    print(
+        f"one claim against redis-server on loopback, {n:,} calls x {rounds} rounds (best round):"
+    )
+    baseline = best[ways[-1][0]][1]
+    for label, (wall, cpu) in best.items():
+        print(
+            f"  {label:<48} wall {wall * 1e6:6.1f} µs  CPU {cpu * 1e6:6.1f} µs  "
+            f"({cpu / baseline:.2f}x the blocking socket's CPU)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-n", type=int, default=500, help="requests per round")
     parser.add_argument(
-        "--rounds", type=int, default=None, help="rounds (default 20; with --wrk 3)"
+        "-n", type=int, default=None, help="requests per round (500; with --round-trip 10,000)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="rounds (default 20; with --wrk 3; with --round-trip 5)",
     )
     parser.add_argument("--stages", action="store_true", help="also time each stage")
     parser.add_argument(
         "--no-gc", action="store_true", help="garbage collector off while timing (a control)"
     )
     parser.add_argument("--wrk", action="store_true", help="gunicorn + redis + wrk instead")
+    parser.add_argument(
+        "--round-trip", action="store_true", help="what one claim on Redis costs, three ways"
+    )
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk leg")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument(
@@ -591,12 +781,14 @@ def main() -> None:
         help="with --wrk: " + "; ".join(f"{k}: {v}" for k, v in CACHE_CHOICES.items()),
     )
     args = parser.parse_args()
-    if args.wrk:
+    if args.round_trip:
+        round_trip(args.n or 10_000, args.rounds or 5)
+    elif args.wrk:
         with_wrk(args.duration, args.connections, args.pool, args.rounds or 3, args.cache)
     else:
         if args.no_gc:
             gc.disable()
-        in_process(args.n, args.rounds or 20, args.stages)
+        in_process(args.n or 500, args.rounds or 20, args.stages)
 
 
 if __name__ == "__main__":

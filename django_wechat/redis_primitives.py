@@ -39,6 +39,7 @@ import os
 import threading
 import time
 import weakref
+from collections import deque
 from typing import Any
 
 __all__ = ["FLUSH_AFTER", "claim", "delete_if_equal", "extend_if_equal", "settle", "store"]
@@ -116,7 +117,7 @@ class _Kept:
         self.deferred: list[_Store] = []
         self.since = 0.0
         #: Stores sent whose answers are still on the socket, in order.
-        self.unread: list[_Store] = []
+        self.unread: deque[_Store] = deque()
         #: Whether a command went through since it (re)connected: a failure may then be a
         #: socket closed while it sat idle.
         self.used = False
@@ -129,7 +130,7 @@ class _Kept:
         """
         self.connection.connect()  # a no-op when connected; else connected() runs first
         sending, self.deferred = self.deferred, []
-        self.unread += [(command, key, sends + 1) for command, key, sends in sending]
+        self.unread.extend((command, key, sends + 1) for command, key, sends in sending)
         batch = [command for command, _key, _sends in sending] + list(commands)
         # No PING health check in between: it would read our answers as its own.
         if len(batch) == 1:
@@ -143,8 +144,8 @@ class _Kept:
         lost, so their stores go out again."""
         self.used = False
         if self.unread:
-            self.deferred = self.unread + self.deferred
-            self.unread = []
+            self.deferred = [*self.unread, *self.deferred]
+            self.unread.clear()
             self.since = time.monotonic()
             _flusher.wake()
 
@@ -158,7 +159,7 @@ class _Kept:
                 self.connection.read_response()
             except ResponseError:
                 logger.error("Redis refused to store the reply under %s.", key, exc_info=True)
-            self.unread.pop(0)
+            self.unread.popleft()
 
     def reset(self) -> None:
         """After a failure: close the socket (the next command opens a new one) and send
@@ -174,7 +175,7 @@ class _Kept:
         if again and not self.deferred:
             self.since = time.monotonic()
         self.deferred = again + self.deferred
-        self.unread = []
+        self.unread.clear()
         if self.deferred:
             _flusher.wake()
 
@@ -205,7 +206,7 @@ class _Kept:
             if self.unread:
                 # Answers still on the socket would reach the pool's next user.
                 self.connection.disconnect()
-                self.unread = []
+                self.unread.clear()
             self.connection.deregister_connect_callback(self.connected)
             self.pool.release(self.connection)
 
