@@ -355,6 +355,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def redis_server_args(port: int, workdir: Path) -> list[str]:
+    """redis-server on 127.0.0.1:``port``, without persistence, its files in ``workdir``."""
+    return [
+        *("redis-server", "--port", str(port), "--bind", "127.0.0.1"),
+        *("--save", "", "--appendonly", "no", "--dir", str(workdir)),
+    ]
+
+
 def wait_for(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -471,7 +479,7 @@ def machine_times() -> tuple[float, float]:
 class CpuMeter:
     """Where the machine's time goes during one wrk run, per request served: the web
     workers' CPU, redis-server's, wrk's, and the share of the machine left idle. Without
-    /proc (not Linux) it measures nothing and :meth:`report` says so."""
+    /proc (not Linux) it measures nothing, and the figures are left out."""
 
     def __init__(self, web: list[int], redis: list[int]) -> None:
         self.web, self.redis = web, redis
@@ -503,15 +511,17 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def cpu_line(result: dict[str, float]) -> str:
-    """The CPU figures of one run, in µs per request, or nothing without them."""
-    if "web" not in result:
-        return ""
+def per_request(result: dict[str, float]) -> dict[str, float]:
+    """A measured run's CPU figures in µs per request served, and its idle share."""
     per = 1e6 / max(result["requests"], 1)
+    return {key: result[key] * per for key in ("web", "redis", "wrk")} | {"idle": result["idle"]}
+
+
+def cpu_text(figures: dict[str, float]) -> str:
+    """``figures`` (from :func:`per_request`, or their medians) as one line's text."""
     return (
-        f"    CPU per request: workers {result['web'] * per:4.0f} µs, "
-        f"redis-server {result['redis'] * per:3.0f} µs, wrk {result['wrk'] * per:3.0f} µs; "
-        f"machine idle {100 * result['idle']:4.1f}%"
+        f"workers {figures['web']:4.0f} µs, redis-server {figures['redis']:3.0f} µs, "
+        f"wrk {figures['wrk']:3.0f} µs; machine idle {100 * figures['idle']:4.1f}%"
     )
 
 
@@ -596,8 +606,7 @@ def with_wrk(duration: int, connections: int, pool: int, rounds: int, cache: str
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "PYTHONPATH": str(ROOT),
     }
-    redis_args = ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1"]
-    redis_args += ["--save", "", "--appendonly", "no", "--dir", str(workdir)]
+    redis_args = redis_server_args(redis_port, workdir)
     if cache == "unix":
         redis_args += ["--unixsocket", str(socket_path)]
     web_args = [gunicorn, "bench.wsgi:application", "-w", "2", "-b", f"127.0.0.1:{web_port}"]
@@ -635,7 +644,7 @@ def with_wrk(duration: int, connections: int, pool: int, rounds: int, cache: str
                     f"in {built:.1f} s)"
                 )
                 if cpu:
-                    print(cpu_line(result))
+                    print("    CPU per request: " + cpu_text(per_request(result)))
                 if name == "ours" and result["requests"] > pool:
                     print(f"    note: {result['requests'] - pool:,} were repeats (retries)")
     shutil.rmtree(workdir, ignore_errors=True)
@@ -656,18 +665,10 @@ def with_wrk(duration: int, connections: int, pool: int, rounds: int, cache: str
         )
     if meter.available:
         print("  where the machine's time went, per request (median over the rounds):")
-        for name, (_path, _label) in LEGS.items():
-            runs = results[name]
-            median = {
-                key: statistics.median(r[key] * (1e6 / max(r["requests"], 1)) for r in runs)
-                for key in ("web", "redis", "wrk")
-            }
-            idle = statistics.median(r["idle"] for r in runs)
-            print(
-                f"    {name:<5} workers {median['web']:4.0f} µs, redis-server "
-                f"{median['redis']:3.0f} µs, wrk {median['wrk']:3.0f} µs; "
-                f"machine idle {100 * idle:4.1f}%"
-            )
+        for name in LEGS:
+            figures = [per_request(r) for r in results[name]]
+            median = {key: statistics.median(f[key] for f in figures) for key in figures[0]}
+            print(f"    {name:<5} " + cpu_text(median))
     for one, other in (("ours", "glue"), ("ours", "empty"), ("glue", "empty")):
         ratios = [a["rps"] / b["rps"] for a, b in zip(results[one], results[other], strict=True)]
         p99s = [a["p99"] / b["p99"] for a, b in zip(results[one], results[other], strict=True)]
@@ -689,8 +690,7 @@ def round_trip(n: int, rounds: int) -> None:
         raise SystemExit("redis-server is not installed")
     workdir = Path(tempfile.mkdtemp(prefix="wechat-bench-"))
     port = free_port()
-    redis_args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
-    redis_args += ["--save", "", "--appendonly", "no", "--dir", str(workdir)]
+    redis_args = redis_server_args(port, workdir)
     value = "pending:bench:1"
 
     def ours(round_: int) -> None:
