@@ -29,7 +29,8 @@ machine's time went in each run, per request: the gunicorn workers' CPU, redis-s
 wrk's, and the share of the machine left idle (from /proc). ``--cache unix``
 connects the cache to redis-server over a unix socket instead of loopback TCP (what a
 worker on Redis's own host can do); ``--cache locmem`` gives each worker a local-memory
-cache, a control that shows what the callback costs without the Redis round trip. Needs
+cache, a control that shows what the callback costs without the Redis round trip;
+``--workers`` sets gunicorn's sync workers (2). Needs
 ``pip install -e ".[bench]"`` and ``apt-get install wrk``.
 
 With ``--round-trip``: what one claim costs the thread that waits for it, against a
@@ -43,7 +44,7 @@ Run from the repository root::
 
     .venv/bin/python bench/callback.py [-n 500] [--rounds 20] [--stages] [--no-gc]
     .venv/bin/python bench/callback.py --wrk [--duration 10] [--rounds 3] [--connections 8]
-        [--cache tcp|unix|locmem]
+        [--cache tcp|unix|locmem] [--workers 2]
     .venv/bin/python bench/callback.py --round-trip [-n 10000] [--rounds 5]
 """
 
@@ -571,7 +572,7 @@ def check_legs(port: int) -> None:
         reply = read_reply(answer, account="default")
         assert reply.encrypted, reply
         assert reply.content == f"echo: check {name}", reply
-    # Warm both workers on every leg (imports such as django_redis happen on first use),
+    # Warm every worker on every leg (imports such as django_redis happen on first use),
     # so no leg's first round pays for them.
     with http.Session() as session:
         for request in build(100):
@@ -585,7 +586,14 @@ def uptime() -> str:
     return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def with_wrk(duration: int, connections: int, pool: int, rounds: int, cache: str = "tcp") -> None:
+def with_wrk(
+    duration: int,
+    connections: int,
+    pool: int,
+    rounds: int,
+    cache: str = "tcp",
+    workers: int = 2,
+) -> None:
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
     for binary in ("wrk", "redis-server"):
         if shutil.which(binary) is None:
@@ -609,7 +617,14 @@ def with_wrk(duration: int, connections: int, pool: int, rounds: int, cache: str
     redis_args = redis_server_args(redis_port, workdir)
     if cache == "unix":
         redis_args += ["--unixsocket", str(socket_path)]
-    web_args = [gunicorn, "bench.wsgi:application", "-w", "2", "-b", f"127.0.0.1:{web_port}"]
+    web_args = [
+        gunicorn,
+        "bench.wsgi:application",
+        "-w",
+        str(workers),
+        "-b",
+        f"127.0.0.1:{web_port}",
+    ]
     web_args += ["--log-level", "warning", "--backlog", "2048"]
     script = workdir / "callback.lua"
     script.write_text(WRK_SCRIPT)
@@ -649,7 +664,7 @@ def with_wrk(duration: int, connections: int, pool: int, rounds: int, cache: str
                     print(f"    note: {result['requests'] - pool:,} were repeats (retries)")
     shutil.rmtree(workdir, ignore_errors=True)
     print(
-        f"served by gunicorn (2 sync workers), the cache {CACHE_CHOICES[cache]}, "
+        f"served by gunicorn ({workers} sync workers), the cache {CACHE_CHOICES[cache]}, "
         f"wrk -t2 -c{connections}, "
         f"{duration} s per leg, legs alternated {rounds} times; machine after: {uptime()}"
     )
@@ -772,6 +787,12 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk leg")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="gunicorn's sync workers for --wrk (2; the issue's setting)",
+    )
+    parser.add_argument(
         "--pool", type=int, default=50_000, help="distinct messages per round for wrk"
     )
     parser.add_argument(
@@ -784,7 +805,14 @@ def main() -> None:
     if args.round_trip:
         round_trip(args.n or 10_000, args.rounds or 5)
     elif args.wrk:
-        with_wrk(args.duration, args.connections, args.pool, args.rounds or 3, args.cache)
+        with_wrk(
+            args.duration,
+            args.connections,
+            args.pool,
+            args.rounds or 3,
+            args.cache,
+            args.workers,
+        )
     else:
         if args.no_gc:
             gc.disable()
