@@ -52,6 +52,9 @@ def test_log_in_with_wechat_in_a_browser(emulator_and_demo: tuple[WeChatEmulator
         assert page.url == site + "/login/"
         assert page.locator("#logged-in").inner_text() == "已登录：王芳。"
         assert page.locator("#openid").inner_text() == "o-demo-follower-2"
+        # The avatar cannot load offline: no broken image, the nickname's first character.
+        page.wait_for_function("!document.querySelector('.avatar img')")
+        assert page.locator(".avatar span").inner_text() == "王"
         screenshot(page, "logged-in-zh.png")
         (exchange,) = emulator.calls("sns/oauth2/access_token")
         assert exchange.errcode == 0
@@ -116,6 +119,35 @@ def test_two_tabs_log_in_one_after_the_other(
         first.click("button[value='approve']")
         first.wait_for_load_state()
         assert first.locator("#logged-in").inner_text() == "Logged in as 张伟."
+
+
+# A 132 x 132 picture, as WeChat's CDN serves the avatar size the URL ends with.
+AVATAR = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="132" height="132">'
+    b'<rect width="132" height="132" fill="#888"/></svg>'
+)
+
+
+def test_an_avatar_that_loads_covers_the_initial(
+    emulator_and_demo: tuple[WeChatEmulator, str],
+) -> None:
+    _emulator, site = emulator_and_demo
+    with browser_page(locale="en-US") as page:
+        page.route(
+            "https://thirdwx.qlogo.cn/**",
+            lambda route: route.fulfill(body=AVATAR, content_type="image/svg+xml"),
+        )
+        page.goto(site + "/login/")
+        page.click("#wechat-login")
+        page.wait_for_load_state()
+        page.check("input[value='o-demo-follower-3']")
+        page.click("button[value='approve']")
+        page.wait_for_load_state()
+        avatar = page.locator(".avatar img")
+        assert avatar.get_attribute("src") == "https://thirdwx.qlogo.cn/mmopen/demo-follower-3/132"
+        page.wait_for_function("document.querySelector('.avatar img').complete")
+        assert avatar.evaluate("img => img.naturalWidth") == 132
+        assert avatar.is_visible()
 
 
 WECHAT_UA = (
