@@ -293,6 +293,12 @@ ZH_HANS = {
     "WeChat emulator on %(url)s": "微信模拟器运行于 %(url)s",
     "account %(name)r: appid %(app_id)s": "公众号 %(name)r：appid %(app_id)s",
     "demo followers: %(followers)s": "演示粉丝：%(followers)s",
+    "Templates of the emulator's library each Official Account already has, ready for "
+    "wechat_sync_templates (default 2, at most 3).": (
+        "每个公众号已添加的模拟器模板库中的模板数，可直接用 wechat_sync_templates 同步"
+        "（默认 2，最多 3）。"
+    ),
+    "message templates: %(titles)s": "消息模板：%(titles)s",
     "OAuth consent page: %(url)s/connect/oauth2/authorize?...": (
         "网页授权页面：%(url)s/connect/oauth2/authorize?..."
     ),

@@ -106,6 +106,14 @@ def test_command_serves_until_terminated(demo_settings: tuple[str, int], tmp_pat
             f"{url}/cgi-bin/user/get", params={"access_token": answer["access_token"]}, timeout=5
         ).json()
         assert users["data"]["openid"] == [f"o-demo-follower-{n}" for n in (1, 2, 3)]
+        # Two templates of the library by default, ready for wechat_sync_templates.
+        assert "message templates: 订单支付成功, 预约成功通知" in banner
+        templates = requests.get(
+            f"{url}/cgi-bin/template/get_all_private_template",
+            params={"access_token": answer["access_token"]},
+            timeout=5,
+        ).json()["template_list"]
+        assert [t["title"] for t in templates] == ["订单支付成功", "预约成功通知"]
         # The control token is printed, and the control API wants it.
         match = re.search(r"X-Emulator-Token header of /_emulator/ requests\): (\S+)", banner)
         assert match, banner
@@ -128,6 +136,10 @@ def refusal(**options: Any) -> str:
     with pytest.raises(CommandError) as excinfo:
         call_command("wechat_emulator", **options)
     return str(excinfo.value)
+
+
+def test_refuses_more_templates_than_the_library_has() -> None:
+    assert "templates must be from 0 to 3" in refusal(port=0, templates=4)
 
 
 def test_refuses_accounts_when_debug_is_off() -> None:

@@ -182,3 +182,34 @@ def test_template_send_requires_a_subscriber(wechat_emulator: WeChatEmulator, to
     wechat_emulator.state().followers["o-demo-follower-4"].subscribe = 0
     body = {"touser": "o-demo-follower-4", "template_id": template_id, "data": order_data()}
     assert errcode(post(wechat_emulator, TEMPLATE_SEND, token, body)) == 43004
+
+
+@pytest.mark.django_db
+def test_an_emulator_seeded_with_templates_has_them_to_sync() -> None:
+    from django_wechat.models import MessageTemplate
+    from django_wechat.sync.templates import sync_templates
+
+    titles = ["订单支付成功", "预约成功通知"]
+    with WeChatEmulator(templates=2) as emulator, emulator.override_settings():
+        sync_templates("default")
+        assert sorted(MessageTemplate.objects.values_list("title", flat=True)) == sorted(titles)
+        emulator.state("default").templates.clear()
+        emulator.reset()  # back to the seeded state, templates included
+        assert [t["title"] for t in emulator.state("default").templates.values()] == titles
+
+
+def test_only_official_accounts_are_seeded_with_templates() -> None:
+    from django_wechat.conf import Account, AccountKind
+
+    official = Account("default", "wx2c2769f8efd9abc2", "secret", "token")
+    web = Account("web", "wx00000000000000a1", "secret", kind=AccountKind.WEBSITE)
+    mini = Account("mini", "wx00000000000000b1", "secret", kind=AccountKind.MINIPROGRAM)
+    emulator = WeChatEmulator([official, web, mini], templates=3)
+    assert len(emulator.state("default").templates) == 3
+    assert emulator.state("web").templates == emulator.state("mini").templates == {}
+
+
+@pytest.mark.parametrize("templates", [-1, 4])
+def test_an_emulator_has_at_most_its_librarys_templates(templates: int) -> None:
+    with pytest.raises(ValueError, match="templates must be from 0 to 3"):
+        WeChatEmulator(templates=templates)

@@ -41,6 +41,15 @@ class Command(BaseCommand):
             "--followers", type=int, default=5, help=_("Demo followers per account (default 5).")
         )
         parser.add_argument(
+            "--templates",
+            type=int,
+            default=2,
+            help=_(
+                "Templates of the emulator's library each Official Account already has, "
+                "ready for wechat_sync_templates (default 2, at most 3)."
+            ),
+        )
+        parser.add_argument(
             "--allow-real-accounts",
             action="store_true",
             help=_(
@@ -65,14 +74,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        emulator = WeChatEmulator(
-            host=options["host"],
-            port=options["port"],
-            followers=options["followers"],
-            oauth_domains=options["oauth_domain"],
-            allow_remote=options["allow_remote"],
-            allow_real_accounts=options["allow_real_accounts"],
-        )
+        try:
+            emulator = WeChatEmulator(
+                host=options["host"],
+                port=options["port"],
+                followers=options["followers"],
+                templates=options["templates"],
+                oauth_domains=options["oauth_domain"],
+                allow_remote=options["allow_remote"],
+                allow_real_accounts=options["allow_real_accounts"],
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
         try:
             # strict: this runs on a site's own settings, so accounts that may be real
             # are refused on loopback too (the class alone refuses them beyond it).
@@ -98,6 +111,11 @@ class Command(BaseCommand):
             )
         followers = ", ".join(emulator.state().followers)
         self.stdout.write("  " + _("demo followers: %(followers)s") % {"followers": followers})
+        titles = [template["title"] for template in emulator.state().templates.values()]
+        if titles:
+            self.stdout.write(
+                "  " + _("message templates: %(titles)s") % {"titles": ", ".join(titles)}
+            )
         url = {"url": emulator.url, "token": emulator.control_token}
         self.stdout.write(
             "  " + _("OAuth consent page: %(url)s/connect/oauth2/authorize?...") % url

@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from django.utils.translation import gettext as _
 
-from ...conf import Account, get_accounts
+from ...conf import Account, AccountKind, get_accounts
 from ...exceptions import ImproperlyConfigured
 from . import control, routes  # noqa: F401  (importing routes registers the APIs)
 from .http import (
@@ -50,6 +50,7 @@ from .http import (
     url_host,
 )
 from .push import PushResult, push
+from .routes.template import TEMPLATE_LIBRARY, add_template
 from .state import CODE_TTL, AccountState, Clock, Code, Token, seed_account
 
 __all__ = ["EmulatorRefused", "WeChatEmulator"]
@@ -200,6 +201,9 @@ class WeChatEmulator:
     :param port: the port; 0 (the default) picks a free one, so parallel test
         workers never clash.
     :param followers: how many demo followers (``o-demo-follower-1`` ...) each account has.
+    :param templates: how many templates of the template library (``TM00015``,
+        ``OPENTM411587302``, ``OPENTM207791277``, in that order) each Official Account
+        has already added, as if with ``api_add_template``; none by default.
     :param allow_remote_push: let :meth:`push` deliver to any host; by default only
         loopback URLs (127.0.0.0/8, ``::1``, ``localhost``) are pushed to, since a push
         carries a valid signature made with the account's TOKEN.
@@ -222,6 +226,7 @@ class WeChatEmulator:
         host: str = "127.0.0.1",
         port: int = 0,
         followers: int = 5,
+        templates: int = 0,
         allow_remote_push: bool = False,
         oauth_domains: Iterable[str] | None = None,
         allow_remote: bool = False,
@@ -235,6 +240,12 @@ class WeChatEmulator:
         self.host = host
         self.port = port
         self.followers = followers
+        if not 0 <= templates <= len(TEMPLATE_LIBRARY):
+            raise ValueError(
+                f"templates must be from 0 to {len(TEMPLATE_LIBRARY)} (the size of the "
+                f"emulator's template library), not {templates}."
+            )
+        self.templates = templates
         self.allow_remote_push = allow_remote_push
         self.allow_remote = allow_remote
         self.allow_real_accounts = allow_real_accounts
@@ -430,6 +441,10 @@ class WeChatEmulator:
         self.codes = {}
         self.qr_tickets = {}
         self.states = {a.app_id: seed_account(a, self.followers, now) for a in self.accounts}
+        for account in self.accounts:
+            if account.kind is AccountKind.OFFICIAL:
+                for short_id in list(TEMPLATE_LIBRARY)[: self.templates]:
+                    add_template(self.states[account.app_id], short_id)
         if self.oauth_domains is not None:
             for state in self.states.values():
                 state.oauth_domains = set(self.oauth_domains)

@@ -74,8 +74,16 @@ def template_get_industry(emulator: Emulator, request: Request, state: AccountSt
 @route("cgi-bin/template/api_add_template", method="POST")
 def template_add(emulator: Emulator, request: Request, state: AccountState) -> Reply:
     """``POST cgi-bin/template/api_add_template`` ``{"template_id_short": ...}`` (at most 25)."""
-    short_id = request.json().get("template_id_short")
-    entry = TEMPLATE_LIBRARY.get(str(short_id))
+    return Reply.ok(template_id=add_template(state, str(request.json().get("template_id_short"))))
+
+
+def add_template(state: AccountState, short_id: str) -> str:
+    """Add the library's template ``short_id`` to the account's templates: its new id.
+
+    Raises :class:`~..http.WeChatFault` 40037 for a short id not in the library, 45026
+    when the account has 25 templates already.
+    """
+    entry = TEMPLATE_LIBRARY.get(short_id)
     if entry is None:
         raise WeChatFault(40037)
     if len(state.templates) >= 25:
@@ -90,7 +98,7 @@ def template_add(emulator: Emulator, request: Request, state: AccountState) -> R
         "content": entry["content"],
         "example": entry["example"],
     }
-    return Reply.ok(template_id=template_id)
+    return template_id
 
 
 @route("cgi-bin/template/get_all_private_template")
