@@ -193,9 +193,16 @@ def test_an_emulator_seeded_with_templates_has_them_to_sync() -> None:
     with WeChatEmulator(templates=2) as emulator, emulator.override_settings():
         sync_templates("default")
         assert sorted(MessageTemplate.objects.values_list("title", flat=True)) == sorted(titles)
+        synced = set(MessageTemplate.objects.values_list("template_id", flat=True))
         emulator.state("default").templates.clear()
         emulator.reset()  # back to the seeded state, templates included
         assert [t["title"] for t in emulator.state("default").templates.values()] == titles
+    # Another emulator (the demo restarted) has the same templates, under the same ids.
+    with WeChatEmulator(templates=2) as again, again.override_settings():
+        assert set(again.state("default").templates) == synced
+        again_synced = sync_templates("default")
+        assert not again_synced.touched
+        assert len(again_synced.unchanged) == 2
 
 
 def test_only_official_accounts_are_seeded_with_templates() -> None:

@@ -17,7 +17,9 @@ connections). Every call is logged for assertions (:meth:`WeChatEmulator.calls`)
 
 from __future__ import annotations
 
+import base64
 import collections
+import hashlib
 import logging
 import secrets
 import socket
@@ -444,7 +446,11 @@ class WeChatEmulator:
         for account in self.accounts:
             if account.kind is AccountKind.OFFICIAL:
                 for short_id in list(TEMPLATE_LIBRARY)[: self.templates]:
-                    add_template(self.states[account.app_id], short_id)
+                    # The same id at every start, as WeChat keeps a template's: a site that
+                    # synced them before an emulator restart can still send with them.
+                    digest = hashlib.sha256(f"{account.app_id}:{short_id}".encode()).digest()
+                    template_id = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+                    add_template(self.states[account.app_id], short_id, template_id)
         if self.oauth_domains is not None:
             for state in self.states.values():
                 state.oauth_domains = set(self.oauth_domains)

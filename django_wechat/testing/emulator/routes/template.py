@@ -77,8 +77,9 @@ def template_add(emulator: Emulator, request: Request, state: AccountState) -> R
     return Reply.ok(template_id=add_template(state, str(request.json().get("template_id_short"))))
 
 
-def add_template(state: AccountState, short_id: str) -> str:
-    """Add the library's template ``short_id`` to the account's templates: its new id.
+def add_template(state: AccountState, short_id: str, template_id: str | None = None) -> str:
+    """Add the library's template ``short_id`` to the account's templates: its id (a new
+    random one unless ``template_id`` is given).
 
     Raises :class:`~..http.WeChatFault` 40037 for a short id not in the library, 45026
     when the account has 25 templates already.
@@ -88,7 +89,7 @@ def add_template(state: AccountState, short_id: str) -> str:
         raise WeChatFault(40037)
     if len(state.templates) >= 25:
         raise WeChatFault(45026, "template size out of limit")
-    template_id = secrets.token_urlsafe(32)
+    template_id = template_id or secrets.token_urlsafe(32)
     industry = _industry(state.industry[0] if state.industry else 1)
     state.templates[template_id] = {
         "template_id": template_id,
