@@ -17,9 +17,7 @@ connections). Every call is logged for assertions (:meth:`WeChatEmulator.calls`)
 
 from __future__ import annotations
 
-import base64
 import collections
-import hashlib
 import logging
 import secrets
 import socket
@@ -52,7 +50,7 @@ from .http import (
     url_host,
 )
 from .push import PushResult, push
-from .routes.template import TEMPLATE_LIBRARY, add_template
+from .routes.template import TEMPLATE_LIBRARY, seed_templates
 from .state import CODE_TTL, AccountState, Clock, Code, Token, seed_account
 
 __all__ = ["EmulatorRefused", "WeChatEmulator"]
@@ -445,12 +443,7 @@ class WeChatEmulator:
         self.states = {a.app_id: seed_account(a, self.followers, now) for a in self.accounts}
         for account in self.accounts:
             if account.kind is AccountKind.OFFICIAL:
-                for short_id in list(TEMPLATE_LIBRARY)[: self.templates]:
-                    # The same id at every start, as WeChat keeps a template's: a site that
-                    # synced them before an emulator restart can still send with them.
-                    digest = hashlib.sha256(f"{account.app_id}:{short_id}".encode()).digest()
-                    template_id = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-                    add_template(self.states[account.app_id], short_id, template_id)
+                seed_templates(self.states[account.app_id], self.templates)
         if self.oauth_domains is not None:
             for state in self.states.values():
                 state.oauth_domains = set(self.oauth_domains)

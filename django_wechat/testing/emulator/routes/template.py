@@ -5,6 +5,8 @@ Every function here is called with the state lock held and a checked access_toke
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import secrets
 
@@ -100,6 +102,15 @@ def add_template(state: AccountState, short_id: str, template_id: str | None = N
         "example": entry["example"],
     }
     return template_id
+
+
+def seed_templates(state: AccountState, count: int) -> None:
+    """Add the library's first ``count`` templates to the account, each under an id made
+    from the AppID and its short id: the same at every start, as WeChat keeps a
+    template's, so a site that synced them before an emulator restart can still send."""
+    for short_id in list(TEMPLATE_LIBRARY)[:count]:
+        digest = hashlib.sha256(f"{state.app_id}:{short_id}".encode()).digest()
+        add_template(state, short_id, base64.urlsafe_b64encode(digest).rstrip(b"=").decode())
 
 
 @route("cgi-bin/template/get_all_private_template")
