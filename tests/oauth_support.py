@@ -43,9 +43,11 @@ def consent(
     openid: str = "o-demo-follower-1",
     accept_language: str = "en",
     page_path: str = "/connect/oauth2/authorize",
+    site: str = "testserver",
 ) -> str:
     """Open the emulator's consent page (or ``page_path``'s), then press ``action``
-    (approve, deny, snapshot); the path and query WeChat redirects the browser to."""
+    (approve, deny, snapshot); the path and query WeChat redirects the browser to (on
+    ``site``, the host and port the login started on)."""
     page = requests.get(
         f"{emulator.url}{page_path}",
         params=params,
@@ -63,7 +65,7 @@ def consent(
     )
     assert answer.status_code == 302, answer.text
     target = urlsplit(answer.headers["Location"])
-    assert target.netloc == "testserver"
+    assert target.netloc == site
     return f"{target.path}?{target.query}"
 
 

@@ -1,14 +1,19 @@
 """The demo's "Log in with WeChat" in a real Chromium, against `make demo`'s arrangement
 (runserver + the emulator): approve on the emulator's consent page and come back logged
 in; refuse and get the error page. Screenshots of both are kept in tests/artifacts/oauth/
-(git-ignored), for a person to look at."""
+(git-ignored), for a person to look at. Also, without a browser, two loads of one callback
+at once, each on a thread of the served site with its own database connection."""
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import requests
 from django.test import Client
 
 from django_wechat.testing.emulator import WeChatEmulator
@@ -119,6 +124,47 @@ def test_two_tabs_log_in_one_after_the_other(
         first.click("button[value='approve']")
         first.wait_for_load_state()
         assert first.locator("#logged-in").inner_text() == "Logged in as 张伟."
+
+
+def test_two_loads_at_once_exchange_the_code_once(
+    emulator_and_demo: tuple[WeChatEmulator, str],
+) -> None:
+    emulator, site = emulator_and_demo
+    exchange = "sns/oauth2/access_token"
+    before = emulator.count(exchange)
+    browser = requests.Session()
+    login = browser.get(
+        f"{site}/wechat/oauth/login/", params={"next": "/login/"}, allow_redirects=False
+    )
+    assert login.status_code == 302, login.text
+    params = dict(parse_qsl(urlsplit(login.headers["Location"]).query))
+    back = consent(emulator, params, openid="o-demo-follower-4", site=urlsplit(site).netloc)
+    # The first exchange is slow; the second load arrives meanwhile and waits for it.
+    emulator.fail("delay", api=exchange, delay=0.5)
+    tabs = [requests.Session() for _ in range(2)]
+    answers: dict[int, requests.Response] = {}
+
+    def load(n: int) -> None:
+        tabs[n].cookies.update(browser.cookies)  # the same browser: its binding cookie
+        answers[n] = tabs[n].get(site + back, allow_redirects=False, timeout=30)
+
+    threads = [threading.Thread(target=load, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [(answers[n].status_code, answers[n].headers.get("Location")) for n in (0, 1)] == [
+        (302, "/login/"),
+        (302, "/login/"),
+    ]
+    assert emulator.count(exchange) - before == 1
+    # Each load logged its tab in, as the one follower and the one user.
+    pages = [
+        tab.get(f"{site}/login/", headers={"Accept-Language": "en"}, timeout=30) for tab in tabs
+    ]
+    assert all('<td id="openid">o-demo-follower-4</td>' in page.text for page in pages)
+    users = {u for page in pages for u in re.findall(r'<td id="username">([^<]+)</td>', page.text)}
+    assert len(users) == 1
 
 
 # A 132 x 132 picture, as WeChat's CDN serves the avatar size the URL ends with.

@@ -288,26 +288,7 @@ def test_a_second_load_whose_first_answer_never_arrived(
     assert wechat_emulator.count(EXCHANGE) == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_loads_at_once_exchange_the_code_once(wechat_emulator: WeChatEmulator) -> None:
-    client = Client()
-    params = start_login(client)
-    callback = consent(wechat_emulator, params)
-    # The first exchange is slow; the second load arrives meanwhile and waits for it.
-    wechat_emulator.fail("delay", api=EXCHANGE, delay=0.5)
-    statuses: list[int] = []
-
-    def load() -> None:
-        statuses.append(Client().get(callback).status_code)
-
-    threads = [threading.Thread(target=load) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert statuses == [302, 302]
-    assert wechat_emulator.count(EXCHANGE) == 1
-    assert WeChatUser.objects.count() == 1
+# Two loads of one callback at once: tests/test_oauth_browser.py, against the served demo.
 
 
 def test_a_failed_exchange_is_not_retried_on_a_second_load(
