@@ -20,15 +20,19 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.checks.registry import registry
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from .exceptions import ImproperlyConfigured, UnknownAccount
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
 
 DEFAULT_ACCOUNT = "default"
 
@@ -87,6 +91,9 @@ DEFAULTS: dict[str, Any] = {
     # many mini-program logins one client may try per minute.
     "OAUTH_WEBSITE_ACCOUNTS": {},
     "MINIPROGRAM_LOGIN_RATE": 30,
+    # Where a client's address is read (the mini-program rate limit, log lines): None for
+    # REMOTE_ADDR, a request.META key set by the site's own proxy, or a dotted path.
+    "CLIENT_ADDRESS": None,
     # Template messages and the inbound log (issue 13): TEMPLATESENDJOBFINISH updates the
     # recorded message's status; LOG_MESSAGES stores every message and event received.
     "TRACK_TEMPLATE_STATUS": True,
@@ -179,6 +186,25 @@ def _url(value: Any) -> str:
     return str(value).rstrip("/")
 
 
+#: What ``CLIENT_ADDRESS`` is when it names a ``request.META`` key rather than a function.
+META_KEY_RE = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def _client_address(value: Any) -> Callable[[HttpRequest], str]:
+    """``CLIENT_ADDRESS`` read into a function of the request."""
+    if value and not META_KEY_RE.fullmatch(value):
+        return import_string(value)  # type: ignore[no-any-return]
+    key = value or "REMOTE_ADDR"
+
+    def from_meta(request: HttpRequest) -> str:
+        # A proxy appends the address it saw to X-Forwarded-For: the last entry is the
+        # one a client cannot forge. A request that came around the proxy has no header.
+        found = request.META.get(key) or request.META.get("REMOTE_ADDR") or ""
+        return str(found).rsplit(",", 1)[-1].strip()
+
+    return from_meta
+
+
 # How each global value is read; the checks have vouched for its type by then.
 _READERS: dict[str, Callable[[Any], Any]] = {
     "CACHE": str,
@@ -192,6 +218,7 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "OAUTH_STATE_TIMEOUT": int,
     "OAUTH_WEBSITE_ACCOUNTS": dict,
     "MINIPROGRAM_LOGIN_RATE": int,
+    "CLIENT_ADDRESS": _client_address,
     "TRACK_TEMPLATE_STATUS": bool,
     "LOG_MESSAGES": bool,
     "FOLLOWER_EVENTS": bool,
@@ -223,6 +250,8 @@ class WeChatSettings:
     OAUTH_STATE_TIMEOUT: int
     OAUTH_WEBSITE_ACCOUNTS: dict[str, str]
     MINIPROGRAM_LOGIN_RATE: int
+    #: The client's address of a request, as ``WECHAT["CLIENT_ADDRESS"]`` says to read it.
+    CLIENT_ADDRESS: Callable[[HttpRequest], str]
     TRACK_TEMPLATE_STATUS: bool
     LOG_MESSAGES: bool
     FOLLOWER_EVENTS: bool

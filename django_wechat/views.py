@@ -115,7 +115,7 @@ class CallbackView(View):
         logger.warning(
             "Refused a WeChat callback for account %r from %s: %s (%s).",
             account.name,
-            request.META.get("REMOTE_ADDR", "?"),
+            wechat_settings.CLIENT_ADDRESS(request) or "?",
             exc,
             type(exc).__name__,
         )

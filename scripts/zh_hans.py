@@ -825,6 +825,18 @@ ZH_HANS = {
     "%(value)r.": (
         "WECHAT['MINIPROGRAM_LOGIN_RATE'] 必须是每分钟登录次数的正数，而不是 %(value)r。"
     ),
+    "WECHAT['CLIENT_ADDRESS'] is %(value)r, which is not an importable function.": (
+        "WECHAT['CLIENT_ADDRESS'] 为 %(value)r，不是可导入的函数。"
+    ),
+    "WECHAT['CLIENT_ADDRESS'] is %(value)r: neither a request.META key nor a dotted path.": (
+        "WECHAT['CLIENT_ADDRESS'] 为 %(value)r：既不是 request.META 的键，也不是点分路径。"
+    ),
+    "Name the header your proxy sets as request.META spells it, such as 'HTTP_X_REAL_IP' or "
+    "'HTTP_X_FORWARDED_FOR', or give the dotted path of a function that takes the request and "
+    "returns the address.": (
+        "填写代理设置的请求头在 request.META 中的写法，例如 'HTTP_X_REAL_IP' 或 "
+        "'HTTP_X_FORWARDED_FOR'；或者填写一个函数的点分路径，该函数接收请求并返回地址。"
+    ),
     "WECHAT['BROADCAST_SENDS_PER_LANE'] must be a positive number of sends a broadcast lane "
     "has in flight at once, not %(value)r.": (
         "WECHAT['BROADCAST_SENDS_PER_LANE'] 必须是群发的每条通道同时进行的发送数（正整数），"

@@ -99,6 +99,27 @@ def test_get_with_a_bad_signature_is_forbidden(client: Client, query: dict[str, 
     assert b"123" not in response.content
 
 
+@pytest.mark.parametrize(
+    ("setting", "logged"),
+    [(None, "from 10.0.0.1"), ("HTTP_X_REAL_IP", "from 203.0.113.7")],
+)
+def test_a_refused_callback_is_logged_with_the_client_address(
+    client: Client, caplog: pytest.LogCaptureFixture, settings: Any, setting: Any, logged: str
+) -> None:
+    settings.WECHAT = {**settings.WECHAT, "CLIENT_ADDRESS": setting}
+    request = verification_request("123")
+    with caplog.at_level(logging.WARNING, logger="django_wechat"):
+        response = client.get(
+            request.path,
+            {**request.query, "signature": "0" * 40},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_REAL_IP="203.0.113.7",
+        )
+    assert response.status_code == 403
+    (line,) = [r.getMessage() for r in caplog.records if "Refused" in r.getMessage()]
+    assert logged in line
+
+
 def test_get_with_an_old_timestamp_is_forbidden(client: Client) -> None:
     response = verification_request("123", timestamp=int(time.time()) - 301).send(client)
     assert response.status_code == 403

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from typing import Any
 
 import pytest
@@ -104,6 +105,35 @@ def test_the_pairing_names_an_official_and_a_website_account() -> None:
 def test_the_login_rate_is_positive() -> None:
     (problem,) = messages(ACCOUNTS={"default": OFFICIAL}, MINIPROGRAM_LOGIN_RATE=0)
     assert problem.id == "wechat.E032"
+
+
+def client_address_of(request: Any) -> str:
+    """A site's own CLIENT_ADDRESS function (named by its dotted path in the tests)."""
+    return str(request.headers.get("X-Client", "nobody"))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, "HTTP_X_REAL_IP", "HTTP_X_FORWARDED_FOR", "tests.test_other_logins.client_address_of"],
+)
+def test_the_client_address_setting_takes_a_meta_key_or_a_function(value: Any) -> None:
+    assert ids(ACCOUNTS={"default": OFFICIAL}, CLIENT_ADDRESS=value) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("x-real-ip", "neither a request.META key nor a dotted path"),
+        (8080, "neither a request.META key nor a dotted path"),
+        ("tests.nowhere.address", "not an importable function"),
+        ("tests.test_other_logins.OFFICIAL", "not an importable function"),
+    ],
+)
+def test_a_client_address_that_is_neither_is_e033(value: Any, says: str) -> None:
+    (problem,) = messages(ACCOUNTS={"default": OFFICIAL}, CLIENT_ADDRESS=value)
+    assert problem.id == "wechat.E033"
+    assert says in problem.msg
+    assert "HTTP_X_REAL_IP" in problem.hint
 
 
 def test_accounts_read_with_their_kind(settings: Any) -> None:
@@ -401,6 +431,62 @@ def test_each_client_is_rate_limited(kinds_emulator: WeChatEmulator, settings: A
     assert kinds_emulator.count("sns/jscode2session") == 2  # the third never reached WeChat
     other = post_json(client, MINI_LOGIN, {"code": "wrong-3"}, REMOTE_ADDR="10.0.0.9")
     assert other.json()["code"] == "code_invalid"
+    # By default a header the client sends does not make it someone else.
+    forged = post_json(client, MINI_LOGIN, {"code": "wrong-4"}, HTTP_X_FORWARDED_FOR="10.9.9.9")
+    assert forged.json()["code"] == "rate_limited"
+
+
+def login_answers(count: int, **headers: str) -> list[str]:
+    """The answers' codes to ``count`` logins with a wrong code, sent with ``headers``."""
+    return [
+        post_json(Client(), MINI_LOGIN, {"code": f"wrong-{uuid.uuid4()}"}, **headers).json()["code"]
+        for _ in range(count)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("setting", "header"),
+    [
+        ("HTTP_X_REAL_IP", "HTTP_X_REAL_IP"),
+        ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_FOR"),
+        ("tests.test_other_logins.client_address_of", "HTTP_X_CLIENT"),
+    ],
+)
+def test_behind_a_proxy_each_client_has_its_own_limit(
+    kinds_emulator: WeChatEmulator, settings: Any, setting: str, header: str
+) -> None:
+    # Every request comes from the proxy's address; the proxy names the client.
+    settings.WECHAT = {
+        **settings.WECHAT,
+        "MINIPROGRAM_LOGIN_RATE": 2,
+        "CLIENT_ADDRESS": setting,
+    }
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    first = login_answers(3, **proxy, **{header: "203.0.113.7"})
+    assert first == ["code_invalid", "code_invalid", "rate_limited"]
+    assert login_answers(2, **proxy, **{header: "203.0.113.8"}) == ["code_invalid"] * 2
+    assert kinds_emulator.count("sns/jscode2session") == 4
+
+
+def test_a_forged_forwarded_entry_does_not_escape_the_limit(
+    kinds_emulator: WeChatEmulator, settings: Any
+) -> None:
+    settings.WECHAT = {
+        **settings.WECHAT,
+        "MINIPROGRAM_LOGIN_RATE": 2,
+        "CLIENT_ADDRESS": "HTTP_X_FORWARDED_FOR",
+    }
+    # The proxy appends the address it saw; what the client wrote before it is not read.
+    for n in range(2):
+        forwarded = f"198.51.100.{n}, 203.0.113.7"
+        post_json(Client(), MINI_LOGIN, {"code": f"wrong-{n}"}, HTTP_X_FORWARDED_FOR=forwarded)
+    third = post_json(
+        Client(), MINI_LOGIN, {"code": "wrong-2"}, HTTP_X_FORWARDED_FOR="198.51.100.9,203.0.113.7"
+    )
+    assert third.json()["code"] == "rate_limited"
+    # A request that reached the site around the proxy is counted by its own address.
+    direct = post_json(Client(), MINI_LOGIN, {"code": "wrong-3"}, REMOTE_ADDR="192.0.2.5")
+    assert direct.json()["code"] == "code_invalid"
 
 
 def test_the_login_takes_only_posts_to_mini_programs(

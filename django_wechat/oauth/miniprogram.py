@@ -18,7 +18,8 @@ The mini program sends the session back with each later request, either as the c
 Every failure is JSON, ``{"ok": false, "code": "...", "message": "..."}`` (the ``code``
 is stable, the message translated): ``code_invalid`` (40029 ...), ``high_risk`` (40226),
 ``rate_limited`` (45011, or more than ``WECHAT["MINIPROGRAM_LOGIN_RATE"]`` logins a minute
-from one client), ``bad_request``, ``login_required`` ... never a 500.
+from one client address, read as ``WECHAT["CLIENT_ADDRESS"]`` says), ``bad_request``,
+``login_required`` ... never a 500.
 """
 
 from __future__ import annotations
@@ -72,17 +73,12 @@ def _read_code(request: HttpRequest) -> str:
     return code
 
 
-def _client_address(request: HttpRequest) -> str:
-    # Behind a proxy, REMOTE_ADDR is the proxy's unless the site sets it from the
-    # forwarded header (docs/miniprogram.rst says so).
-    return str(request.META.get("REMOTE_ADDR", ""))
-
-
 def _check_rate(request: HttpRequest, account: Account) -> None:
     """Refuse a client's login beyond ``MINIPROGRAM_LOGIN_RATE`` a minute (shared cache)."""
     cache = caches[wechat_settings.CACHE]
     window = int(time.time() // 60)
-    key = miniprogram_rate_key(account.app_id, _client_address(request), window)
+    address = wechat_settings.CLIENT_ADDRESS(request)
+    key = miniprogram_rate_key(account.app_id, address, window)
     call(cache.add, key, 0, 120)
     try:
         count = call(cache.incr, key)
