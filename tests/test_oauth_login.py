@@ -599,6 +599,33 @@ def test_an_inactive_user_is_refused(client: Client, wechat_emulator: WeChatEmul
     assert logged_in_user(other) is None
 
 
+class NoStaffAdapter(WeChatAdapter):
+    def can_log_in(self, request: Any, user: Any, wechat_user: Any) -> bool:
+        return not user.is_staff
+
+
+def test_an_adapter_may_keep_staff_out(
+    client: Client,
+    wechat_emulator: WeChatEmulator,
+    settings: Any,
+    caplog: pytest.LogCaptureFixture,
+    signals: list[dict[str, Any]],
+) -> None:
+    settings.WECHAT = {**settings.WECHAT, "OAUTH_ADAPTER": f"{__name__}.NoStaffAdapter"}
+    log_in(client, wechat_emulator)
+    assert logged_in_user(client) is not None  # a follower who is not staff
+    user = WeChatUser.objects.get().user
+    get_user_model().objects.filter(pk=user.pk).update(is_staff=True)
+    staff = Client()
+    with caplog.at_level(logging.WARNING, logger="django_wechat.oauth"):
+        response = log_in(staff, wechat_emulator)
+    assert response.status_code == 403
+    assert "This account is disabled" in page_of(response)
+    assert logged_in_user(staff) is None
+    assert f"the adapter refused user {user.pk}" in caplog.text
+    assert len(signals) == 1  # the first login only
+
+
 def test_without_the_backend_the_page_says_so(
     client: Client, wechat_emulator: WeChatEmulator, settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -489,6 +489,23 @@ def test_a_forged_forwarded_entry_does_not_escape_the_limit(
     assert direct.json()["code"] == "code_invalid"
 
 
+def test_the_adapter_may_keep_staff_out_of_the_mini_program(
+    kinds_emulator: WeChatEmulator, settings: Any
+) -> None:
+    adapter = "tests.test_oauth_login.NoStaffAdapter"
+    settings.WECHAT = {**settings.WECHAT, "OAUTH_ADAPTER": adapter}
+    first = post_json(
+        Client(), MINI_LOGIN, {"code": kinds_emulator.js_code("o-mp-follower-1", "mini")}
+    )
+    assert first.json()["ok"] is True
+    get_user_model().objects.update(is_staff=True)
+    again = post_json(
+        Client(), MINI_LOGIN, {"code": kinds_emulator.js_code("o-mp-follower-1", "mini")}
+    )
+    assert again.status_code == 403
+    assert again.json()["code"] == "inactive"
+
+
 def test_the_login_takes_only_posts_to_mini_programs(
     client: Client, kinds_emulator: WeChatEmulator
 ) -> None:

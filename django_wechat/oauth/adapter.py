@@ -74,6 +74,12 @@ class WeChatAdapter:
     ) -> None:
         """Fill a new user's fields before it is first saved; nothing by default."""
 
+    def can_log_in(self, request: HttpRequest | None, user: Any, wechat_user: WeChatUser) -> bool:
+        """May ``user`` (active, linked to ``wechat_user``) log in with WeChat? Yes, by
+        default. Refuse staff here to keep the admin behind its own login (and its
+        second factor): the follower then sees the ``inactive`` page."""
+        return True
+
     def login(self, request: HttpRequest, wechat_user: WeChatUser, created: bool) -> None:
         """Called after ``login()``, once per login; nothing by default."""
 

@@ -96,6 +96,8 @@ class WeChatBackend(ModelBackend):
             user = wechat_user.user
             if not self.user_can_authenticate(user):
                 raise LoginFailure(Reason.INACTIVE, f"user {user.pk} is inactive")
+            if not get_adapter().can_log_in(request, user, wechat_user):
+                raise LoginFailure(Reason.INACTIVE, f"the adapter refused user {user.pk}")
         except UnknownAccount:
             failure = LoginFailure(Reason.NOT_CONFIGURED, f"no account {name!r}")
         except LoginFailure as exc:
