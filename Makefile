@@ -63,3 +63,8 @@ clean:
 messages: $(BIN)/.installed
 	cd django_wechat && ../$(BIN)/django-admin makemessages -l zh_Hans -l en
 	$(BIN)/python scripts/zh_hans.py
+
+# The documentation's screenshots (docs/images/), taken of the demo in Chromium.
+.PHONY: screenshots
+screenshots: $(BIN)/.installed
+	PYTHONPATH=. $(BIN)/python scripts/docs_screenshots.py

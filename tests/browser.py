@@ -63,3 +63,19 @@ def save_screenshot(page: Any, directory: Path, name: str) -> Path:
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 1000
     return path
+
+
+def log_in_to_admin(
+    page: Any, site: str, next_url: str = "/admin/", *, sidebar: bool = True
+) -> None:
+    """Log in as the demo's superuser (admin / admin) on the admin's login form, landing on
+    ``next_url``; ``sidebar=False`` closes the admin's navigation sidebar, for room."""
+    page.goto(f"{site}/admin/login/?next={next_url}")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", "admin")
+    page.click("input[type=submit]")
+    page.wait_for_load_state()
+    assert page.url == site + next_url
+    if not sidebar:
+        page.evaluate("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
+        page.reload()

@@ -97,13 +97,14 @@ def runserver(env: Mapping[str, str]) -> Iterator[str]:
 
 @contextmanager
 def demo_with_emulator(
-    db: Path, *, website_login: bool = False
+    db: Path, *, website_login: bool = False, followers: int = 5
 ) -> Iterator[tuple[WeChatEmulator, str]]:
-    """An emulator, and the demo site (migrated, demo_setup run, a runserver) pointed at it
-    with the test account's credentials: yields the emulator and the site's URL. The
-    website QR login of @wechat_login_required pages is on with ``website_login``."""
+    """An emulator with ``followers`` demo followers per account, and the demo site
+    (migrated, demo_setup run, a runserver) pointed at it with the test account's
+    credentials: yields the emulator and the site's URL. The website QR login of
+    @wechat_login_required pages is on with ``website_login``."""
     account = get_account()
-    with WeChatEmulator([account, DEMO_WEB, DEMO_MINI]) as emulator:
+    with WeChatEmulator([account, DEMO_WEB, DEMO_MINI], followers=followers) as emulator:
         env = emulator_env(
             db, emulator.url, account, DEMO_WEBSITE_LOGIN="1" if website_login else "0"
         )

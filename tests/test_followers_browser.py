@@ -13,7 +13,7 @@ import pytest
 
 from django_wechat.conf import get_account
 
-from .browser import browser_page
+from .browser import browser_page, log_in_to_admin
 from .demo_support import demo_with_emulator, emulator_env, manage
 
 pytestmark = pytest.mark.slow
@@ -33,12 +33,7 @@ def test_filter_by_tag_and_add_a_tag(tmp_path: Path) -> None:
         manage("wechat_sync_users", "--full", env=emulator_env(db, emulator.url, get_account()))
 
         with browser_page() as browser:
-            browser.goto(f"{site}/admin/login/?next={LIST}")
-            browser.fill("#id_username", "admin")
-            browser.fill("#id_password", "admin")
-            browser.click("input[type=submit]")
-            browser.wait_for_load_state()
-            assert browser.url == site + LIST
+            log_in_to_admin(browser, site, LIST)
             assert browser.locator("#result_list tbody tr").count() == 5
 
             # The tag filter, as a person uses it: the link in the sidebar.

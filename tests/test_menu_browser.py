@@ -10,26 +10,16 @@ The editor's screenshot is kept as a test artifact: ``menu-editor.png`` (and
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from django_wechat.testing.emulator import WeChatEmulator
-from tests.browser import browser_page
+from tests.browser import browser_page, log_in_to_admin
 from tests.test_demo_pages import emulator_and_demo
 
 __all__ = ["emulator_and_demo"]
 
 EDITOR = "/admin/django_wechat/menu/1/change/"
-
-
-def log_in(browser: Any, site: str, next_url: str) -> None:
-    browser.goto(f"{site}/admin/login/?next={next_url}")
-    browser.fill("#id_username", "admin")
-    browser.fill("#id_password", "admin")
-    browser.click("input[type=submit]")
-    browser.wait_for_load_state()
-    assert browser.url == site + next_url
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +32,7 @@ def test_edit_preview_and_publish(
 ) -> None:
     emulator, site = emulator_and_demo
     with browser_page() as browser:
-        log_in(browser, site, EDITOR)
+        log_in_to_admin(browser, site, EDITOR)
         phone = browser.locator("#wechat-menu-phone")
         # The demo's draft menu, as demo_setup made it.
         assert phone.locator(".wechat-phone-button").all_inner_texts() == ["赞一下", "≡ 更多"]
@@ -103,7 +93,7 @@ def test_a_name_too_long_shows_its_byte_count(
     emulator, site = emulator_and_demo
     calls = emulator.count()
     with browser_page(locale=locale) as browser:
-        log_in(browser, site, EDITOR)
+        log_in_to_admin(browser, site, EDITOR)
         browser.fill("#id_buttons-0-name", "每日推荐歌曲列表")
         browser.click("input[name=_continue]")
         browser.wait_for_load_state()
@@ -118,7 +108,7 @@ def test_the_preview_without_javascript(emulator_and_demo: tuple[WeChatEmulator,
     with browser_page() as first:
         context = first.context.browser.new_context(java_script_enabled=False)
         browser = context.new_page()
-        log_in(browser, site, EDITOR)
+        log_in_to_admin(browser, site, EDITOR)
         phone = browser.locator("#wechat-menu-phone")
         # The server drew the saved menu; no script ran.
         assert phone.locator(".wechat-phone-button").count() == 2

@@ -15,7 +15,7 @@ import requests
 
 from django_wechat.conf import get_account
 from django_wechat.testing.emulator import WeChatEmulator
-from tests.browser import browser_page
+from tests.browser import browser_page, log_in_to_admin
 from tests.demo_support import db_worker, emulator_env, manage, runserver
 
 FOLLOWER = "o-demo-follower-1"
@@ -136,11 +136,7 @@ def test_the_demo_page_shows_the_slow_reply_arriving(
     site = url.replace("/wechat/callback/default/", "")
     before = emulator.count("cgi-bin/message/custom/send")
     with browser_page() as page:
-        page.goto(site + "/admin/")
-        page.fill("#id_username", "admin")
-        page.fill("#id_password", "admin")
-        page.click("input[type=submit]")
-        page.wait_for_load_state()
+        log_in_to_admin(page, site)
         page.goto(site + "/slow/")
         page.click("#send-slow")
         page.wait_for_load_state()
@@ -165,11 +161,7 @@ def test_the_broadcast_admin_page_shows_progress_in_a_browser(
     )
     seen = []
     with browser_page() as page:
-        page.goto(site + "/admin/")
-        page.fill("#id_username", "admin")
-        page.fill("#id_password", "admin")
-        page.click("input[type=submit]")
-        page.wait_for_load_state()
+        log_in_to_admin(page, site)
         emulator.fail("delay", api="cgi-bin/message/custom/send", delay=1.0, times=5)
         manage(
             "wechat_broadcast", "--text", "进度", "--batch-size", "1", "--concurrency", "1", env=env

@@ -16,7 +16,7 @@ import pytest
 from django_wechat.conf import get_account
 from django_wechat.testing.emulator import WeChatEmulator
 from django_wechat.testing.emulator.routes.template import TEMPLATE_LIBRARY
-from tests.browser import browser_page
+from tests.browser import browser_page, log_in_to_admin
 from tests.demo_support import demo_with_emulator, emulator_env, manage
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "templates"
@@ -59,14 +59,7 @@ def test_send_a_test_message_from_the_admin(demo: tuple[WeChatEmulator, str]) ->
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with browser_page() as browser:
         browser.set_viewport_size({"width": 1200, "height": 900})
-        browser.goto(f"{site}/admin/login/?next=/admin/django_wechat/messagetemplate/")
-        browser.fill("#id_username", "admin")
-        browser.fill("#id_password", "admin")
-        browser.click("input[type=submit]")
-        browser.wait_for_load_state()
-        # The admin's navigation sidebar closed, for room in the screenshots.
-        browser.evaluate("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
-        browser.reload()
+        log_in_to_admin(browser, site, "/admin/django_wechat/messagetemplate/", sidebar=False)
 
         # Sync from WeChat: the template appears with its keywords.
         browser.click(".wechat-sync-templates button")
