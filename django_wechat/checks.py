@@ -528,25 +528,19 @@ def check_login_kinds(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
 
 @register(CHECK_TAG)
 def check_client_address(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """``WECHAT["CLIENT_ADDRESS"]`` is ``None``, a ``request.META`` key such as
-    ``"HTTP_X_REAL_IP"``, or the dotted path of a function (**wechat.E033**)."""
+    """``WECHAT["CLIENT_ADDRESS"]`` is ``None``, a ``request.META`` key of a header
+    (``"HTTP_X_REAL_IP"``) or ``"REMOTE_ADDR"``, or the dotted path of a function
+    (**wechat.E033**)."""
     raw = getattr(settings, "WECHAT", None)
     if not isinstance(raw, Mapping):
         return []
     value = raw.get("CLIENT_ADDRESS", DEFAULTS["CLIENT_ADDRESS"])
-    if value is None:
-        return []
-    hint = _(
-        "Name the header your proxy sets as request.META spells it, such as "
-        "'HTTP_X_REAL_IP' or 'HTTP_X_FORWARDED_FOR', or give the dotted path of a "
-        "function that takes the request and returns the address."
-    )
-    if isinstance(value, str) and META_KEY_RE.fullmatch(value):
+    if value is None or (isinstance(value, str) and META_KEY_RE.fullmatch(value)):
         return []
     if isinstance(value, str) and "." in value:
         try:
             found = import_string(value)
-        except (ImportError, ValueError):
+        except Exception:  # the site's module may fail to import in any way
             found = None
         if callable(found):
             return []
@@ -555,6 +549,11 @@ def check_client_address(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
         message = _(
             "WECHAT['CLIENT_ADDRESS'] is %(value)r: neither a request.META key nor a dotted path."
         )
+    hint = _(
+        "Name the header your proxy sets as request.META spells it, such as "
+        "'HTTP_X_REAL_IP' or 'HTTP_X_FORWARDED_FOR', or give the dotted path of a "
+        "function that takes the request and returns the address."
+    )
     return [Error(message % {"value": value}, hint=hint, id="wechat.E033")]
 
 

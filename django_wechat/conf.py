@@ -20,19 +20,15 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.checks.registry import registry
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from .exceptions import ImproperlyConfigured, UnknownAccount
-
-if TYPE_CHECKING:
-    from django.http import HttpRequest
 
 DEFAULT_ACCOUNT = "default"
 
@@ -91,8 +87,9 @@ DEFAULTS: dict[str, Any] = {
     # many mini-program logins one client may try per minute.
     "OAUTH_WEBSITE_ACCOUNTS": {},
     "MINIPROGRAM_LOGIN_RATE": 30,
-    # Where a client's address is read (the mini-program rate limit, log lines): None for
-    # REMOTE_ADDR, a request.META key set by the site's own proxy, or a dotted path.
+    # Where a client's address is read (the mini-program rate limit, the callback's refusal
+    # log line): None for REMOTE_ADDR, a request.META key the site's own proxy sets, or the
+    # dotted path of a function (django_wechat.addresses).
     "CLIENT_ADDRESS": None,
     # Template messages and the inbound log (issue 13): TEMPLATESENDJOBFINISH updates the
     # recorded message's status; LOG_MESSAGES stores every message and event received.
@@ -187,22 +184,11 @@ def _url(value: Any) -> str:
 
 
 #: What ``CLIENT_ADDRESS`` is when it names a ``request.META`` key rather than a function.
-META_KEY_RE = re.compile(r"[A-Z][A-Z0-9_]*")
+META_KEY_RE = re.compile(r"REMOTE_ADDR|HTTP_[A-Z0-9_]+")
 
 
-def _client_address(value: Any) -> Callable[[HttpRequest], str]:
-    """``CLIENT_ADDRESS`` read into a function of the request."""
-    if value and not META_KEY_RE.fullmatch(value):
-        return import_string(value)  # type: ignore[no-any-return]
-    key = value or "REMOTE_ADDR"
-
-    def from_meta(request: HttpRequest) -> str:
-        # A proxy appends the address it saw to X-Forwarded-For: the last entry is the
-        # one a client cannot forge. A request that came around the proxy has no header.
-        found = request.META.get(key) or request.META.get("REMOTE_ADDR") or ""
-        return str(found).rsplit(",", 1)[-1].strip()
-
-    return from_meta
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 # How each global value is read; the checks have vouched for its type by then.
@@ -218,7 +204,7 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "OAUTH_STATE_TIMEOUT": int,
     "OAUTH_WEBSITE_ACCOUNTS": dict,
     "MINIPROGRAM_LOGIN_RATE": int,
-    "CLIENT_ADDRESS": _client_address,
+    "CLIENT_ADDRESS": _optional_str,
     "TRACK_TEMPLATE_STATUS": bool,
     "LOG_MESSAGES": bool,
     "FOLLOWER_EVENTS": bool,
@@ -250,8 +236,7 @@ class WeChatSettings:
     OAUTH_STATE_TIMEOUT: int
     OAUTH_WEBSITE_ACCOUNTS: dict[str, str]
     MINIPROGRAM_LOGIN_RATE: int
-    #: The client's address of a request, as ``WECHAT["CLIENT_ADDRESS"]`` says to read it.
-    CLIENT_ADDRESS: Callable[[HttpRequest], str]
+    CLIENT_ADDRESS: str | None
     TRACK_TEMPLATE_STATUS: bool
     LOG_MESSAGES: bool
     FOLLOWER_EVENTS: bool

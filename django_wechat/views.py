@@ -17,6 +17,7 @@ from django.views import View
 
 from . import request_checks
 from . import xml as wxml
+from .addresses import client_address
 from .conf import Account, EncryptMode, get_account, wechat_settings
 from .dispatch import dispatch
 from .exceptions import (
@@ -115,7 +116,7 @@ class CallbackView(View):
         logger.warning(
             "Refused a WeChat callback for account %r from %s: %s (%s).",
             account.name,
-            wechat_settings.CLIENT_ADDRESS(request) or "?",
+            client_address(request) or "?",
             exc,
             type(exc).__name__,
         )

@@ -148,6 +148,8 @@ def main() -> None:
             PICTURES[name]()
         except subprocess.CalledProcessError as exc:
             sys.exit(f"{name}: {exc.cmd} failed:\n{exc.stderr}")
+        except TimeoutError as exc:
+            sys.exit(f"{name}: {exc}")
 
 
 if __name__ == "__main__":

@@ -712,6 +712,10 @@ ZH_HANS = {
     "This site does not accept new users through WeChat.": "本网站不接受通过微信注册新用户。",
     "This account is disabled": "该账号已停用",
     "The user linked to your WeChat account may not log in.": "与你的微信关联的用户不能登录。",
+    "Log in another way": "请用其他方式登录",
+    "The user linked to your WeChat account cannot log in with WeChat on this site.": (
+        "与你的微信关联的用户不能在本网站用微信登录。"
+    ),
     "WeChat refused the login": "微信拒绝了登录",
     "WeChat did not accept the site's request. The site's team has been told.": (
         "微信没有接受本网站的请求。已通知网站管理员。"

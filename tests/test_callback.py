@@ -101,7 +101,13 @@ def test_get_with_a_bad_signature_is_forbidden(client: Client, query: dict[str, 
 
 @pytest.mark.parametrize(
     ("setting", "logged"),
-    [(None, "from 10.0.0.1"), ("HTTP_X_REAL_IP", "from 203.0.113.7")],
+    [
+        (None, "from 10.0.0.1"),
+        ("HTTP_X_REAL_IP", "from 203.0.113.7"),
+        ("HTTP_X_FORWARDED_FOR", "from 203.0.113.9"),
+        # A site's function that raises: still a 403, logged with REMOTE_ADDR.
+        ("tests.test_other_logins.broken_client_address", "from 10.0.0.1"),
+    ],
 )
 def test_a_refused_callback_is_logged_with_the_client_address(
     client: Client, caplog: pytest.LogCaptureFixture, settings: Any, setting: Any, logged: str
@@ -114,6 +120,7 @@ def test_a_refused_callback_is_logged_with_the_client_address(
             {**request.query, "signature": "0" * 40},
             REMOTE_ADDR="10.0.0.1",
             HTTP_X_REAL_IP="203.0.113.7",
+            HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.9",
         )
     assert response.status_code == 403
     (line,) = [r.getMessage() for r in caplog.records if "Refused" in r.getMessage()]

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.cache import caches
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 
 from django_wechat.cache import oauth_claim_key, oauth_state_key
@@ -604,6 +605,11 @@ class NoStaffAdapter(WeChatAdapter):
         return not user.is_staff
 
 
+class DenyingAdapter(WeChatAdapter):
+    def can_log_in(self, request: Any, user: Any, wechat_user: Any) -> bool:
+        raise PermissionDenied
+
+
 def test_an_adapter_may_keep_staff_out(
     client: Client,
     wechat_emulator: WeChatEmulator,
@@ -620,10 +626,24 @@ def test_an_adapter_may_keep_staff_out(
     with caplog.at_level(logging.WARNING, logger="django_wechat.oauth"):
         response = log_in(staff, wechat_emulator)
     assert response.status_code == 403
-    assert "This account is disabled" in page_of(response)
+    assert "Log in another way" in page_of(response)
+    assert "not_allowed" in page_of(response)
     assert logged_in_user(staff) is None
     assert f"the adapter refused user {user.pk}" in caplog.text
     assert len(signals) == 1  # the first login only
+
+
+def test_a_refused_new_follower_leaves_nothing_behind(
+    client: Client, wechat_emulator: WeChatEmulator, settings: Any
+) -> None:
+    # PermissionDenied from the hook, as Django's own code raises it, is a no as well.
+    settings.WECHAT = {**settings.WECHAT, "OAUTH_ADAPTER": f"{__name__}.DenyingAdapter"}
+    response = log_in(client, wechat_emulator, query={"scope": "snsapi_userinfo"})
+    assert response.status_code == 403
+    assert "Log in another way" in page_of(response)
+    assert logged_in_user(client) is None
+    assert WeChatUser.objects.count() == 0
+    assert get_user_model().objects.count() == 0
 
 
 def test_without_the_backend_the_page_says_so(

@@ -112,6 +112,10 @@ def client_address_of(request: Any) -> str:
     return str(request.headers.get("X-Client", "nobody"))
 
 
+def broken_client_address(request: Any) -> str:
+    raise KeyError("HTTP_X_CLIENT")
+
+
 @pytest.mark.parametrize(
     "value",
     [None, "HTTP_X_REAL_IP", "HTTP_X_FORWARDED_FOR", "tests.test_other_logins.client_address_of"],
@@ -124,6 +128,7 @@ def test_the_client_address_setting_takes_a_meta_key_or_a_function(value: Any) -
     ("value", "says"),
     [
         ("x-real-ip", "neither a request.META key nor a dotted path"),
+        ("X_REAL_IP", "neither a request.META key nor a dotted path"),  # no HTTP_
         (8080, "neither a request.META key nor a dotted path"),
         ("tests.nowhere.address", "not an importable function"),
         ("tests.test_other_logins.OFFICIAL", "not an importable function"),
@@ -484,9 +489,63 @@ def test_a_forged_forwarded_entry_does_not_escape_the_limit(
         Client(), MINI_LOGIN, {"code": "wrong-2"}, HTTP_X_FORWARDED_FOR="198.51.100.9,203.0.113.7"
     )
     assert third.json()["code"] == "rate_limited"
-    # A request that reached the site around the proxy is counted by its own address.
-    direct = post_json(Client(), MINI_LOGIN, {"code": "wrong-3"}, REMOTE_ADDR="192.0.2.5")
-    assert direct.json()["code"] == "code_invalid"
+
+
+@pytest.mark.parametrize("header", [None, "", " ", ",", "203.0.113.7, "])
+def test_without_a_usable_header_the_remote_address_counts(
+    kinds_emulator: WeChatEmulator, settings: Any, header: str | None
+) -> None:
+    settings.WECHAT = {
+        **settings.WECHAT,
+        "MINIPROGRAM_LOGIN_RATE": 2,
+        "CLIENT_ADDRESS": "HTTP_X_FORWARDED_FOR",
+    }
+    # A request that reached the site around the proxy (or with an empty header) is
+    # counted by its own address: its limit, not one shared by every such request.
+    sent = {} if header is None else {"HTTP_X_FORWARDED_FOR": header}
+    limited = ["code_invalid", "code_invalid", "rate_limited"]
+    assert login_answers(3, REMOTE_ADDR="192.0.2.5", **sent) == limited
+    assert login_answers(1, REMOTE_ADDR="192.0.2.6", **sent) == ["code_invalid"]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "shared"),
+    [
+        ("2001:db8:1:2::1", "2001:db8:1:2:ffff::9", True),  # one /64: one subscriber
+        ("2001:db8:1:2::1", "2001:db8:1:3::1", False),
+        ("203.0.113.7:50001", "203.0.113.7:50002", True),  # a balancer writes the port
+        ("[2001:db8:1:2::1]:443", "2001:db8:1:2::5", True),
+        ("::ffff:203.0.113.7", "203.0.113.7", True),
+        ("203.0.113.7", "203.0.113.8", False),
+    ],
+)
+def test_the_limit_counts_a_network_not_each_address(
+    kinds_emulator: WeChatEmulator, settings: Any, first: str, second: str, shared: bool
+) -> None:
+    settings.WECHAT = {
+        **settings.WECHAT,
+        "MINIPROGRAM_LOGIN_RATE": 2,
+        "CLIENT_ADDRESS": "HTTP_X_REAL_IP",
+    }
+    assert login_answers(2, HTTP_X_REAL_IP=first) == ["code_invalid"] * 2
+    third = login_answers(1, HTTP_X_REAL_IP=second)
+    assert third == (["rate_limited"] if shared else ["code_invalid"])
+
+
+def test_a_client_address_function_that_fails_counts_the_remote_address(
+    kinds_emulator: WeChatEmulator, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.WECHAT = {
+        **settings.WECHAT,
+        "MINIPROGRAM_LOGIN_RATE": 2,
+        "CLIENT_ADDRESS": "tests.test_other_logins.broken_client_address",
+    }
+    with caplog.at_level(logging.ERROR, logger="django_wechat"):
+        answers = login_answers(3, REMOTE_ADDR="10.0.0.1")
+    assert answers == ["code_invalid", "code_invalid", "rate_limited"]
+    assert "WECHAT['CLIENT_ADDRESS'] tests.test_other_logins.broken_client_address failed" in (
+        caplog.text
+    )
 
 
 def test_the_adapter_may_keep_staff_out_of_the_mini_program(
@@ -503,7 +562,19 @@ def test_the_adapter_may_keep_staff_out_of_the_mini_program(
         Client(), MINI_LOGIN, {"code": kinds_emulator.js_code("o-mp-follower-1", "mini")}
     )
     assert again.status_code == 403
-    assert again.json()["code"] == "inactive"
+    assert again.json()["code"] == "not_allowed"
+
+
+def test_the_adapter_may_keep_staff_out_of_the_website_login(
+    client: Client, kinds_emulator: WeChatEmulator, settings: Any
+) -> None:
+    settings.WECHAT = {**settings.WECHAT, "OAUTH_ADAPTER": "tests.test_oauth_login.NoStaffAdapter"}
+    assert client.get(scan(kinds_emulator, start_qr_login(client))).status_code == 302
+    get_user_model().objects.update(is_staff=True)
+    other = Client()
+    refused = other.get(scan(kinds_emulator, start_qr_login(other)))
+    assert refused.status_code == 403
+    assert "Log in another way" in refused.content.decode()
 
 
 def test_the_login_takes_only_posts_to_mini_programs(

@@ -75,9 +75,11 @@ class WeChatAdapter:
         """Fill a new user's fields before it is first saved; nothing by default."""
 
     def can_log_in(self, request: HttpRequest | None, user: Any, wechat_user: WeChatUser) -> bool:
-        """May ``user`` (active, linked to ``wechat_user``) log in with WeChat? Yes, by
-        default. Refuse staff here to keep the admin behind its own login (and its
-        second factor): the follower then sees the ``inactive`` page."""
+        """May ``user`` (linked to ``wechat_user``, new or not) log in with WeChat? Yes,
+        by default. Refuse staff here to keep the admin behind its own login (and its
+        second factor). Return False (or raise ``PermissionDenied``): the follower gets
+        the ``not_allowed`` page, and nothing of the login is kept. Asked at each login;
+        a session logged in before stays until it ends."""
         return True
 
     def login(self, request: HttpRequest, wechat_user: WeChatUser, created: bool) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import caches
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
@@ -34,7 +35,7 @@ from ..cache import call, oauth_code_key
 from ..client import get_client
 from ..conf import DEFAULT_ACCOUNT, Account, AccountKind, get_account, wechat_settings
 from ..exceptions import APIError, TransportError, UnknownAccount
-from .adapter import get_adapter
+from .adapter import WeChatAdapter, get_adapter
 from .failures import LoginFailure, Reason
 from .open_data import store_session_key
 
@@ -96,8 +97,6 @@ class WeChatBackend(ModelBackend):
             user = wechat_user.user
             if not self.user_can_authenticate(user):
                 raise LoginFailure(Reason.INACTIVE, f"user {user.pk} is inactive")
-            if not get_adapter().can_log_in(request, user, wechat_user):
-                raise LoginFailure(Reason.INACTIVE, f"the adapter refused user {user.pk}")
         except UnknownAccount:
             failure = LoginFailure(Reason.NOT_CONFIGURED, f"no account {name!r}")
         except LoginFailure as exc:
@@ -131,8 +130,23 @@ class WeChatBackend(ModelBackend):
                     user = adapter.create_user(request, wechat_user)
                     created = True
                 wechat_user.user = user
+            if not self.may_log_in(adapter, request, wechat_user.user, wechat_user):
+                # Rolls back too: a refused login keeps nothing, not even a new user.
+                raise LoginFailure(
+                    Reason.NOT_ALLOWED, f"the adapter refused user {wechat_user.user.pk}"
+                )
             wechat_user.save()
         return wechat_user, created
+
+    @staticmethod
+    def may_log_in(
+        adapter: WeChatAdapter, request: HttpRequest | None, user: Any, wechat_user: Any
+    ) -> bool:
+        """The adapter's ``can_log_in()``; ``PermissionDenied`` from it is a no too."""
+        try:
+            return bool(adapter.can_log_in(request, user, wechat_user))
+        except PermissionDenied:
+            return False
 
     # The token answer holds the follower's access_token and refresh_token (30 days), and
     # error reports (AdminEmailHandler, Sentry) print a frame's locals: hide them.

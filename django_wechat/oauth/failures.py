@@ -23,6 +23,7 @@ class Reason(StrEnum):
     SNAPSHOT = "snapshot"  #: a snapshot-page (快照页) virtual user
     SIGNUP_CLOSED = "signup_closed"  #: the adapter allows no new users
     INACTIVE = "inactive"  #: the Django user exists but may not log in
+    NOT_ALLOWED = "not_allowed"  #: the adapter's ``can_log_in()`` refused the user
     WECHAT_REFUSED = "wechat_refused"  #: any other errcode (a wrong AppSecret, 48001 ...)
     UNREACHABLE = "unreachable"  #: WeChat could not be reached (a TransportError)
     BUSY = "busy"  #: another load of the same callback is still running
@@ -48,6 +49,7 @@ STATUS: dict[Reason, int] = {
     Reason.SNAPSHOT: 400,
     Reason.SIGNUP_CLOSED: 403,
     Reason.INACTIVE: 403,
+    Reason.NOT_ALLOWED: 403,
     Reason.WECHAT_REFUSED: 502,
     Reason.UNREACHABLE: 502,
     Reason.BUSY: 502,
@@ -103,6 +105,10 @@ MESSAGES: dict[Reason, tuple[Promise, Promise]] = {
     Reason.INACTIVE: (
         _("This account is disabled"),
         _("The user linked to your WeChat account may not log in."),
+    ),
+    Reason.NOT_ALLOWED: (
+        _("Log in another way"),
+        _("The user linked to your WeChat account cannot log in with WeChat on this site."),
     ),
     Reason.WECHAT_REFUSED: (
         _("WeChat refused the login"),

@@ -36,6 +36,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from ..addresses import client_address, rate_bucket
 from ..cache import CacheFailed, call, miniprogram_rate_key
 from ..client import get_client
 from ..conf import Account, AccountKind, wechat_settings
@@ -77,8 +78,8 @@ def _check_rate(request: HttpRequest, account: Account) -> None:
     """Refuse a client's login beyond ``MINIPROGRAM_LOGIN_RATE`` a minute (shared cache)."""
     cache = caches[wechat_settings.CACHE]
     window = int(time.time() // 60)
-    address = wechat_settings.CLIENT_ADDRESS(request)
-    key = miniprogram_rate_key(account.app_id, address, window)
+    bucket = rate_bucket(client_address(request))
+    key = miniprogram_rate_key(account.app_id, bucket, window)
     call(cache.add, key, 0, 120)
     try:
         count = call(cache.incr, key)
