@@ -14,10 +14,10 @@ from django.test import Client
 
 from django_wechat.models import Menu
 from django_wechat.testing.emulator import WeChatEmulator
-from tests.browser import browser_page
+from tests.browser import browser_page, log_in_to_admin
 from tests.test_admin_menus import ADD, CHANGELIST, ROWS, form_data, saved_menu
 from tests.test_demo_pages import emulator_and_demo
-from tests.test_menu_browser import EDITOR, log_in
+from tests.test_menu_browser import EDITOR
 
 __all__ = ["emulator_and_demo"]
 
@@ -145,7 +145,7 @@ def test_html_typed_into_a_name_stays_text_in_the_preview(
 ) -> None:
     _emulator, site = emulator_and_demo
     with browser_page() as browser:
-        log_in(browser, site, EDITOR)
+        log_in_to_admin(browser, site, EDITOR)
         phone = browser.locator("#wechat-menu-phone")
         script = "<script>window.pwned=2</script>"
         name = browser.locator("#id_buttons-0-name")
