@@ -1244,6 +1244,29 @@ ZH_HANS = {
     "Resume a paused or interrupted broadcast.": "继续已暂停或中断的群发。",
     "Broadcast %(id)s is not running or paused.": "群发 %(id)s 不在运行或暂停状态。",
     "Broadcast %(id)s cancelled.": "群发 %(id)s 已取消。",
+    "Stay until the broadcast stops running, showing its progress (with a new broadcast, "
+    "--resume or --status ID).": (
+        "等到群发不再运行为止，并显示进度（用于新群发、--resume 或 --status ID）。"
+    ),
+    "--wait follows one broadcast: a new one, --resume ID or --status ID.": (
+        "--wait 只跟踪一个群发：新群发、--resume ID 或 --status ID。"
+    ),
+    "Broadcast %(id)s": "群发 %(id)s",
+    "%(done)d/%(total)d messages (%(rate).0f/s)": "%(done)d/%(total)d 条消息（%(rate).0f/秒）",
+    "No progress for %(seconds)d seconds: is a task worker running (manage.py db_worker, or "
+    "your backend's)?": (
+        "已经 %(seconds)d 秒没有进展：任务工作进程在运行吗"
+        "（manage.py db_worker，或你所用后端的工作进程）？"
+    ),
+    "Stopped waiting; broadcast %(id)s goes on in the background (--status %(id)s shows it).": (
+        "已停止等待；群发 %(id)s 仍在后台进行（用 --status %(id)s 查看）。"
+    ),
+    "Broadcast %(id)s is paused by WeChat's daily quota: it resumes after midnight, Beijing "
+    "time, when tasks can be deferred, or with --resume %(id)s.": (
+        "群发 %(id)s 因微信每日额度而暂停：任务可以延后执行时，它会在北京时间午夜后继续；"
+        "也可以用 --resume %(id)s 继续。"
+    ),
+    "Broadcast %(id)s was cancelled.": "群发 %(id)s 已被取消。",
     "Give --text or --template (one of them).": "请给出 --text 或 --template（二选一）。",
     "--data is not JSON: %(error)s": "--data 不是 JSON：%(error)s",
     "Broadcast %(id)s started: %(total)d followers.": "群发 %(id)s 已开始：%(total)d 位粉丝。",

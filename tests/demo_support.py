@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import socket
 import subprocess
 import sys
@@ -61,6 +62,32 @@ def manage(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[st
         timeout=120,
         check=True,
     )
+
+
+def on_a_terminal(args: list[str], env: Mapping[str, str]) -> tuple[int, str]:
+    """``manage.py <args>`` of the demo with a pseudo-terminal for its output (as a person
+    runs it in a shell): its exit status and what it drew."""
+    controller, terminal = pty.openpty()
+    command = subprocess.Popen(
+        [sys.executable, "manage.py", *args],
+        cwd=TESTPROJECT,
+        env={**env, "TERM": "xterm-256color", "COLUMNS": "120"},
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(controller)
+    return command.wait(timeout=60), output.decode("utf-8", "replace")
 
 
 @contextmanager

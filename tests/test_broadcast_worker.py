@@ -8,6 +8,8 @@ import collections
 import json
 import re
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +19,7 @@ import pytest
 
 from django_wechat.conf import get_account
 from django_wechat.testing.emulator import WeChatEmulator
-from tests.demo_support import db_worker, emulator_env, manage
+from tests.demo_support import TESTPROJECT, db_worker, emulator_env, manage, on_a_terminal
 
 FOLLOWERS = 120
 SEND = "cgi-bin/message/custom/send"
@@ -100,3 +102,38 @@ def test_a_worker_killed_mid_broadcast_and_a_resume_message_everyone_once(
     assert {o for o, s in final.items() if s == "sent"} == set(delivered) - unknown
     assert set(delivered) | unknown == set(final)
     assert len(final) == FOLLOWERS
+
+
+def test_wait_follows_a_broadcast_the_worker_sends(
+    site: tuple[WeChatEmulator, dict[str, str]],
+) -> None:
+    emulator, env = site
+    emulator.fail("delay", api=SEND, delay=0.02, times=10 * FOLLOWERS)
+    with db_worker(env):
+        run = subprocess.run(
+            [sys.executable, "manage.py", "wechat_broadcast", "--text", "等你", "--wait"],
+            cwd=TESTPROJECT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].endswith(f"started: {FOLLOWERS} followers.")
+    assert f"{FOLLOWERS}/{FOLLOWERS} messages" in run.stdout  # the plain lines, off a terminal
+    assert f"done: 100% — sent {FOLLOWERS}, failed 0, blocked 0, remaining 0" in lines[-1]
+    assert emulator.count(SEND) == FOLLOWERS
+
+
+def test_wait_draws_a_bar_on_a_terminal(site: tuple[WeChatEmulator, dict[str, str]]) -> None:
+    emulator, env = site
+    emulator.fail("delay", api=SEND, delay=0.02, times=10 * FOLLOWERS)
+    with db_worker(env):
+        status, text = on_a_terminal(["wechat_broadcast", "--text", "等你", "--wait"], env)
+    assert status == 0, text
+    assert "Broadcast 1" in text
+    assert f"{FOLLOWERS}/{FOLLOWERS}" in text
+    assert "━" in text  # rich's bar
+    assert " messages (" not in text  # not the plain lines
+    assert "done: 100%" in text

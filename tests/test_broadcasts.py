@@ -217,6 +217,105 @@ def test_the_command_starts_follows_and_cancels(
         call_command("wechat_broadcast", "--resume", "999")
 
 
+class Worker:
+    """Stands in for ``time.sleep`` in the command: each call runs the next stored task,
+    as a worker would between two looks of ``--wait`` (after ``idle`` calls doing nothing)."""
+
+    def __init__(self, backend: Any, idle: int = 0, interrupt: bool = False) -> None:
+        self.backend, self.idle, self.interrupt, self.ran = backend, idle, interrupt, 0
+
+    def __call__(self, seconds: float) -> None:
+        if self.interrupt:
+            raise KeyboardInterrupt
+        if self.idle:
+            self.idle -= 1
+            return
+        if self.ran < len(self.backend.results):
+            result = self.backend.results[self.ran]
+            result.task.call(*result.args, **result.kwargs)
+            self.ran += 1
+
+
+@pytest.fixture
+def waiting(
+    followers: list[str], dummy: Any, one_at_a_time: None, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """The five followers, tasks stored, and ``waiting(**worker)``: the command's sleeps
+    run the stored tasks (a :class:`Worker` with those options)."""
+    from django_wechat.management.commands import wechat_broadcast
+
+    def install(**options: Any) -> None:
+        monkeypatch.setattr(wechat_broadcast.time, "sleep", Worker(dummy, **options))
+
+    return install
+
+
+def test_wait_follows_the_broadcast_to_its_end(
+    wechat_emulator: WeChatEmulator, waiting: Any
+) -> None:
+    waiting()
+    out = StringIO()
+    call_command("wechat_broadcast", "--text", "你好", "--batch-size", "2", "--wait", stdout=out)
+    lines = out.getvalue().splitlines()
+    job = Broadcast.objects.get()
+    assert lines[0] == f"Broadcast {job.pk} started: 5 followers."
+    shown = [line.split(" ")[0] for line in lines if " messages (" in line]
+    assert shown[0] == "0/5"
+    assert shown[-1] == "5/5"
+    assert len(shown) >= 3  # the progress in between, one line per batch
+    assert "100% — sent 5, failed 0, blocked 0, remaining 0 of 5" in lines[-1]
+    assert sorted(texts(wechat_emulator)) == [(o, "你好") for o in FOLLOWERS]
+
+
+def test_wait_ends_with_status_3_when_the_quota_pauses_it(
+    wechat_emulator: WeChatEmulator, waiting: Any
+) -> None:
+    wechat_emulator.fail("errcode", api=SEND, errcode=45009)
+    waiting()
+    out = StringIO()
+    with pytest.raises(CommandError, match="paused by WeChat's daily quota") as raised:
+        call_command("wechat_broadcast", "--text", "q", "--wait", stdout=out)
+    assert raised.value.returncode == 3
+    assert "--resume" in str(raised.value)
+    assert "paused by the daily quota: 0%" in out.getvalue()
+
+
+def test_wait_asks_for_a_worker_when_nothing_moves(
+    wechat_emulator: WeChatEmulator, waiting: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django_wechat.management.commands.wechat_broadcast import Command
+
+    monkeypatch.setattr(Command, "stall_hint_after", 0.0)
+    job = broadcasts.create_broadcast(text="q")
+    start_broadcast(job)
+    waiting(idle=2)
+    out = StringIO()
+    call_command("wechat_broadcast", "--status", str(job.pk), "--wait", stdout=out)
+    assert out.getvalue().count("is a task worker running (manage.py db_worker") == 1
+    assert "100% — sent 5" in out.getvalue().splitlines()[-1]
+
+
+def test_wait_interrupted_leaves_the_broadcast_running(
+    wechat_emulator: WeChatEmulator, waiting: Any
+) -> None:
+    job = broadcasts.create_broadcast(text="q")
+    start_broadcast(job)
+    waiting(interrupt=True)
+    with pytest.raises(CommandError, match="goes on in the background") as raised:
+        call_command("wechat_broadcast", "--resume", str(job.pk), "--wait", stdout=StringIO())
+    assert raised.value.returncode == 3
+    assert f"--status {job.pk}" in str(raised.value)
+    job.refresh_from_db()
+    assert job.state == Broadcast.State.RUNNING
+
+
+@pytest.mark.parametrize("options", [["--cancel", "1"], ["--status"]])
+def test_wait_follows_one_broadcast(options: list[str]) -> None:
+    with pytest.raises(CommandError, match="--wait follows one broadcast") as raised:
+        call_command("wechat_broadcast", *options, "--wait", stdout=StringIO())
+    assert raised.value.returncode == 2
+
+
 def test_the_admin_shows_progress(
     followers: list[str], wechat_emulator: WeChatEmulator, admin_client: Any
 ) -> None:

@@ -5,7 +5,6 @@ progress bar on a terminal (a pty)."""
 from __future__ import annotations
 
 import os
-import pty
 import signal
 import sqlite3
 import subprocess
@@ -18,7 +17,7 @@ import pytest
 from django_wechat.conf import get_account
 from django_wechat.testing.emulator import WeChatEmulator
 
-from .demo_support import TESTPROJECT, emulator_env, manage
+from .demo_support import TESTPROJECT, emulator_env, manage, on_a_terminal
 
 pytestmark = pytest.mark.slow
 
@@ -91,28 +90,8 @@ def test_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
         env = emulator_env(db, emulator.url, account)
         manage("migrate", "--noinput", env=env)
         manage("createcachetable", env=env)
-        controller, terminal = pty.openpty()
-        sync = subprocess.Popen(
-            [sys.executable, "manage.py", "wechat_sync_users", "--workers", "2"],
-            cwd=TESTPROJECT,
-            env={**env, "TERM": "xterm-256color", "COLUMNS": "120"},
-            stdin=terminal,
-            stdout=terminal,
-            stderr=terminal,
-        )
-        os.close(terminal)
-        output = b""
-        while True:
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            output += chunk
-        os.close(controller)
-        assert sync.wait(timeout=60) == 0
-    text = output.decode("utf-8", "replace")
+        status, text = on_a_terminal(["wechat_sync_users", "--workers", "2"], env)
+    assert status == 0
     assert "Followers" in text
     assert "2005/2005" in text
     assert "━" in text  # rich's bar

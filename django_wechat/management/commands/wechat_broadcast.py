@@ -1,13 +1,20 @@
 """``manage.py wechat_broadcast``: send a text or a template message to many followers as
-a background job, and follow it (``--status``), cancel it or resume it.
+a background job, and follow it (``--status``, ``--wait``), cancel it or resume it.
 
-Exit status: 0 on success; 2 when the options do not go together; 3 when the broadcast
-does not exist or cannot be changed.
+``--wait`` (with a new broadcast, ``--resume`` or ``--status ID``) stays until the
+broadcast stops running, showing its progress: a bar on a terminal (with the optional
+``rich``), a plain line every 10% or 10 seconds otherwise. Interrupted (Ctrl-C), it leaves
+the broadcast running in the background.
+
+Exit status: 0 on success (with ``--wait``: the broadcast is done); 2 when the options do
+not go together; 3 when the broadcast does not exist or cannot be changed, or (with
+``--wait``) it stopped without finishing: paused by the daily quota, or cancelled.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -17,6 +24,7 @@ from ... import broadcasts, tasks
 from ...conf import DEFAULT_ACCOUNT, get_account
 from ...exceptions import WeChatError
 from ...models import Broadcast
+from ..progress import reporter
 
 USAGE, REFUSED = 2, 3
 
@@ -57,11 +65,31 @@ class Command(BaseCommand):
         parser.add_argument(
             "--resume", type=int, metavar="ID", help=_("Resume a paused or interrupted broadcast.")
         )
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help=_(
+                "Stay until the broadcast stops running, showing its progress (with a new "
+                "broadcast, --resume or --status ID)."
+            ),
+        )
         parser.add_argument("--account", default=DEFAULT_ACCOUNT, help=_("The account's name."))
 
+    #: Seconds between two looks at a broadcast's progress with ``--wait``.
+    poll_interval = 1.0
+    #: Seconds without progress before ``--wait`` asks whether a task worker runs.
+    stall_hint_after = 30.0
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["wait"] and (options["cancel"] is not None or options["status"] == 0):
+            raise CommandError(
+                _("--wait follows one broadcast: a new one, --resume ID or --status ID."),
+                returncode=USAGE,
+            )
         if options["status"] is not None:
             self.status(options["status"])
+            if options["wait"]:
+                self.wait(options["status"])
         elif options["cancel"] is not None:
             if not broadcasts.cancel(options["cancel"]):
                 raise CommandError(
@@ -71,10 +99,14 @@ class Command(BaseCommand):
             self.stdout.write(_("Broadcast %(id)s cancelled.") % {"id": options["cancel"]})
         elif options["resume"] is not None:
             self.resume(options["resume"])
+            if options["wait"]:
+                self.wait(options["resume"])
         else:
-            self.create(options)
+            pk = self.create(options)
+            if options["wait"]:
+                self.wait(pk)
 
-    def create(self, options: dict[str, Any]) -> None:
+    def create(self, options: dict[str, Any]) -> int:
         if bool(options["text"]) == bool(options["template"]):
             raise CommandError(_("Give --text or --template (one of them)."), returncode=USAGE)
         try:
@@ -103,6 +135,67 @@ class Command(BaseCommand):
             _("Broadcast %(id)s started: %(total)d followers.")
             % {"id": broadcast.pk, "total": total}
         )
+        return int(broadcast.pk)
+
+    def wait(self, pk: int) -> None:
+        """Show the broadcast's progress until it stops running; then its status line."""
+        shown = reporter(
+            self,
+            _("Broadcast %(id)s") % {"id": pk},
+            _("%(done)d/%(total)d messages (%(rate).0f/s)"),
+        )
+        started = moved = time.monotonic()
+        first = last = None
+        hinted = False
+        try:
+            while True:
+                state = Broadcast.objects.values_list("state", flat=True).get(pk=pk)
+                p = broadcasts.progress(pk)
+                done = p.total - p.remaining
+                now = time.monotonic()
+                first = done if first is None else first
+                if done != last:
+                    last, moved = done, now
+                elapsed = now - started
+                shown.show(done, p.total, (done - first) / elapsed if elapsed else 0.0)
+                if state != Broadcast.State.RUNNING:
+                    break
+                if not hinted and now - moved >= self.stall_hint_after:
+                    hinted = True
+                    shown.say(
+                        _(
+                            "No progress for %(seconds)d seconds: is a task worker running "
+                            "(manage.py db_worker, or your backend's)?"
+                        )
+                        % {"seconds": now - moved}
+                    )
+                time.sleep(self.poll_interval)
+        except KeyboardInterrupt:
+            shown.close()
+            raise CommandError(
+                _(
+                    "Stopped waiting; broadcast %(id)s goes on in the background "
+                    "(--status %(id)s shows it)."
+                )
+                % {"id": pk},
+                returncode=REFUSED,
+            ) from None
+        shown.close()
+        self.status(pk)
+        if state == Broadcast.State.PAUSED:
+            raise CommandError(
+                _(
+                    "Broadcast %(id)s is paused by WeChat's daily quota: it resumes after "
+                    "midnight, Beijing time, when tasks can be deferred, or with --resume "
+                    "%(id)s."
+                )
+                % {"id": pk},
+                returncode=REFUSED,
+            )
+        if state == Broadcast.State.CANCELLED:
+            raise CommandError(
+                _("Broadcast %(id)s was cancelled.") % {"id": pk}, returncode=REFUSED
+            )
 
     def resume(self, pk: int) -> None:
         if not Broadcast.objects.filter(pk=pk).exists():

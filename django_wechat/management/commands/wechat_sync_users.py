@@ -9,8 +9,7 @@ resumes).
 
 from __future__ import annotations
 
-import time
-from typing import IO, Any, cast
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from ...conf import DEFAULT_ACCOUNT, get_account
 from ...exceptions import WeChatError
 from ...sync.followers import SyncResult, sync_followers
+from ..progress import Reporter, reporter
 
 REFUSED = 3
 
@@ -74,101 +74,28 @@ class Command(BaseCommand):
             raise CommandError(result.message, returncode=REFUSED)
         self.stdout.write(self.style.SUCCESS(result.message))
 
-    def reporter(self) -> Reporter:
-        if self.stdout.isatty():
-            try:
-                return BarReporter(self)
-            except ImportError:  # rich is optional
-                pass
-        return LineReporter(self)
+    def reporter(self) -> SyncReporter:
+        return SyncReporter(
+            reporter(self, _("Followers"), _("%(done)d/%(total)d followers (%(rate).0f/s)"))
+        )
 
 
-class Reporter:
-    """Shows a sync's progress."""
+class SyncReporter:
+    """A sync's progress: where a resumed sync starts, then how far it has gone."""
 
-    def __init__(self, command: Command) -> None:
-        self.command = command
+    def __init__(self, shown: Reporter) -> None:
+        self.shown = shown
         self.announced = False
 
     def update(self, result: SyncResult) -> None:
         if not self.announced:
             self.announced = True
             if result.resumed:
-                self.say(
+                self.shown.say(
                     _("Resuming the sync of account %(account)s at %(done)d of %(total)d.")
                     % {"account": result.account, "done": result.done, "total": result.total}
                 )
-        self.show(result)
-
-    def say(self, text: str) -> None:
-        self.command.stdout.write(text)
-
-    def show(self, result: SyncResult) -> None:
-        raise NotImplementedError
+        self.shown.show(result.done, result.total, result.rate)
 
     def close(self) -> None:
-        """The end of the output."""
-
-
-class LineReporter(Reporter):
-    """A plain line every 10% of the followers or every 10 seconds, whichever comes first."""
-
-    INTERVAL = 10.0
-
-    def __init__(self, command: Command) -> None:
-        super().__init__(command)
-        self.last_time = time.monotonic()
-        self.last_step = -1
-
-    def show(self, result: SyncResult) -> None:
-        step = result.done * 10 // result.total if result.total else 0
-        now = time.monotonic()
-        if step == self.last_step and now - self.last_time < self.INTERVAL:
-            return
-        self.last_step, self.last_time = step, now
-        self.say(
-            _("%(done)d/%(total)d followers (%(rate).0f/s)")
-            % {"done": result.done, "total": result.total, "rate": result.rate}
-        )
-
-
-class BarReporter(Reporter):
-    """rich's progress bar: followers done of the total, the rate, the time left."""
-
-    def __init__(self, command: Command) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TaskProgressColumn,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
-        super().__init__(command)
-        self.bar = Progress(
-            TextColumn(_("Followers")),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TaskProgressColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TimeRemainingColumn(),
-            console=Console(file=cast("IO[str]", command.stdout._out)),
-        )
-        self.task = self.bar.add_task("", total=None, rate="")
-        self.bar.start()
-
-    def say(self, text: str) -> None:
-        self.bar.console.print(text)
-
-    def show(self, result: SyncResult) -> None:
-        self.bar.update(
-            self.task,
-            completed=result.done,
-            total=result.total or None,
-            rate=_("%(rate).0f/s") % {"rate": result.rate},
-        )
-
-    def close(self) -> None:
-        self.bar.stop()
+        self.shown.close()
