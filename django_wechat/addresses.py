@@ -40,7 +40,9 @@ def client_address(request: HttpRequest) -> str:
         return _remote_addr(request)
     if META_KEY_RE.fullmatch(setting):
         last = str(request.META.get(setting) or "").rsplit(",", 1)[-1].strip()
-        return last or _remote_addr(request)
+        # Absent, empty, or what some proxies write when they know no address
+        # ("unknown"): the request counts under the address it came from.
+        return last if _ip(last) is not None else _remote_addr(request)
     try:
         found = str(import_string(setting)(request) or "").strip()
     except Exception:
@@ -52,17 +54,21 @@ def client_address(request: HttpRequest) -> str:
     return found or _remote_addr(request)
 
 
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address in ``text`` (a port after it dropped); None when there is none."""
+    match = _IPV4_WITH_PORT.fullmatch(text) or _IPV6_WITH_PORT.fullmatch(text)
+    try:
+        return ipaddress.ip_address(match.group(1) if match else text)
+    except ValueError:
+        return None
+
+
 def rate_bucket(address: str) -> str:
     """What a rate limit counts ``address`` under: the address without a port, and for
     IPv6 its /64 (one subscriber's network, which they may fill with addresses)."""
-    text = address.strip()
-    match = _IPV4_WITH_PORT.fullmatch(text) or _IPV6_WITH_PORT.fullmatch(text)
-    if match:
-        text = match.group(1)
-    try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
-        return text  # not an address (a site's function may answer anything): as it is
+    ip = _ip(address.strip())
+    if ip is None:
+        return address.strip()  # a site's function may answer anything: as it is
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:  # "::ffff:192.0.2.1" is that IPv4 client
             return str(ip.ipv4_mapped)

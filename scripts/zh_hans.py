@@ -1254,9 +1254,11 @@ ZH_HANS = {
     "Broadcast %(id)s": "群发 %(id)s",
     "%(done)d/%(total)d messages (%(rate).0f/s)": "%(done)d/%(total)d 条消息（%(rate).0f/秒）",
     "No progress for %(seconds)d seconds: is a task worker running (manage.py db_worker, or "
-    "your backend's)?": (
+    "your backend's)? If a worker stopped in the middle of the broadcast, --resume %(id)s "
+    "sends the rest.": (
         "已经 %(seconds)d 秒没有进展：任务工作进程在运行吗"
         "（manage.py db_worker，或你所用后端的工作进程）？"
+        "如果工作进程在群发中途停止，--resume %(id)s 会发送剩下的消息。"
     ),
     "Stopped waiting; broadcast %(id)s goes on in the background (--status %(id)s shows it).": (
         "已停止等待；群发 %(id)s 仍在后台进行（用 --status %(id)s 查看）。"

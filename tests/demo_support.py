@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import select
 import socket
 import subprocess
 import sys
@@ -64,9 +65,10 @@ def manage(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[st
     )
 
 
-def on_a_terminal(args: list[str], env: Mapping[str, str]) -> tuple[int, str]:
+def on_a_terminal(args: list[str], env: Mapping[str, str], timeout: float = 60) -> tuple[int, str]:
     """``manage.py <args>`` of the demo with a pseudo-terminal for its output (as a person
-    runs it in a shell): its exit status and what it drew."""
+    runs it in a shell): its exit status and what it drew. Killed after ``timeout``
+    seconds (an AssertionError), so a command that never ends cannot hang the suite."""
     controller, terminal = pty.openpty()
     command = subprocess.Popen(
         [sys.executable, "manage.py", *args],
@@ -78,16 +80,26 @@ def on_a_terminal(args: list[str], env: Mapping[str, str]) -> tuple[int, str]:
     )
     os.close(terminal)
     output = b""
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:  # the child closed the terminal
-            break
-        if not chunk:
-            break
-        output += chunk
-    os.close(controller)
-    return command.wait(timeout=60), output.decode("utf-8", "replace")
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                command.kill()
+                raise AssertionError(f"manage.py {' '.join(args)} ran over {timeout} s")
+            readable, _, _ = select.select([controller], [], [], left)
+            if not readable:
+                continue
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        os.close(controller)
+    return command.wait(timeout=10), output.decode("utf-8", "replace")
 
 
 @contextmanager

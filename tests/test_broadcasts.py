@@ -218,15 +218,27 @@ def test_the_command_starts_follows_and_cancels(
 
 
 class Worker:
-    """Stands in for ``time.sleep`` in the command: each call runs the next stored task,
-    as a worker would between two looks of ``--wait`` (after ``idle`` calls doing nothing)."""
+    """Stands in for the command's ``time.sleep`` and ``time.monotonic``: each sleep moves
+    the clock on and runs the next stored task, as a worker would between two looks of
+    ``--wait`` (after ``idle`` sleeps that run nothing); ``then`` runs on the first sleep."""
 
-    def __init__(self, backend: Any, idle: int = 0, interrupt: bool = False) -> None:
-        self.backend, self.idle, self.interrupt, self.ran = backend, idle, interrupt, 0
+    def __init__(
+        self, backend: Any, idle: int = 0, then: Any = None, interrupt: bool = False
+    ) -> None:
+        self.backend, self.idle, self.then, self.interrupt = backend, idle, then, interrupt
+        self.ran = 0
+        self.now = 1000.0
 
-    def __call__(self, seconds: float) -> None:
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
         if self.interrupt:
             raise KeyboardInterrupt
+        if self.then is not None:
+            self.then, then = None, self.then
+            then()
         if self.idle:
             self.idle -= 1
             return
@@ -241,29 +253,44 @@ def waiting(
     followers: list[str], dummy: Any, one_at_a_time: None, monkeypatch: pytest.MonkeyPatch
 ) -> Any:
     """The five followers, tasks stored, and ``waiting(**worker)``: the command's sleeps
-    run the stored tasks (a :class:`Worker` with those options)."""
+    run the stored tasks (a :class:`Worker` with those options) on a clock of their own."""
     from django_wechat.management.commands import wechat_broadcast
 
-    def install(**options: Any) -> None:
-        monkeypatch.setattr(wechat_broadcast.time, "sleep", Worker(dummy, **options))
+    def install(**options: Any) -> Worker:
+        worker = Worker(dummy, **options)
+        monkeypatch.setattr(wechat_broadcast.time, "sleep", worker.sleep)
+        monkeypatch.setattr(wechat_broadcast.time, "monotonic", worker.monotonic)
+        return worker
 
     return install
+
+
+def wait_for(*options: str) -> tuple[str, CommandError | None]:
+    """``wechat_broadcast <options> --wait``: its output and the error it ended with."""
+    out = StringIO()
+    try:
+        call_command("wechat_broadcast", *options, "--wait", stdout=out)
+    except CommandError as exc:
+        return out.getvalue(), exc
+    return out.getvalue(), None
 
 
 def test_wait_follows_the_broadcast_to_its_end(
     wechat_emulator: WeChatEmulator, waiting: Any
 ) -> None:
     waiting()
-    out = StringIO()
-    call_command("wechat_broadcast", "--text", "你好", "--batch-size", "2", "--wait", stdout=out)
-    lines = out.getvalue().splitlines()
+    out, error = wait_for("--text", "你好", "--batch-size", "2")
+    assert error is None
+    lines = out.splitlines()
     job = Broadcast.objects.get()
     assert lines[0] == f"Broadcast {job.pk} started: 5 followers."
-    shown = [line.split(" ")[0] for line in lines if " messages (" in line]
-    assert shown[0] == "0/5"
-    assert shown[-1] == "5/5"
-    assert len(shown) >= 3  # the progress in between, one line per batch
+    shown = [line for line in lines if " messages (" in line]
+    # Two lanes, one task each, run a second apart: the first sends batches 0 and 2 (3
+    # followers), the second batch 1; the rate counts from the first look.
+    assert shown == ["0/5 messages (0/s)", "3/5 messages (3/s)", "5/5 messages (2/s)"]
     assert "100% — sent 5, failed 0, blocked 0, remaining 0 of 5" in lines[-1]
+    assert len([line for line in lines if line.startswith("#")]) == 1  # one status line
+    assert "task worker" not in out  # 1 s between batches is progress
     assert sorted(texts(wechat_emulator)) == [(o, "你好") for o in FOLLOWERS]
 
 
@@ -272,27 +299,49 @@ def test_wait_ends_with_status_3_when_the_quota_pauses_it(
 ) -> None:
     wechat_emulator.fail("errcode", api=SEND, errcode=45009)
     waiting()
-    out = StringIO()
-    with pytest.raises(CommandError, match="paused by WeChat's daily quota") as raised:
-        call_command("wechat_broadcast", "--text", "q", "--wait", stdout=out)
-    assert raised.value.returncode == 3
-    assert "--resume" in str(raised.value)
-    assert "paused by the daily quota: 0%" in out.getvalue()
+    out, error = wait_for("--text", "q")
+    assert error is not None
+    assert error.returncode == 3
+    assert "paused by WeChat's daily quota" in str(error)
+    assert "--resume" in str(error)
+    assert "paused by the daily quota: 0%" in out
 
 
-def test_wait_asks_for_a_worker_when_nothing_moves(
-    wechat_emulator: WeChatEmulator, waiting: Any, monkeypatch: pytest.MonkeyPatch
+def test_wait_ends_with_status_3_when_it_is_cancelled_or_deleted(
+    wechat_emulator: WeChatEmulator, waiting: Any
 ) -> None:
-    from django_wechat.management.commands.wechat_broadcast import Command
-
-    monkeypatch.setattr(Command, "stall_hint_after", 0.0)
     job = broadcasts.create_broadcast(text="q")
     start_broadcast(job)
-    waiting(idle=2)
-    out = StringIO()
-    call_command("wechat_broadcast", "--status", str(job.pk), "--wait", stdout=out)
-    assert out.getvalue().count("is a task worker running (manage.py db_worker") == 1
-    assert "100% — sent 5" in out.getvalue().splitlines()[-1]
+    waiting(then=lambda: broadcasts.cancel(job), idle=1)
+    out, error = wait_for("--status", str(job.pk))
+    assert error is not None
+    assert error.returncode == 3
+    assert str(error) == f"Broadcast {job.pk} was cancelled."
+    assert "cancelled: 0%" in out.splitlines()[-1]
+
+    other = broadcasts.create_broadcast(text="q")
+    start_broadcast(other)
+    waiting(then=lambda: Broadcast.objects.filter(pk=other.pk).delete(), idle=1)
+    _out, error = wait_for("--status", str(other.pk))
+    assert error is not None
+    assert error.returncode == 3
+    assert str(error) == f"No broadcast {other.pk}."
+
+
+@pytest.mark.parametrize(("idle", "hinted"), [(29, False), (31, True)])
+def test_wait_asks_for_a_worker_after_30_seconds_without_progress(
+    wechat_emulator: WeChatEmulator, waiting: Any, idle: int, hinted: bool
+) -> None:
+    job = broadcasts.create_broadcast(text="q")
+    start_broadcast(job)
+    waiting(idle=idle)
+    out, error = wait_for("--status", str(job.pk))
+    assert error is None
+    hint = "No progress for 30 seconds: is a task worker running (manage.py db_worker"
+    assert out.count(hint) == (1 if hinted else 0)
+    if hinted:
+        assert f"--resume {job.pk} sends the rest" in out
+    assert "100% — sent 5" in out.splitlines()[-1]
 
 
 def test_wait_interrupted_leaves_the_broadcast_running(
@@ -301,10 +350,11 @@ def test_wait_interrupted_leaves_the_broadcast_running(
     job = broadcasts.create_broadcast(text="q")
     start_broadcast(job)
     waiting(interrupt=True)
-    with pytest.raises(CommandError, match="goes on in the background") as raised:
-        call_command("wechat_broadcast", "--resume", str(job.pk), "--wait", stdout=StringIO())
-    assert raised.value.returncode == 3
-    assert f"--status {job.pk}" in str(raised.value)
+    _out, error = wait_for("--resume", str(job.pk))
+    assert error is not None
+    assert error.returncode == 130
+    assert "goes on in the background" in str(error)
+    assert f"--status {job.pk}" in str(error)
     job.refresh_from_db()
     assert job.state == Broadcast.State.RUNNING
 

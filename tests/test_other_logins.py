@@ -491,7 +491,7 @@ def test_a_forged_forwarded_entry_does_not_escape_the_limit(
     assert third.json()["code"] == "rate_limited"
 
 
-@pytest.mark.parametrize("header", [None, "", " ", ",", "203.0.113.7, "])
+@pytest.mark.parametrize("header", [None, "", " ", ",", "203.0.113.7, ", "unknown"])
 def test_without_a_usable_header_the_remote_address_counts(
     kinds_emulator: WeChatEmulator, settings: Any, header: str | None
 ) -> None:

@@ -79,11 +79,13 @@ class BarReporter(Reporter):
         super().__init__(command)
         out: Any = command.stdout
         self.bar = Progress(
-            TextColumn(label.replace("[", r"\[")),
+            # A column's text goes through str.format and then rich's markup: keep a
+            # translated label's braces and brackets as they are.
+            TextColumn(label.replace("{", "{{").replace("}", "}}"), markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TaskProgressColumn(),
-            TextColumn("{task.fields[rate]}"),
+            TextColumn("{task.fields[rate]}", markup=False),
             TimeRemainingColumn(),
             console=Console(file=cast("IO[str]", out._out)),
         )

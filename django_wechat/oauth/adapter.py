@@ -78,8 +78,8 @@ class WeChatAdapter:
         """May ``user`` (linked to ``wechat_user``, new or not) log in with WeChat? Yes,
         by default. Refuse staff here to keep the admin behind its own login (and its
         second factor). Return False (or raise ``PermissionDenied``): the follower gets
-        the ``not_allowed`` page, and nothing of the login is kept. Asked at each login;
-        a session logged in before stays until it ends."""
+        the ``not_allowed`` page, and the login makes no user or ``WeChatUser``. Asked at
+        each login; a session logged in before stays until it ends."""
         return True
 
     def login(self, request: HttpRequest, wechat_user: WeChatUser, created: bool) -> None:

@@ -130,12 +130,11 @@ class WeChatBackend(ModelBackend):
                     user = adapter.create_user(request, wechat_user)
                     created = True
                 wechat_user.user = user
-            if not self.may_log_in(adapter, request, wechat_user.user, wechat_user):
-                # Rolls back too: a refused login keeps nothing, not even a new user.
-                raise LoginFailure(
-                    Reason.NOT_ALLOWED, f"the adapter refused user {wechat_user.user.pk}"
-                )
             wechat_user.save()
+            # Asked once the link is saved (a hook may query it), inside the transaction:
+            # a refusal rolls back the user and WeChatUser this login would have made.
+            if not self.may_log_in(adapter, request, wechat_user.user, wechat_user):
+                raise LoginFailure(Reason.NOT_ALLOWED, "the adapter's can_log_in() said no")
         return wechat_user, created
 
     @staticmethod

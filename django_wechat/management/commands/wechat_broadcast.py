@@ -8,7 +8,8 @@ the broadcast running in the background.
 
 Exit status: 0 on success (with ``--wait``: the broadcast is done); 2 when the options do
 not go together; 3 when the broadcast does not exist or cannot be changed, or (with
-``--wait``) it stopped without finishing: paused by the daily quota, or cancelled.
+``--wait``) it stopped without finishing: paused by the daily quota, or cancelled; 130
+when ``--wait`` was interrupted (the broadcast goes on).
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from ... import broadcasts, tasks
 from ...conf import DEFAULT_ACCOUNT, get_account
 from ...exceptions import WeChatError
 from ...models import Broadcast
-from ..progress import reporter
+from ..progress import Reporter, reporter
 
 USAGE, REFUSED = 2, 3
+#: Interrupted (Ctrl-C) while waiting, as a shell reports a command SIGINT stopped.
+INTERRUPTED = 130
 
 
 class Command(BaseCommand):
@@ -87,9 +90,10 @@ class Command(BaseCommand):
                 returncode=USAGE,
             )
         if options["status"] is not None:
-            self.status(options["status"])
             if options["wait"]:
-                self.wait(options["status"])
+                self.wait(options["status"])  # the status line comes at its end
+            else:
+                self.status(options["status"])
         elif options["cancel"] is not None:
             if not broadcasts.cancel(options["cancel"]):
                 raise CommandError(
@@ -144,43 +148,19 @@ class Command(BaseCommand):
             _("Broadcast %(id)s") % {"id": pk},
             _("%(done)d/%(total)d messages (%(rate).0f/s)"),
         )
-        started = moved = time.monotonic()
-        first = last = None
-        hinted = False
         try:
-            while True:
-                state = Broadcast.objects.values_list("state", flat=True).get(pk=pk)
-                p = broadcasts.progress(pk)
-                done = p.total - p.remaining
-                now = time.monotonic()
-                first = done if first is None else first
-                if done != last:
-                    last, moved = done, now
-                elapsed = now - started
-                shown.show(done, p.total, (done - first) / elapsed if elapsed else 0.0)
-                if state != Broadcast.State.RUNNING:
-                    break
-                if not hinted and now - moved >= self.stall_hint_after:
-                    hinted = True
-                    shown.say(
-                        _(
-                            "No progress for %(seconds)d seconds: is a task worker running "
-                            "(manage.py db_worker, or your backend's)?"
-                        )
-                        % {"seconds": now - moved}
-                    )
-                time.sleep(self.poll_interval)
+            state = self.follow(pk, shown)
         except KeyboardInterrupt:
-            shown.close()
             raise CommandError(
                 _(
                     "Stopped waiting; broadcast %(id)s goes on in the background "
                     "(--status %(id)s shows it)."
                 )
                 % {"id": pk},
-                returncode=REFUSED,
+                returncode=INTERRUPTED,
             ) from None
-        shown.close()
+        finally:
+            shown.close()
         self.status(pk)
         if state == Broadcast.State.PAUSED:
             raise CommandError(
@@ -196,6 +176,38 @@ class Command(BaseCommand):
             raise CommandError(
                 _("Broadcast %(id)s was cancelled.") % {"id": pk}, returncode=REFUSED
             )
+
+    def follow(self, pk: int, shown: Reporter) -> str:
+        """Look at the broadcast every ``poll_interval`` seconds until it stops running;
+        its last state."""
+        started = moved = time.monotonic()
+        first = last = None
+        hinted = False
+        while True:
+            state = Broadcast.objects.filter(pk=pk).values_list("state", flat=True).first()
+            if state is None:  # deleted (in the admin, say) while we looked
+                raise CommandError(_("No broadcast %(id)s.") % {"id": pk}, returncode=REFUSED)
+            p = broadcasts.progress(pk)
+            done = p.total - p.remaining
+            now = time.monotonic()
+            first = done if first is None else first
+            if done != last:
+                last, moved = done, now
+            elapsed = now - started
+            shown.show(done, p.total, (done - first) / elapsed if elapsed else 0.0)
+            if state != Broadcast.State.RUNNING:
+                return str(state)
+            if not hinted and now - moved >= self.stall_hint_after:
+                hinted = True
+                shown.say(
+                    _(
+                        "No progress for %(seconds)d seconds: is a task worker running "
+                        "(manage.py db_worker, or your backend's)? If a worker stopped in "
+                        "the middle of the broadcast, --resume %(id)s sends the rest."
+                    )
+                    % {"seconds": now - moved, "id": pk}
+                )
+            time.sleep(self.poll_interval)
 
     def resume(self, pk: int) -> None:
         if not Broadcast.objects.filter(pk=pk).exists():
