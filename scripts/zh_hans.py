@@ -1092,6 +1092,12 @@ ZH_HANS = {
         "标签来自微信：由 manage.py wechat_sync_users 同步。"
     ),
     "Chosen followers:": "已选粉丝：",
+    "and %(more)s more": "另有 %(more)s 位",
+    "Broadcast {id} started for {count} followers of account {account}: its progress is on "
+    '<a href="{url}">its page</a>.': (
+        "群发 {id} 已开始，发给公众号 {account} 的 {count} 位粉丝："
+        '进度见<a href="{url}">它的页面</a>。'
+    ),
     "Sync the account's followers from WeChat: new followers, or every profile with --full; "
     "a sync that was stopped resumes where it stopped.": (
         "从微信同步公众号的粉丝：只同步新粉丝，或用 --full 同步全部资料；中断的同步会从中断处继续。"

@@ -4,12 +4,14 @@ the filters, the tag actions (both ways, through WeChat), "Refresh from WeChat" 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from django_wechat.models import Tag, WeChatUser
+from django_wechat import broadcasts
+from django_wechat.models import Broadcast, Tag, WeChatUser
 from django_wechat.sync.followers import sync_followers
 from django_wechat.testing.emulator import WeChatEmulator
 
@@ -122,3 +124,87 @@ def test_send_a_text_message_and_the_48_hour_window(
     assert "Messages sent: 1." in page
     assert "errcode 45015" in page
     assert "within 48 hours of" in page
+
+
+def hidden_fields(page: str) -> list[tuple[str, str]]:
+    """The hidden inputs of an action's page, as the browser sends them back."""
+    return re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)
+
+
+@pytest.fixture
+def many(wechat_emulator: WeChatEmulator, settings: Any) -> int:
+    """1,200 followers, more than a POST may carry ids of (DATA_UPLOAD_MAX_NUMBER_FIELDS);
+    30 of them speak English. A broadcast lane sends one at a time (the in-memory test
+    database is not for lane threads)."""
+    settings.WECHAT = {**settings.WECHAT, "BROADCAST_SENDS_PER_LANE": 1}
+    wechat_emulator.generate_followers(1200)
+    WeChatUser.objects.bulk_create(
+        WeChatUser(
+            account="default",
+            openid=f"o-gen-{n:09d}",
+            subscribed=True,
+            language="en" if n <= 30 else "zh_CN",
+        )
+        for n in range(1, 1201)
+    )
+    return 1200
+
+
+def act_on_all(admin_client: Client, action: str, query: str = "", **form: Any) -> tuple[str, Any]:
+    """Choose "select all" across the list's pages, run ``action``: its page, then what
+    submitting the page's form with ``form`` gives (followed to the list)."""
+    url = CHANGELIST + query
+    first = str(WeChatUser.objects.order_by("pk").values_list("pk", flat=True)[0])
+    page = admin_client.post(
+        url, {"action": action, "select_across": "1", "index": "0", "_selected_action": first}
+    )
+    assert page.status_code == 200
+    text = page.content.decode()
+    data: dict[str, Any] = {}
+    for name, value in hidden_fields(text):
+        data.setdefault(name, []).append(value)
+    data.pop("csrfmiddlewaretoken", None)
+    return text, admin_client.post(url, {**data, **form}, follow=True)
+
+
+def test_a_text_to_every_follower_goes_out_as_a_broadcast(
+    admin_client: Client, many: int, wechat_emulator: WeChatEmulator
+) -> None:
+    page, done = act_on_all(admin_client, "send_text", content="会员日")
+    assert "Chosen followers: 1200" in page
+    assert "and 1180 more" in page
+    assert page.count("<small>(default, o-gen-") == 20  # the first 20 named, not 1,200
+    assert 'name="select_across" value="1"' in page
+    assert page.count('name="_selected_action"') == 1  # not 1,200 ids to post back
+    assert done.status_code == 200
+    job = Broadcast.objects.get()
+    assert (job.kind, job.payload) == (Broadcast.Kind.CUSTOM, {"content": "会员日"})
+    assert broadcasts.progress(job).total == 1200
+    text = done.content.decode()
+    assert f"Broadcast {job.pk} started for 1200 followers of account default" in text
+    assert f'href="/admin/django_wechat/broadcast/{job.pk}/change/"' in text
+    # The generated followers never wrote to the account: WeChat refuses each (45015).
+    assert broadcasts.progress(job).blocked == 1200
+    assert wechat_emulator.count("cgi-bin/message/custom/send") == 1200
+
+
+def test_select_all_keeps_the_lists_filter(admin_client: Client, many: int) -> None:
+    page, _done = act_on_all(admin_client, "send_text", "?language=en", content="hi")
+    assert "Chosen followers: 30" in page
+    assert "and 10 more" in page
+    job = Broadcast.objects.get()
+    assert broadcasts.progress(job).total == 30
+    openids = set(job.recipients.values_list("openid", flat=True))
+    assert openids == {f"o-gen-{n:09d}" for n in range(1, 31)}
+
+
+def test_a_tag_for_every_follower_across_the_pages(
+    admin_client: Client, many: int, wechat_emulator: WeChatEmulator
+) -> None:
+    with wechat_emulator.lock:
+        wechat_emulator.state().tags[100] = "VIP"
+    tag = Tag.objects.create(account="default", wechat_id=100, name="VIP")
+    page, done = act_on_all(admin_client, "add_tag", tag=tag.pk)
+    assert "Chosen followers: 1200" in page
+    assert "Added the tag “VIP” to followers: 1200." in done.content.decode()
+    assert wechat_emulator.count("cgi-bin/tags/members/batchtagging") == 24  # 50 a call

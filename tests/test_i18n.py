@@ -79,7 +79,10 @@ def source_msgids() -> set[str]:
 
 
 TRANSLATE_TAG = re.compile(r"""{%\s*translate\s+(["'])(.*?)\1\s*%}""")
-BLOCKTRANSLATE_TAG = re.compile(r"{%\s*blocktranslate\s*%}(.*?){%\s*endblocktranslate\s*%}", re.S)
+# {% blocktranslate %} or {% blocktranslate with name=value ... %} (no plurals).
+BLOCKTRANSLATE_TAG = re.compile(
+    r"{%\s*blocktranslate(?:\s+with\s[^%]*)?\s*%}(.*?){%\s*endblocktranslate\s*%}", re.S
+)
 
 
 @functools.cache

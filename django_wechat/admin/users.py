@@ -1,5 +1,11 @@
 """The admin for :class:`~django_wechat.models.WeChatUser`: WeChat's fields are read-only;
-the follower actions (refresh, send a text, add or remove a tag) go through WeChat."""
+the follower actions (refresh, send a text, add or remove a tag) go through WeChat.
+
+An action's intermediate page names the first :data:`SHOWN` followers and counts the rest;
+with "select all" across the list's pages it carries ``select_across`` and the list's
+filters instead of every follower's id (Django's 1,000-field limit on a POST would refuse
+the form). A text to more than :data:`SEND_NOW_AT_MOST` followers goes out as a broadcast,
+in the background, instead of one send after another inside the request."""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .. import broadcasts, tasks
 from ..client import get_client
 from ..exceptions import APIError, WeChatError
 from ..models import Tag, WeChatUser
@@ -26,6 +33,12 @@ if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[WeChatUser]
 else:  # ModelAdmin is generic only in django-stubs
     _ModelAdmin = admin.ModelAdmin
+
+#: How many of the chosen followers an action's page names (it counts the others).
+SHOWN = 20
+#: A text to at most this many followers is sent in the request, with each one's outcome
+#: on the next page; to more, as a broadcast (its progress on its own admin page).
+SEND_NOW_AT_MOST = 20
 
 #: What WeChat owns: shown, never edited here.
 WECHAT_FIELDS = (
@@ -115,7 +128,7 @@ class WeChatUserAdmin(_ModelAdmin):
                 "the account (or clicked its menu, followed it, scanned its QR code) in the "
                 "last 48 hours."
             ),
-            apply=lambda form, followers: self._send_text(request, form, followers),
+            apply=lambda form, chosen: self._send_text(request, form, chosen),
         )
 
     @admin.action(description=_("Add a tag"), permissions=["change"])
@@ -131,8 +144,9 @@ class WeChatUserAdmin(_ModelAdmin):
     def _tag_page(
         self, request: HttpRequest, queryset: QuerySet[WeChatUser], *, remove: bool
     ) -> Any:
-        def apply(form: forms.Form, followers: list[WeChatUser]) -> None:
+        def apply(form: forms.Form, queryset: QuerySet[WeChatUser]) -> None:
             tag: Tag = form.cleaned_data["tag"]
+            followers = list(queryset)
             chosen = [f for f in followers if f.account == tag.account]
             try:
                 done = tag_followers(tag, chosen, remove=remove)
@@ -183,19 +197,28 @@ class WeChatUserAdmin(_ModelAdmin):
     ) -> TemplateResponse | None:
         """The intermediate page of an action, like Django's delete confirmation: the chosen
         followers and a form; None (back to the list) once the form is applied."""
-        followers = list(queryset)
         if request.POST.get("post"):
             form = form_class(request.POST, **(form_kwargs or {}))
             if form.is_valid():
-                apply(form, followers)
+                apply(form, queryset)
                 return None
         else:
             form = form_class(**(form_kwargs or {}))
+        select_across = request.POST.get("select_across") == "1"
+        count = queryset.count()
+        ids = queryset.values_list("pk", flat=True)
         context = {
             **self.admin_site.each_context(request),
             "title": title,
             "opts": self.model._meta,
-            "followers": followers,
+            "followers": list(queryset[:SHOWN]),
+            "count": count,
+            "more": max(count - SHOWN, 0),
+            "select_across": select_across,
+            # Chosen on one page: their ids (at most a page's worth) go back with the form.
+            # Across the pages: select_across, and one id, without which Django's
+            # changelist would not run an action's second step.
+            "chosen_pks": list(ids[:1] if select_across else ids),
             "form": form,
             "action": action,
             "submit": submit,
@@ -206,9 +229,13 @@ class WeChatUserAdmin(_ModelAdmin):
         return TemplateResponse(request, "admin/django_wechat/wechatuser/action_form.html", context)
 
     def _send_text(
-        self, request: HttpRequest, form: forms.Form, followers: list[WeChatUser]
+        self, request: HttpRequest, form: forms.Form, queryset: QuerySet[WeChatUser]
     ) -> None:
         content = form.cleaned_data["content"]
+        if queryset.count() > SEND_NOW_AT_MOST:
+            self._broadcast_text(request, content, queryset)
+            return
+        followers = list(queryset)
         sent, outside, failed = 0, [], []
         for follower in followers:
             try:
@@ -242,6 +269,35 @@ class WeChatUserAdmin(_ModelAdmin):
             )
         for problem in failed:
             self.message_user(request, problem, messages.ERROR)
+
+    def _broadcast_text(
+        self, request: HttpRequest, content: str, queryset: QuerySet[WeChatUser]
+    ) -> None:
+        """One broadcast of ``content`` per account among the chosen followers, started."""
+        for account in sorted(set(queryset.values_list("account", flat=True))):
+            try:
+                job = broadcasts.create_broadcast(
+                    queryset.filter(account=account), account=account, text=content
+                )
+                tasks.start_broadcast(job)
+            except WeChatError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                continue
+            url = reverse("admin:django_wechat_broadcast_change", args=[job.pk])
+            self.message_user(
+                request,
+                format_html(
+                    gettext(
+                        "Broadcast {id} started for {count} followers of account {account}: "
+                        'its progress is on <a href="{url}">its page</a>.'
+                    ),
+                    id=job.pk,
+                    count=broadcasts.progress(job).total,
+                    account=account,
+                    url=url,
+                ),
+                messages.SUCCESS,
+            )
 
     @admin.display(description=_("Django user"), ordering="user")
     def user_link(self, obj: WeChatUser) -> str:
