@@ -1093,10 +1093,17 @@ ZH_HANS = {
     ),
     "Chosen followers:": "已选粉丝：",
     "and %(more)s more": "另有 %(more)s 位",
-    "Broadcast {id} started for {count} followers of account {account}: its progress is on "
-    '<a href="{url}">its page</a>.': (
-        "群发 {id} 已开始，发给公众号 {account} 的 {count} 位粉丝："
-        '进度见<a href="{url}">它的页面</a>。'
+    "Broadcast %(id)s started for %(count)d followers of account %(account)s.": (
+        "群发 %(id)s 已开始，发给公众号 %(account)s 的 %(count)d 位粉丝。"
+    ),
+    "Its progress is on its page.": "进度见它的页面。",
+    "A text to more than %(count)d followers goes out as a broadcast, and you may not start "
+    "broadcasts (the “add broadcast” permission). Choose at most %(count)d followers.": (
+        "发给超过 %(count)d 位粉丝的文本以群发方式发出，而你没有发起群发的权限"
+        "（“add broadcast”）。请最多选择 %(count)d 位粉丝。"
+    ),
+    "Could not start the broadcast (%(id)s, now cancelled): %(error)s": (
+        "无法开始群发（%(id)s，已取消）：%(error)s"
     ),
     "Sync the account's followers from WeChat: new followers, or every profile with --full; "
     "a sync that was stopped resumes where it stopped.": (
@@ -1314,9 +1321,11 @@ ZH_HANS = {
 }
 
 
-# A printf-style placeholder as Python's % operator reads it: %(name)s, %r, %.0f, %%.
+# A printf-style placeholder as Python's % operator reads it (%(name)s, %r, %.0f, %%), or a
+# str.format one as format_html reads it ({name}).
 PLACEHOLDER = re.compile(
     r"%(?:\((?P<name>[^)]*)\))?[#0 +-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxXeEfFgGcrsa%]"
+    r"|\{\w*\}"
 )
 
 

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
 from django_wechat import broadcasts
@@ -208,3 +209,59 @@ def test_a_tag_for_every_follower_across_the_pages(
     assert "Chosen followers: 1200" in page
     assert "Added the tag “VIP” to followers: 1200." in done.content.decode()
     assert wechat_emulator.count("cgi-bin/tags/members/batchtagging") == 24  # 50 a call
+
+
+def staff_client(*codenames: str) -> Client:
+    """A staff member with the follower admin's permissions and ``codenames`` beside."""
+    from django.contrib.auth.models import Permission
+
+    user = get_user_model().objects.create_user("clerk", password="x", is_staff=True)
+    wanted = {"view_wechatuser", "change_wechatuser", *codenames}
+    user.user_permissions.set(Permission.objects.filter(codename__in=wanted))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_only_staff_who_may_add_broadcasts_send_to_many(
+    many: int, wechat_emulator: WeChatEmulator
+) -> None:
+    _page, done = act_on_all(staff_client(), "send_text", content="会员日")
+    assert "you may not start broadcasts (the “add broadcast” permission)" in (
+        done.content.decode()
+    )
+    assert not Broadcast.objects.exists()
+    assert wechat_emulator.count("cgi-bin/message/custom/send") == 0
+    # Allowed to start one but not to view broadcasts: no link to a page they cannot open.
+    get_user_model().objects.filter(username="clerk").delete()
+    _page, done = act_on_all(staff_client("add_broadcast"), "send_text", content="会员日")
+    text = done.content.decode()
+    job = Broadcast.objects.get()
+    assert f"Broadcast {job.pk} started for 1200 followers of account default." in text
+    assert "/admin/django_wechat/broadcast/" not in text
+
+
+def test_a_broadcast_that_cannot_start_is_cancelled_and_said(
+    admin_client: Client, many: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django_wechat import tasks
+
+    def broker_down(job: Any) -> None:
+        raise ConnectionError("the task broker is down")
+
+    monkeypatch.setattr(tasks, "start_broadcast", broker_down)
+    _page, done = act_on_all(admin_client, "send_text", content="会员日")
+    assert done.status_code == 200
+    job = Broadcast.objects.get()
+    assert job.state == Broadcast.State.CANCELLED
+    assert (
+        f"Could not start the broadcast ({job.pk}, now cancelled): the task broker is down"
+        in done.content.decode()
+    )
+
+
+def test_the_action_page_posts_back_to_the_lists_url(admin_client: Client, many: int) -> None:
+    page, _done = act_on_all(admin_client, "add_tag", "?language=en&q=o-gen")
+    # No action= on the form: it posts to the list's URL, with its filters and search.
+    assert '<form method="post">' in page
+    assert "Chosen followers: 30" in page

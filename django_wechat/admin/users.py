@@ -9,6 +9,7 @@ in the background, instead of one send after another inside the request."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[WeChatUser]
 else:  # ModelAdmin is generic only in django-stubs
     _ModelAdmin = admin.ModelAdmin
+
+logger = logging.getLogger("django_wechat")
 
 #: How many of the chosen followers an action's page names (it counts the others).
 SHOWN = 20
@@ -273,31 +276,54 @@ class WeChatUserAdmin(_ModelAdmin):
     def _broadcast_text(
         self, request: HttpRequest, content: str, queryset: QuerySet[WeChatUser]
     ) -> None:
-        """One broadcast of ``content`` per account among the chosen followers, started."""
-        for account in sorted(set(queryset.values_list("account", flat=True))):
-            try:
-                job = broadcasts.create_broadcast(
-                    queryset.filter(account=account), account=account, text=content
-                )
-                tasks.start_broadcast(job)
-            except WeChatError as exc:
-                self.message_user(request, str(exc), messages.ERROR)
-                continue
-            url = reverse("admin:django_wechat_broadcast_change", args=[job.pk])
+        """One broadcast of ``content`` per account among the chosen followers, started;
+        only for staff who may add broadcasts."""
+        if not request.user.has_perm("django_wechat.add_broadcast"):
             self.message_user(
                 request,
-                format_html(
-                    gettext(
-                        "Broadcast {id} started for {count} followers of account {account}: "
-                        'its progress is on <a href="{url}">its page</a>.'
-                    ),
-                    id=job.pk,
-                    count=broadcasts.progress(job).total,
-                    account=account,
-                    url=url,
-                ),
-                messages.SUCCESS,
+                gettext(
+                    "A text to more than %(count)d followers goes out as a broadcast, and "
+                    "you may not start broadcasts (the “add broadcast” permission). Choose "
+                    "at most %(count)d followers."
+                )
+                % {"count": SEND_NOW_AT_MOST},
+                messages.ERROR,
             )
+            return
+        may_view = request.user.has_perm("django_wechat.view_broadcast")
+        for account in sorted(set(queryset.values_list("account", flat=True))):
+            job = broadcasts.create_broadcast(
+                queryset.filter(account=account), account=account, text=content
+            )
+            try:
+                tasks.start_broadcast(job)
+            except Exception as exc:  # no Tasks framework, a broken TASKS, a broker down
+                logger.exception("Could not start broadcast %s", job.pk)
+                broadcasts.cancel(job)  # not left "running" with no task behind it
+                self.message_user(
+                    request,
+                    gettext("Could not start the broadcast (%(id)s, now cancelled): %(error)s")
+                    % {"id": job.pk, "error": exc},
+                    messages.ERROR,
+                )
+                continue
+            self.message_user(
+                request, self._started(job, account, may_view=may_view), messages.SUCCESS
+            )
+
+    @staticmethod
+    def _started(job: Any, account: str, *, may_view: bool) -> str:
+        values = {"id": job.pk, "count": broadcasts.progress(job).total, "account": account}
+        text = (
+            gettext("Broadcast %(id)s started for %(count)d followers of account %(account)s.")
+            % values
+        )
+        if not may_view:
+            return text
+        url = reverse("admin:django_wechat_broadcast_change", args=[job.pk])
+        return format_html(
+            '{} <a href="{}">{}</a>', text, url, gettext("Its progress is on its page.")
+        )
 
     @admin.display(description=_("Django user"), ordering="user")
     def user_link(self, obj: WeChatUser) -> str:
