@@ -265,3 +265,49 @@ def test_the_action_page_posts_back_to_the_lists_url(admin_client: Client, many:
     # No action= on the form: it posts to the list's URL, with its filters and search.
     assert '<form method="post">' in page
     assert "Chosen followers: 30" in page
+
+
+@pytest.mark.parametrize(("chosen", "broadcast"), [(20, False), (21, True)])
+def test_up_to_20_followers_are_sent_to_at_once(
+    admin_client: Client, many: int, wechat_emulator: WeChatEmulator, chosen: int, broadcast: bool
+) -> None:
+    ids = [str(pk) for pk in WeChatUser.objects.order_by("pk").values_list("pk", flat=True)]
+    data = {"action": "send_text", "_selected_action": ids[:chosen]}
+    done = admin_client.post(CHANGELIST, {**data, "post": "yes", "content": "hi"}, follow=True)
+    assert Broadcast.objects.exists() is broadcast
+    text = done.content.decode()
+    if broadcast:
+        assert f"started for {chosen} followers" in text
+    else:  # each one's outcome on the next page (here: none of them wrote in 48 hours)
+        assert "errcode 45015" in text
+    assert wechat_emulator.count("cgi-bin/message/custom/send") == chosen
+
+
+def test_followers_of_two_accounts_get_a_broadcast_each(
+    admin_client: Client, many: int, settings: Any
+) -> None:
+    from tests.settings import WECHAT
+
+    assert "compatible" in WECHAT["ACCOUNTS"]
+    WeChatUser.objects.bulk_create(
+        WeChatUser(account="compatible", openid=f"o-c-{n}", subscribed=True) for n in range(25)
+    )
+    _page, done = act_on_all(admin_client, "send_text", content="hi")
+    jobs = {job.account: broadcasts.progress(job).total for job in Broadcast.objects.all()}
+    assert jobs == {"compatible": 25, "default": 1200}
+    text = done.content.decode()
+    assert "followers of account compatible" in text
+    assert "followers of account default" in text
+
+
+def test_a_tag_removed_from_every_follower_across_the_pages(
+    admin_client: Client, many: int, wechat_emulator: WeChatEmulator
+) -> None:
+    with wechat_emulator.lock:
+        wechat_emulator.state().tags[100] = "VIP"
+    tag = Tag.objects.create(account="default", wechat_id=100, name="VIP")
+    act_on_all(admin_client, "add_tag", tag=tag.pk)
+    _page, done = act_on_all(admin_client, "remove_tag", tag=tag.pk)
+    assert "Removed the tag “VIP” from followers: 1200." in done.content.decode()
+    assert wechat_emulator.count("cgi-bin/tags/members/batchuntagging") == 24
+    assert not tag.followers.exists()
