@@ -199,12 +199,18 @@ def test_select_all_keeps_the_lists_filter(admin_client: Client, many: int) -> N
     assert openids == {f"o-gen-{n:09d}" for n in range(1, 31)}
 
 
-def test_a_tag_for_every_follower_across_the_pages(
-    admin_client: Client, many: int, wechat_emulator: WeChatEmulator
-) -> None:
+@pytest.fixture
+def vip(wechat_emulator: WeChatEmulator) -> Tag:
+    """The tag VIP (100), on WeChat and synced."""
     with wechat_emulator.lock:
         wechat_emulator.state().tags[100] = "VIP"
-    tag = Tag.objects.create(account="default", wechat_id=100, name="VIP")
+    return Tag.objects.create(account="default", wechat_id=100, name="VIP")
+
+
+def test_a_tag_for_every_follower_across_the_pages(
+    admin_client: Client, many: int, wechat_emulator: WeChatEmulator, vip: Tag
+) -> None:
+    tag = vip
     page, done = act_on_all(admin_client, "add_tag", tag=tag.pk)
     assert "Chosen followers: 1200" in page
     assert "Added the tag “VIP” to followers: 1200." in done.content.decode()
@@ -301,11 +307,9 @@ def test_followers_of_two_accounts_get_a_broadcast_each(
 
 
 def test_a_tag_removed_from_every_follower_across_the_pages(
-    admin_client: Client, many: int, wechat_emulator: WeChatEmulator
+    admin_client: Client, many: int, wechat_emulator: WeChatEmulator, vip: Tag
 ) -> None:
-    with wechat_emulator.lock:
-        wechat_emulator.state().tags[100] = "VIP"
-    tag = Tag.objects.create(account="default", wechat_id=100, name="VIP")
+    tag = vip
     act_on_all(admin_client, "add_tag", tag=tag.pk)
     _page, done = act_on_all(admin_client, "remove_tag", tag=tag.pk)
     assert "Removed the tag “VIP” from followers: 1200." in done.content.decode()
