@@ -325,3 +325,9 @@ def miniprogram_rate_key(app_id: str, client: str, window: int) -> str:
     """How many logins ``client`` (its address, digested) tried in the minute ``window``."""
     digest = hashlib.blake2b(client.encode(), digest_size=8).hexdigest()
     return f"{PREFIX}miniprogram:rate:{app_id}:{digest}:{window}"
+
+
+def admin_form_key(token: str) -> str:
+    """Taken when an admin action's form with ``token`` (its page's own) is carried out."""
+    digest = hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+    return f"{PREFIX}admin:form:{digest}"

@@ -1097,6 +1097,8 @@ ZH_HANS = {
         "群发 %(id)s 已开始，发给公众号 %(account)s 的 %(count)d 位粉丝。"
     ),
     "Its progress is on its page.": "进度见它的页面。",
+    "This form was sent already (twice clicked, or the page reloaded): nothing was done "
+    "again.": "这个表单已经提交过了（点击了两次，或重新加载了页面）：没有再次执行。",
     "A text to more than %(count)d followers goes out as a broadcast, and you may not start "
     "broadcasts (the “add broadcast” permission). Choose at most %(count)d followers.": (
         "发给超过 %(count)d 位粉丝的文本以群发方式发出，而你没有发起群发的权限"

@@ -37,6 +37,28 @@ def pks(*openids: str) -> list[str]:
     return [str(WeChatUser.objects.get(openid=o).pk) for o in openids]
 
 
+def hidden_fields(page: str) -> dict[str, list[str]]:
+    """The hidden inputs of an action's page (its own form's), as the browser sends them."""
+    form = page[page.index('<form method="post">') :]
+    fields: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form):
+        fields.setdefault(name, []).append(value)
+    return fields
+
+
+def confirm(
+    admin_client: Client, chosen: dict[str, Any], query: str = "", **form: Any
+) -> tuple[str, Any]:
+    """Run an action on ``chosen`` from the list (at ``query``): its page, then what
+    submitting the page's form with ``form`` gives (followed to the list)."""
+    page = admin_client.post(CHANGELIST + query, chosen)
+    assert page.status_code == 200
+    text = page.content.decode()
+    data = {**hidden_fields(text), **form}
+    data.pop("csrfmiddlewaretoken", None)
+    return text, admin_client.post(CHANGELIST + query, data, follow=True)
+
+
 def test_the_list_filters_by_tag_account_subscribed_and_language(
     admin_client: Client, synced: WeChatEmulator
 ) -> None:
@@ -62,10 +84,8 @@ def test_add_then_remove_a_tag_through_the_confirmation_page(
     assert page.status_code == 200
     assert "Chosen followers: 2" in page.content.decode()
     assert synced.count("cgi-bin/tags/members/batchtagging") == 0  # nothing yet
-    done = admin_client.post(
-        CHANGELIST,
-        {"action": "add_tag", "_selected_action": chosen, "post": "yes", "tag": new.pk},
-        follow=True,
+    _page, done = confirm(
+        admin_client, {"action": "add_tag", "_selected_action": chosen}, tag=new.pk
     )
     assert "Added the tag “新客” to followers: 2." in done.content.decode()
     assert synced.count("cgi-bin/tags/members/batchtagging") == 1
@@ -74,10 +94,8 @@ def test_add_then_remove_a_tag_through_the_confirmation_page(
         "o-demo-follower-3",
         "o-demo-follower-4",
     }
-    done = admin_client.post(
-        CHANGELIST,
-        {"action": "remove_tag", "_selected_action": chosen[:1], "post": "yes", "tag": new.pk},
-        follow=True,
+    _page, done = confirm(
+        admin_client, {"action": "remove_tag", "_selected_action": chosen[:1]}, tag=new.pk
     )
     assert "Removed the tag “新客” from followers: 1." in done.content.decode()
     assert 101 not in synced.state().followers["o-demo-follower-3"].tagid_list
@@ -86,11 +104,9 @@ def test_add_then_remove_a_tag_through_the_confirmation_page(
 
 def test_a_tag_must_be_chosen(admin_client: Client, synced: WeChatEmulator) -> None:
     chosen = pks("o-demo-follower-3")
-    page = admin_client.post(
-        CHANGELIST, {"action": "add_tag", "_selected_action": chosen, "post": "yes", "tag": ""}
-    )
-    assert page.status_code == 200
-    assert "This field is required" in page.content.decode()
+    _page, done = confirm(admin_client, {"action": "add_tag", "_selected_action": chosen}, tag="")
+    assert done.status_code == 200
+    assert "This field is required" in done.content.decode()
 
 
 def test_refresh_from_wechat(admin_client: Client, synced: WeChatEmulator) -> None:
@@ -106,10 +122,9 @@ def test_refresh_from_wechat(admin_client: Client, synced: WeChatEmulator) -> No
 
 
 def send(admin_client: Client, chosen: list[str], content: str = "你好") -> str:
-    data: dict[str, Any] = {"action": "send_text", "_selected_action": chosen}
-    page = admin_client.post(CHANGELIST, data)
-    assert "48 hours" in page.content.decode()
-    done = admin_client.post(CHANGELIST, {**data, "post": "yes", "content": content}, follow=True)
+    chosen_data = {"action": "send_text", "_selected_action": chosen}
+    page, done = confirm(admin_client, chosen_data, content=content)
+    assert "48 hours" in page
     return str(done.content.decode())
 
 
@@ -125,11 +140,6 @@ def test_send_a_text_message_and_the_48_hour_window(
     assert "Messages sent: 1." in page
     assert "errcode 45015" in page
     assert "within 48 hours of" in page
-
-
-def hidden_fields(page: str) -> list[tuple[str, str]]:
-    """The hidden inputs of an action's page, as the browser sends them back."""
-    return re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)
 
 
 @pytest.fixture
@@ -154,18 +164,9 @@ def many(wechat_emulator: WeChatEmulator, settings: Any) -> int:
 def act_on_all(admin_client: Client, action: str, query: str = "", **form: Any) -> tuple[str, Any]:
     """Choose "select all" across the list's pages, run ``action``: its page, then what
     submitting the page's form with ``form`` gives (followed to the list)."""
-    url = CHANGELIST + query
     first = str(WeChatUser.objects.order_by("pk").values_list("pk", flat=True)[0])
-    page = admin_client.post(
-        url, {"action": action, "select_across": "1", "index": "0", "_selected_action": first}
-    )
-    assert page.status_code == 200
-    text = page.content.decode()
-    data: dict[str, Any] = {}
-    for name, value in hidden_fields(text):
-        data.setdefault(name, []).append(value)
-    data.pop("csrfmiddlewaretoken", None)
-    return text, admin_client.post(url, {**data, **form}, follow=True)
+    chosen = {"action": action, "select_across": "1", "index": "0", "_selected_action": first}
+    return confirm(admin_client, chosen, query, **form)
 
 
 def test_a_text_to_every_follower_goes_out_as_a_broadcast(
@@ -278,8 +279,9 @@ def test_up_to_20_followers_are_sent_to_at_once(
     admin_client: Client, many: int, wechat_emulator: WeChatEmulator, chosen: int, broadcast: bool
 ) -> None:
     ids = [str(pk) for pk in WeChatUser.objects.order_by("pk").values_list("pk", flat=True)]
-    data = {"action": "send_text", "_selected_action": ids[:chosen]}
-    done = admin_client.post(CHANGELIST, {**data, "post": "yes", "content": "hi"}, follow=True)
+    _page, done = confirm(
+        admin_client, {"action": "send_text", "_selected_action": ids[:chosen]}, content="hi"
+    )
     assert Broadcast.objects.exists() is broadcast
     text = done.content.decode()
     if broadcast:
@@ -315,3 +317,30 @@ def test_a_tag_removed_from_every_follower_across_the_pages(
     assert "Removed the tag “VIP” from followers: 1200." in done.content.decode()
     assert wechat_emulator.count("cgi-bin/tags/members/batchuntagging") == 24
     assert not tag.followers.exists()
+
+
+def test_a_form_sent_twice_is_carried_out_once(
+    admin_client: Client, many: int, wechat_emulator: WeChatEmulator
+) -> None:
+    # A double click, or the browser's "resend" on reload: the same page's form twice.
+    first = str(WeChatUser.objects.order_by("pk").values_list("pk", flat=True)[0])
+    page = admin_client.post(
+        CHANGELIST, {"action": "send_text", "select_across": "1", "_selected_action": first}
+    )
+    form = {**hidden_fields(page.content.decode()), "content": "会员日"}
+    form.pop("csrfmiddlewaretoken", None)
+    admin_client.post(CHANGELIST, form)
+    again = admin_client.post(CHANGELIST, form, follow=True)
+    assert "This form was sent already" in again.content.decode()
+    assert Broadcast.objects.count() == 1
+    # A new page of the action is a new form: it is carried out.
+    _page, done = act_on_all(admin_client, "send_text", content="会员日")
+    assert "This form was sent already" not in done.content.decode()
+    assert Broadcast.objects.count() == 2
+
+
+def test_a_form_without_its_page_does_nothing(admin_client: Client, synced: WeChatEmulator) -> None:
+    chosen = {"action": "send_text", "_selected_action": pks("o-demo-follower-1")}
+    done = admin_client.post(CHANGELIST, {**chosen, "post": "yes", "content": "hi"}, follow=True)
+    assert "This form was sent already" in done.content.decode()
+    assert synced.count("cgi-bin/message/custom/send") == 0

@@ -16,16 +16,20 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_permission_codename, get_user_model
+from django.core.cache import caches
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils.crypto import get_random_string
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import broadcasts, tasks
+from ..cache import CacheFailed, admin_form_key, call
 from ..client import get_client
+from ..conf import wechat_settings
 from ..exceptions import APIError, WeChatError
 from ..models import Tag, WeChatUser
 from ..sync.followers import refresh_followers, tag_followers
@@ -42,6 +46,9 @@ SHOWN = 20
 #: A text to at most this many followers is sent in the request, with each one's outcome
 #: on the next page; to more, as a broadcast (its progress on its own admin page).
 SEND_NOW_AT_MOST = 20
+
+#: The hidden field that makes an action's form count once (a double click, a reload).
+ONCE_FIELD = "wechat_once"
 
 #: What WeChat owns: shown, never edited here.
 WECHAT_FIELDS = (
@@ -203,7 +210,8 @@ class WeChatUserAdmin(_ModelAdmin):
         if request.POST.get("post"):
             form = form_class(request.POST, **(form_kwargs or {}))
             if form.is_valid():
-                apply(form, queryset)
+                if self._first_time(request):
+                    apply(form, queryset)
                 return None
         else:
             form = form_class(**(form_kwargs or {}))
@@ -223,6 +231,7 @@ class WeChatUserAdmin(_ModelAdmin):
             # changelist would not run an action's second step.
             "chosen_pks": list(ids[:1] if select_across else ids),
             "form": form,
+            "once": (ONCE_FIELD, get_random_string(24)),
             "action": action,
             "submit": submit,
             "explanation": explanation,
@@ -230,6 +239,30 @@ class WeChatUserAdmin(_ModelAdmin):
             "media": self.media + form.media,
         }
         return TemplateResponse(request, "admin/django_wechat/wechatuser/action_form.html", context)
+
+    def _first_time(self, request: HttpRequest) -> bool:
+        """Is this the first time the form of its page is carried out? Its token is taken
+        in the shared cache, so two clicks in flight at once count once too."""
+        token = request.POST.get(ONCE_FIELD, "")
+        if token:
+            try:
+                first = bool(
+                    call(caches[wechat_settings.CACHE].add, admin_form_key(token), 1, 86400)
+                )
+            except CacheFailed:
+                logger.warning("The cache failed: an admin action ran unchecked for repeats")
+                return True
+            if first:
+                return True
+        self.message_user(
+            request,
+            gettext(
+                "This form was sent already (twice clicked, or the page reloaded): nothing "
+                "was done again."
+            ),
+            messages.WARNING,
+        )
+        return False
 
     def _send_text(
         self, request: HttpRequest, form: forms.Form, queryset: QuerySet[WeChatUser]
