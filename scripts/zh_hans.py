@@ -1098,7 +1098,12 @@ ZH_HANS = {
     ),
     "Its progress is on its page.": "进度见它的页面。",
     "This form was sent already (twice clicked, or the page reloaded): nothing was done "
-    "again.": "这个表单已经提交过了（点击了两次，或重新加载了页面）：没有再次执行。",
+    "again. To do it again, choose the action again from the list.": (
+        "这个表单已经提交过了（点击了两次，或重新加载了页面）：没有再次执行。"
+        "如需再做一次，请从列表中重新选择该操作。"
+    ),
+    "This form did not come from its page: nothing was done. Choose the action again from "
+    "the list.": "这个表单不是从它的页面提交的：什么也没有做。请从列表中重新选择该操作。",
     "A text to more than %(count)d followers goes out as a broadcast, and you may not start "
     "broadcasts (the “add broadcast” permission). Choose at most %(count)d followers.": (
         "发给超过 %(count)d 位粉丝的文本以群发方式发出，而你没有发起群发的权限"

@@ -4,6 +4,7 @@ the filters, the tag actions (both ways, through WeChat), "Refresh from WeChat" 
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -342,5 +343,21 @@ def test_a_form_sent_twice_is_carried_out_once(
 def test_a_form_without_its_page_does_nothing(admin_client: Client, synced: WeChatEmulator) -> None:
     chosen = {"action": "send_text", "_selected_action": pks("o-demo-follower-1")}
     done = admin_client.post(CHANGELIST, {**chosen, "post": "yes", "content": "hi"}, follow=True)
-    assert "This form was sent already" in done.content.decode()
+    assert "This form did not come from its page: nothing was done." in done.content.decode()
     assert synced.count("cgi-bin/message/custom/send") == 0
+
+
+def test_with_the_cache_failing_quietly_the_action_still_runs(
+    admin_client: Client,
+    synced: WeChatEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from django.core.cache import caches
+
+    # django-redis with IGNORE_EXCEPTIONS answers None for a command that failed.
+    monkeypatch.setattr(caches["default"], "add", lambda *args, **kwargs: None)
+    with caplog.at_level(logging.WARNING, logger="django_wechat"):
+        page = send(admin_client, pks("o-demo-follower-1"))
+    assert "Messages sent: 1." in page
+    assert "ran unchecked for repeats" in caplog.text

@@ -244,25 +244,34 @@ class WeChatUserAdmin(_ModelAdmin):
         """Is this the first time the form of its page is carried out? Its token is taken
         in the shared cache, so two clicks in flight at once count once too."""
         token = request.POST.get(ONCE_FIELD, "")
-        if token:
-            try:
-                first = bool(
-                    call(caches[wechat_settings.CACHE].add, admin_form_key(token), 1, 86400)
-                )
-            except CacheFailed:
-                logger.warning("The cache failed: an admin action ran unchecked for repeats")
-                return True
-            if first:
-                return True
-        self.message_user(
-            request,
-            gettext(
-                "This form was sent already (twice clicked, or the page reloaded): nothing "
-                "was done again."
-            ),
-            messages.WARNING,
-        )
-        return False
+        if not token:
+            self.message_user(
+                request,
+                gettext(
+                    "This form did not come from its page: nothing was done. Choose the "
+                    "action again from the list."
+                ),
+                messages.WARNING,
+            )
+            return False
+        try:
+            first = call(caches[wechat_settings.CACHE].add, admin_form_key(token), 1, 86400)
+        except CacheFailed:
+            first = None
+        if first is None:  # failed, or failed quietly (django-redis' IGNORE_EXCEPTIONS)
+            logger.warning("The cache failed: an admin action ran unchecked for repeats")
+            return True
+        if not first:
+            self.message_user(
+                request,
+                gettext(
+                    "This form was sent already (twice clicked, or the page reloaded): "
+                    "nothing was done again. To do it again, choose the action again from "
+                    "the list."
+                ),
+                messages.WARNING,
+            )
+        return bool(first)
 
     def _send_text(
         self, request: HttpRequest, form: forms.Form, queryset: QuerySet[WeChatUser]
