@@ -1,6 +1,7 @@
 """How the long commands show their progress: a bar on a terminal (with the optional
-``rich``, ``pip install django-wechat[progress]``), a plain line every 10% or 10 seconds
-otherwise (logs, cron). ``wechat_sync_users`` and ``wechat_broadcast --wait`` use it."""
+``rich``, ``pip install "django-wechat-oa[progress]"``), a plain line every 10% or 10
+seconds otherwise (logs, cron). ``wechat_sync_users`` and ``wechat_broadcast --wait`` use
+it."""
 
 from __future__ import annotations
 

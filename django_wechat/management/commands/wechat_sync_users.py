@@ -1,8 +1,8 @@
 """``manage.py wechat_sync_users``: the account's followers from WeChat into the database.
 
 A progress bar on a terminal (with the optional ``rich``, ``pip install
-django-wechat[progress]``), a plain line every 10% or 10 seconds otherwise (logs, cron),
-nothing with ``--quiet``. Exit status: 0 when the list was synced to its end; 3 when WeChat
+"django-wechat-oa[progress]"``), a plain line every 10% or 10 seconds otherwise (logs,
+cron), nothing with ``--quiet``. Exit status: 0 when the list was synced to its end; 3 when WeChat
 refused a call or could not be reached, or its daily quota stopped the sync (the next run
 resumes).
 """
