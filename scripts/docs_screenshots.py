@@ -17,8 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -33,7 +32,13 @@ django.setup()
 from django_wechat.conf import get_account  # noqa: E402
 from django_wechat.testing.emulator import WeChatEmulator  # noqa: E402
 from tests.browser import browser_page, log_in_to_admin  # noqa: E402
-from tests.demo_support import db_worker, demo_with_emulator, emulator_env, manage  # noqa: E402
+from tests.demo_support import (  # noqa: E402
+    db_worker,
+    demo_with_emulator,
+    emulator_env,
+    manage,
+    wait_for,
+)
 
 IMAGES = ROOT / "docs/images"
 #: A phone's screen, for the pages a follower sees inside WeChat.
@@ -98,7 +103,7 @@ def broadcast() -> None:
         emulator.fail("delay", api=send, delay=0.02, times=10_000)
         with db_worker(env):
             manage("wechat_broadcast", "--text", "本周会员日：全场八折", env=env)
-            wait_until(lambda: emulator.count(send) >= 800)
+            wait_for(lambda: emulator.count(send) >= 800, timeout=60)
             page.set_viewport_size({"width": 1440, "height": 400})
             log_in_to_admin(page, site, "/admin/django_wechat/broadcast/", sidebar=False)
             page.screenshot(path=str(IMAGES / "broadcast-progress.png"))
@@ -124,14 +129,6 @@ def login() -> None:
     saved("login-done.png")
 
 
-def wait_until(done: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the demo did not get there in time")
-        time.sleep(0.05)
-
-
 PICTURES = {"menu": menu, "followers": followers, "broadcast": broadcast, "login": login}
 
 
@@ -148,7 +145,7 @@ def main() -> None:
             PICTURES[name]()
         except subprocess.CalledProcessError as exc:
             sys.exit(f"{name}: {exc.cmd} failed:\n{exc.stderr}")
-        except TimeoutError as exc:
+        except AssertionError as exc:  # the demo did not get there in time
             sys.exit(f"{name}: {exc}")
 
 

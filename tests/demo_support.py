@@ -9,9 +9,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -63,6 +64,18 @@ def manage(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[st
         timeout=120,
         check=True,
     )
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 30) -> Any:
+    """Ask ``condition`` every 50 ms until it answers something true, and return that; an
+    AssertionError after ``timeout`` seconds (for the demo's processes to get somewhere)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"{condition} stayed false for {timeout} s")
 
 
 def on_a_terminal(args: list[str], env: Mapping[str, str], timeout: float = 60) -> tuple[int, str]:

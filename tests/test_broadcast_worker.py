@@ -10,16 +10,21 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from django_wechat.conf import get_account
 from django_wechat.testing.emulator import WeChatEmulator
-from tests.demo_support import TESTPROJECT, db_worker, emulator_env, manage, on_a_terminal
+from tests.demo_support import (
+    TESTPROJECT,
+    db_worker,
+    emulator_env,
+    manage,
+    on_a_terminal,
+    wait_for,
+)
 
 FOLLOWERS = 120
 SEND = "cgi-bin/message/custom/send"
@@ -55,14 +60,6 @@ def states(env: dict[str, str], pk: int) -> dict[str, str]:
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def wait_until(check: Any, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.1)
-
-
 def test_a_worker_killed_mid_broadcast_and_a_resume_message_everyone_once(
     site: tuple[WeChatEmulator, dict[str, str]],
 ) -> None:
@@ -81,15 +78,16 @@ def test_a_worker_killed_mid_broadcast_and_a_resume_message_everyone_once(
             env=env,
         ).stdout
         pk = int(re.search(r"Broadcast (\d+) started: 120 followers", started).group(1))  # type: ignore[union-attr]
-        wait_until(lambda: emulator.count(SEND) >= 30)
+        wait_for(lambda: emulator.count(SEND) >= 30, timeout=60)
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
     sent_before = emulator.count(SEND)
     assert sent_before < FOLLOWERS  # killed mid-job
     with db_worker(env):
         assert "resumed" in manage("wechat_broadcast", "--resume", str(pk), env=env).stdout
-        wait_until(
-            lambda: "done" in manage("wechat_broadcast", "--status", str(pk), env=env).stdout
+        wait_for(
+            lambda: "done" in manage("wechat_broadcast", "--status", str(pk), env=env).stdout,
+            timeout=60,
         )
     delivered = collections.Counter(m["touser"] for m in emulator.sent_messages())
     assert max(delivered.values()) == 1  # nobody twice

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import requests
 from django_wechat.conf import get_account
 from django_wechat.testing.emulator import WeChatEmulator
 from tests.browser import browser_page, log_in_to_admin
-from tests.demo_support import db_worker, emulator_env, manage, runserver
+from tests.demo_support import db_worker, emulator_env, manage, runserver, wait_for
 
 FOLLOWER = "o-demo-follower-1"
 
@@ -35,16 +35,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WeChatEmula
         with runserver(env) as url, db_worker(env) as worker:
             yield emulator, url + "/wechat/callback/default/", env
             assert worker.poll() is None, worker.stderr.read().decode() if worker.stderr else ""
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{condition} stayed false for {timeout} s")
 
 
 def shell(env: Any, code: str) -> Any:
